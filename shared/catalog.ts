@@ -1,0 +1,23 @@
+/**
+ * One movie of the catalog, as ingestion produces it, training exports it and the edge serves it.
+ * Fields a source does not provide are empty (`[]`, `''`) or `null`, never invented.
+ */
+export interface Movie {
+  /** The dataset's own movie id (MovieLens movieId, or TMDB id for a TMDB-only catalog). */
+  movieId: number;
+  /** Title without the trailing "(year)". */
+  title: string;
+  year: number | null;
+  genres: string[];
+  /** User tags (MovieLens tags.csv), lower-cased and de-duplicated. */
+  tags: string[];
+  overview: string;
+  keywords: string[];
+  /** Top-3 billed cast, in billing order. */
+  cast: string[];
+  director: string | null;
+  tmdbId: number | null;
+  imdbId: string | null;
+  /** Path (or key) of the poster image, when one was attached. */
+  posterPath: string | null;
+}
