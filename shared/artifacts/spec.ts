@@ -1,0 +1,50 @@
+/**
+ * The artifact contract between training (writer) and the edge (reader): which files a version
+ * holds, what each one means, and where it lives in a store. The manifest types, codecs and
+ * validation live beside this file; this table is the single list of names.
+ *
+ * Store layout (keys relative to the store's prefix):
+ *   current.json                       pointer to the live version (written last on publish)
+ *   versions/<version>/manifest.json   the version's manifest (files with sha256, bytes, dtype, shape)
+ *   versions/<version>/<file path>     every file the manifest lists
+ */
+export const POINTER_KEY = 'current.json';
+export const VERSIONS_PREFIX = 'versions/';
+export const MANIFEST_FILE = 'manifest.json';
+export const FORMAT_VERSION = 1;
+
+/** Key of a file of a version inside a store. */
+export function versionKey(version: string, path: string): string {
+  return `${VERSIONS_PREFIX}${version}/${path}`;
+}
+
+/**
+ * Every named file a version may hold. Matrices are row-major with one row per item (catalog
+ * order, the `catalog.json` order) or per user (`user_ids` order). Optional files may be absent.
+ */
+export const ARTIFACT_FILES = Object.freeze({
+  catalog: { path: 'catalog.json', kind: 'json', required: true, about: 'Movies served: id, title, year, genres, tmdbId, posterPath, popularity, rating count, mean rating' },
+  itemIds: { path: 'item_ids.u32', kind: 'ids', required: true, about: 'item index -> movieId' },
+  userIds: { path: 'user_ids.u32', kind: 'ids', required: true, about: 'user index -> userId' },
+  itemFactors: { path: 'item_factors.bin', kind: 'matrix', required: true, about: 'collaborative item vectors [items, k]' },
+  userFactors: { path: 'user_factors.bin', kind: 'matrix', required: true, about: 'collaborative user vectors [users, k]' },
+  itemBias: { path: 'item_bias.f32', kind: 'vector', required: true, about: 'item bias [items]' },
+  userBias: { path: 'user_bias.f32', kind: 'vector', required: true, about: 'user bias [users]' },
+  popularity: { path: 'popularity.f32', kind: 'vector', required: true, about: 'popularity score in [0,1] [items]' },
+  seen: { path: 'seen.csr', kind: 'csr', required: true, about: 'per-user rated item indexes (CSR), excluded from recommendations' },
+  userTopRated: { path: 'user_top_rated.csr', kind: 'csr', required: false, about: "per-user highest-rated item indexes, used for 'because you rated X' reasons" },
+  contentEmbeddings: { path: 'content_embeddings.bin', kind: 'matrix', required: false, about: 'text-content embeddings [items, d]' },
+  visualEmbeddings: { path: 'visual_embeddings.bin', kind: 'matrix', required: false, about: 'poster embeddings [items, 256]; rows without a poster flagged in visual_mask' },
+  visualMask: { path: 'visual_mask.u8', kind: 'vector', required: false, about: '1 = movie has a poster embedding, 0 = none' },
+  textModel: { path: 'text_model.json', kind: 'json', required: false, about: 'vocabulary, idf and projection to embed a new movie exactly as training did' },
+  neighborsContent: { path: 'neighbors_content.bin', kind: 'neighbors', required: false, about: 'top-50 similar movies by text content' },
+  neighborsVisual: { path: 'neighbors_visual.bin', kind: 'neighbors', required: false, about: 'top-50 similar movies by poster' },
+  neighborsCollaborative: { path: 'neighbors_collaborative.bin', kind: 'neighbors', required: false, about: 'top-50 similar movies by item factors' },
+  neighborsHybrid: { path: 'neighbors_hybrid.bin', kind: 'neighbors', required: false, about: 'top-50 similar movies by a blend' },
+  contentToFactors: { path: 'content_to_factors.bin', kind: 'matrix', required: false, about: 'metadata projection [d, k]: content embedding -> item-factor space, for cold items' },
+  reranker: { path: 'reranker/model.json', kind: 'tfjs', required: false, about: 'TF.js LayersModel re-ranker (quantized shards beside it)' },
+  metrics: { path: 'metrics.json', kind: 'json', required: false, about: 'evaluation metrics of this version' },
+  report: { path: 'report.html', kind: 'other', required: false, about: 'training report' },
+} as const);
+
+export type ArtifactName = keyof typeof ARTIFACT_FILES;
