@@ -1,0 +1,82 @@
+/**
+ * Top-K selection over a score array with a bounded min-heap: O(n log k), no allocation per item.
+ * Used by evaluation (train) and serving (edge) alike.
+ */
+export interface TopK {
+  /** Item indexes, best first. */
+  indexes: Uint32Array;
+  scores: Float32Array;
+}
+
+/**
+ * The k highest scores. Entries with `exclude?.(i)` true, or a score of -Infinity/NaN, are skipped.
+ * Ties are broken by the lower index, so results are deterministic.
+ * @example topK(Float32Array.of(0.1, 0.9, 0.5), 2) // indexes [1, 2]
+ */
+export function topK(scores: ArrayLike<number>, k: number, exclude?: (index: number) => boolean): TopK {
+  const n = scores.length;
+  const size = Math.max(0, Math.min(k, n));
+  const heapIdx = new Uint32Array(size);
+  const heapVal = new Float64Array(size);
+  let count = 0;
+  // "a is worse than b": lower score, or equal score and higher index.
+  const worse = (va: number, ia: number, vb: number, ib: number) => va < vb || (va === vb && ia > ib);
+  const siftDown = (start: number) => {
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < count && worse(heapVal[l]!, heapIdx[l]!, heapVal[m]!, heapIdx[m]!)) m = l;
+      if (r < count && worse(heapVal[r]!, heapIdx[r]!, heapVal[m]!, heapIdx[m]!)) m = r;
+      if (m === i) return;
+      const tv = heapVal[i]!;
+      const ti = heapIdx[i]!;
+      heapVal[i] = heapVal[m]!;
+      heapIdx[i] = heapIdx[m]!;
+      heapVal[m] = tv;
+      heapIdx[m] = ti;
+      i = m;
+    }
+  };
+  if (size > 0) {
+    for (let i = 0; i < n; i++) {
+      const v = scores[i]!;
+      if (!(v > Number.NEGATIVE_INFINITY)) continue; // skips -Infinity and NaN
+      if (exclude?.(i)) continue;
+      if (count < size) {
+        // sift up
+        let c = count++;
+        heapVal[c] = v;
+        heapIdx[c] = i;
+        while (c > 0) {
+          const p = (c - 1) >> 1;
+          if (!worse(heapVal[c]!, heapIdx[c]!, heapVal[p]!, heapIdx[p]!)) break;
+          const tv = heapVal[c]!;
+          const ti = heapIdx[c]!;
+          heapVal[c] = heapVal[p]!;
+          heapIdx[c] = heapIdx[p]!;
+          heapVal[p] = tv;
+          heapIdx[p] = ti;
+          c = p;
+        }
+      } else if (worse(heapVal[0]!, heapIdx[0]!, v, i)) {
+        heapVal[0] = v;
+        heapIdx[0] = i;
+        siftDown(0);
+      }
+    }
+  }
+  // Pop worst-first into the tail to get best-first order.
+  const indexes = new Uint32Array(count);
+  const out = new Float32Array(count);
+  for (let pos = count - 1; pos >= 0; pos--) {
+    indexes[pos] = heapIdx[0]!;
+    out[pos] = heapVal[0]!;
+    count--;
+    heapVal[0] = heapVal[count]!;
+    heapIdx[0] = heapIdx[count]!;
+    siftDown(0);
+  }
+  return { indexes, scores: out };
+}

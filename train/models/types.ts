@@ -1,0 +1,43 @@
+import type { Dataset } from '../data/dataset.ts';
+
+/**
+ * The contract every model implements, so that one evaluation harness, one benchmark table and
+ * one exporter serve them all (baselines, MF/PMF, SVD++, BPR/EASE, NCF, deep hybrid, ...).
+ */
+export interface TrainContext {
+  dataset: Dataset;
+  /** Indexes into `dataset.ratings` to train on. */
+  train: Uint32Array;
+  /** Optional indexes for early stopping / learning curves (carved from training data, never the test split). */
+  validation?: Uint32Array;
+  seed: number;
+  /** Progress per epoch, for progress bars and learning curves. */
+  onEpoch?: (epoch: EpochLog) => void;
+}
+
+export interface EpochLog {
+  epoch: number;
+  trainLoss: number;
+  validationLoss?: number;
+  /** Validation RMSE on the rating scale, when the model predicts ratings. */
+  validationRmse?: number;
+  seconds: number;
+}
+
+export interface FitReport {
+  epochs: EpochLog[];
+  seconds: number;
+  /** Model-specific notes (e.g. backend used, early-stopping epoch). */
+  notes?: Record<string, unknown>;
+}
+
+export interface Recommender {
+  readonly name: string;
+  /** True when `predict` returns ratings on the dataset's scale (rating-error metrics apply). */
+  readonly predictsRatings: boolean;
+  fit(context: TrainContext): Promise<FitReport>;
+  /** Predicted score (a rating when `predictsRatings`) for each (user, item) pair. */
+  predict(userIndex: Uint32Array, itemIndex: Uint32Array): Float32Array;
+  /** Scores of every catalog item for one user, written into `out` (length = catalog size): higher = better. */
+  scoreAll(userIndex: number, out: Float32Array): void;
+}
