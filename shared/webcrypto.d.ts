@@ -22,6 +22,9 @@ declare global {
     warn(...args: unknown[]): void;
     error(...args: unknown[]): void;
   };
+  interface ReadableStream<R = unknown> {
+    getReader(): { read(): Promise<{ done: boolean; value?: R }>; releaseLock(): void };
+  }
   function setTimeout(handler: () => void, ms?: number): unknown;
   function clearTimeout(id: unknown): void;
 }
