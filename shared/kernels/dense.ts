@@ -11,7 +11,12 @@ export function dotRow(matrix: Float32Array, dim: number, row: number, vector: A
 }
 
 /** scores[i] = matrix[i] . vector for every row. */
-export function matVec(matrix: Float32Array, dim: number, vector: ArrayLike<number>, scores: Float32Array): Float32Array {
+export function matVec(
+  matrix: Float32Array,
+  dim: number,
+  vector: ArrayLike<number>,
+  scores: Float32Array,
+): Float32Array {
   const rows = scores.length;
   for (let i = 0, base = 0; i < rows; i++, base += dim) {
     let sum = 0;

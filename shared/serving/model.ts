@@ -1,0 +1,224 @@
+/**
+ * The in-memory serving model: one loaded artifact version as typed arrays plus the lookups derived
+ * from them once per load (id -> index maps, genre bits, popularity order, factor norms). Built the
+ * same way by the edge (from R2) and by training-side tests and evaluation (from a local store),
+ * so both score with the very same code.
+ */
+import { ReelrankError } from '../errors.ts';
+import type { FilterAttributes } from '../kernels/filters.ts';
+import type { Int8RowMatrix } from '../kernels/int8.ts';
+
+/** One movie as served (the catalog.json entry). */
+export interface ServedMovie {
+  movieId: number;
+  title: string;
+  year: number | null;
+  genres: string[];
+  tmdbId?: number | null;
+  posterPath?: string | null;
+  popularity?: number;
+  ratingCount?: number;
+  meanRating?: number | null;
+}
+
+/** Compressed sparse rows: row r is `indexes[offsets[r] .. offsets[r + 1])`. */
+export interface Csr {
+  offsets: Uint32Array;
+  indexes: Uint32Array;
+}
+
+/** Precomputed top-M neighbours per item, row-major [items, width]; unused slots hold index 0xffffffff. */
+export interface NeighborLists {
+  width: number;
+  indexes: Uint32Array;
+  scores: Float32Array;
+}
+
+export const SIMILAR_CHANNELS = Object.freeze(['content', 'visual', 'collaborative', 'hybrid'] as const);
+export type SimilarChannel = (typeof SIMILAR_CHANNELS)[number];
+export const NO_NEIGHBOR = 0xffffffff;
+
+/** What a version provides; everything the serving code needs and nothing platform-specific. */
+export interface ServingParts {
+  version: string;
+  movies: readonly ServedMovie[];
+  ratingScale: { min: number; max: number; step: number };
+  globalMean: number;
+  itemIds: Uint32Array;
+  userIds: Uint32Array;
+  itemFactors: Int8RowMatrix;
+  /** [users, dim] float32 (dequantized when stored quantized). */
+  userFactors: Float32Array;
+  itemBias: Float32Array;
+  userBias: Float32Array;
+  /** In [0, 1] per item. */
+  popularity: Float32Array;
+  seen: Csr;
+  topRated: Csr | null;
+  /** Text-content embeddings, any scale (cosines are computed from them). */
+  contentEmbeddings: Int8RowMatrix | null;
+  neighbors: Partial<Record<SimilarChannel, NeighborLists>>;
+  /** Ridge strength for fold-in (the trainer's regularisation, scaled like its loss). */
+  foldInLambda: number;
+}
+
+export interface ServingModel extends ServingParts {
+  itemCount: number;
+  userCount: number;
+  dim: number;
+  itemIndexById: Map<number, number>;
+  userIndexById: Map<number, number>;
+  genreNames: string[];
+  filterAttributes: FilterAttributes;
+  /** Item indexes by descending popularity. */
+  popularityOrder: Uint32Array;
+  /** 1 / norm of each item factor row's codes (0 for a zero row): cosine = dot * inv * inv. */
+  itemCodeInvNorms: Float32Array;
+  contentCodeInvNorms: Float32Array | null;
+  /** Scratch score buffer of length itemCount, reused by every request (kernels are synchronous). */
+  scratch: Float32Array;
+}
+
+function invCodeNorms(matrix: Int8RowMatrix): Float32Array {
+  const out = new Float32Array(matrix.rows);
+  for (let i = 0, base = 0; i < matrix.rows; i++, base += matrix.dim) {
+    let s = 0;
+    for (let j = 0; j < matrix.dim; j++) s += matrix.codes[base + j]! * matrix.codes[base + j]!;
+    out[i] = s > 0 ? 1 / Math.sqrt(s) : 0;
+  }
+  return out;
+}
+
+function check(condition: boolean, what: string, got: unknown, expected: unknown): void {
+  if (!condition)
+    throw new ReelrankError(
+      'artifact_invalid',
+      `version artifacts: ${what} is ${String(got)}, expected ${String(expected)}`,
+    );
+}
+
+/** Validates the parts against each other and derives the lookups. Throws `artifact_invalid`. */
+export function createServingModel(parts: ServingParts): ServingModel {
+  const itemCount = parts.itemIds.length;
+  const userCount = parts.userIds.length;
+  const dim = parts.itemFactors.dim;
+  check(parts.movies.length === itemCount, 'catalog length', parts.movies.length, `${itemCount} (item_ids)`);
+  check(parts.itemFactors.rows === itemCount, 'item factor rows', parts.itemFactors.rows, itemCount);
+  check(
+    parts.userFactors.length === userCount * dim,
+    'user factor values',
+    parts.userFactors.length,
+    `${userCount} x ${dim}`,
+  );
+  check(parts.itemBias.length === itemCount, 'item bias length', parts.itemBias.length, itemCount);
+  check(parts.userBias.length === userCount, 'user bias length', parts.userBias.length, userCount);
+  check(parts.popularity.length === itemCount, 'popularity length', parts.popularity.length, itemCount);
+  check(parts.seen.offsets.length === userCount + 1, 'seen rows', parts.seen.offsets.length - 1, userCount);
+  if (parts.topRated)
+    check(
+      parts.topRated.offsets.length === userCount + 1,
+      'top-rated rows',
+      parts.topRated.offsets.length - 1,
+      userCount,
+    );
+  if (parts.contentEmbeddings)
+    check(
+      parts.contentEmbeddings.rows === itemCount,
+      'content embedding rows',
+      parts.contentEmbeddings.rows,
+      itemCount,
+    );
+  for (const [channel, lists] of Object.entries(parts.neighbors)) {
+    if (lists)
+      check(
+        lists.indexes.length === itemCount * lists.width,
+        `neighbors_${channel} size`,
+        lists.indexes.length,
+        `${itemCount} x ${lists.width}`,
+      );
+  }
+  const itemIndexById = new Map<number, number>();
+  for (let i = 0; i < itemCount; i++) itemIndexById.set(parts.itemIds[i]!, i);
+  const userIndexById = new Map<number, number>();
+  for (let u = 0; u < userCount; u++) userIndexById.set(parts.userIds[u]!, u);
+  const genreNames: string[] = [];
+  const genreBit = new Map<string, number>();
+  const genreBits = new Uint32Array(itemCount);
+  const years = new Uint16Array(itemCount);
+  for (let i = 0; i < itemCount; i++) {
+    const movie = parts.movies[i]!;
+    check(movie.movieId === parts.itemIds[i], `catalog[${i}].movieId`, movie.movieId, parts.itemIds[i]);
+    years[i] = movie.year !== null && movie.year > 0 && movie.year < 65536 ? movie.year : 0;
+    for (const genre of movie.genres) {
+      let bit = genreBit.get(genre);
+      if (bit === undefined) {
+        if (genreNames.length >= 32) continue; // more than 32 genres: the extra ones cannot be filtered on
+        bit = genreNames.length;
+        genreNames.push(genre);
+        genreBit.set(genre, bit);
+      }
+      genreBits[i] = genreBits[i]! | (1 << bit);
+    }
+  }
+  const popularityOrder = Uint32Array.from({ length: itemCount }, (_, i) => i).sort(
+    (a, b) => parts.popularity[b]! - parts.popularity[a]! || a - b,
+  );
+  return {
+    ...parts,
+    itemCount,
+    userCount,
+    dim,
+    itemIndexById,
+    userIndexById,
+    genreNames,
+    filterAttributes: { genreBits, years },
+    popularityOrder,
+    itemCodeInvNorms: invCodeNorms(parts.itemFactors),
+    contentCodeInvNorms: parts.contentEmbeddings ? invCodeNorms(parts.contentEmbeddings) : null,
+    scratch: new Float32Array(itemCount),
+  };
+}
+
+/** Genre names -> bit mask; throws `bad_parameter` naming the unknown genre and the known ones. */
+export function genreMaskOf(model: ServingModel, genres: readonly string[]): number {
+  let mask = 0;
+  for (const name of genres) {
+    const bit = model.genreNames.findIndex((g) => g.toLowerCase() === name.toLowerCase());
+    if (bit < 0) {
+      throw new ReelrankError(
+        'bad_parameter',
+        `genres: unknown genre '${name}'. Known genres: ${model.genreNames.join(', ')}`,
+        { parameter: 'genres' },
+      );
+    }
+    mask |= 1 << bit;
+  }
+  return mask;
+}
+
+/** Item index of a movie id; throws `unknown_movie`. */
+export function itemIndexOf(model: ServingModel, movieId: number): number {
+  const index = model.itemIndexById.get(movieId);
+  if (index === undefined)
+    throw new ReelrankError(
+      'unknown_movie',
+      `movie ${movieId} is not in the catalog of version ${model.version}`,
+      { movieId },
+    );
+  return index;
+}
+
+/** User index of a user id; throws `unknown_user`. */
+export function userIndexOf(model: ServingModel, userId: number): number {
+  const index = model.userIndexById.get(userId);
+  if (index === undefined)
+    throw new ReelrankError('unknown_user', `user ${userId} is not known to version ${model.version}`, {
+      userId,
+    });
+  return index;
+}
+
+/** Row r of a CSR. */
+export function csrRow(csr: Csr, row: number): Uint32Array {
+  return csr.indexes.subarray(csr.offsets[row]!, csr.offsets[row + 1]!);
+}

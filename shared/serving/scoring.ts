@@ -1,0 +1,455 @@
+/**
+ * Scoring used by both runtimes: the edge answers requests with it, training evaluates and checks
+ * parity with it. Everything here is synchronous typed-array work over a `ServingModel`.
+ */
+import { ReelrankError } from '../errors.ts';
+import { type BlendWeights, blendScores, blendWeights } from '../kernels/blend.ts';
+import { applyMask, buildItemMask } from '../kernels/filters.ts';
+import { foldIn } from '../kernels/foldin.ts';
+import { dequantizeRowInt8, dotInt8, type Int8RowMatrix, matVecInt8 } from '../kernels/int8.ts';
+import { mmr } from '../kernels/mmr.ts';
+import { topK } from '../kernels/topk.ts';
+import { csrRow, NO_NEIGHBOR, type ServingModel, type SimilarChannel } from './model.ts';
+
+/** The user side of a request: a known user's stored row, or a session folded in on the fly. */
+export interface UserState {
+  /** Factor vector, length = model.dim. */
+  vector: Float32Array | Float64Array;
+  bias: number;
+  /** Item indexes the user rated (excluded when excludeSeen). */
+  seen: ArrayLike<number>;
+  /** The user's best-rated items, best first (content profile and "because you rated" reasons). */
+  favourites: ArrayLike<number>;
+  ratingCount: number;
+}
+
+/** A stored user's state. */
+export function knownUser(model: ServingModel, userIndex: number): UserState {
+  const seen = csrRow(model.seen, userIndex);
+  return {
+    vector: model.userFactors.subarray(userIndex * model.dim, (userIndex + 1) * model.dim),
+    bias: model.userBias[userIndex]!,
+    seen,
+    favourites: model.topRated ? csrRow(model.topRated, userIndex) : seen.subarray(0, 10),
+    ratingCount: seen.length,
+  };
+}
+
+/** One rating of an anonymous session, already mapped to an item index. */
+export interface SessionRating {
+  itemIndex: number;
+  rating: number;
+}
+
+/**
+ * An anonymous session's state by fold-in: ridge regression of its ratings against the item factors
+ * and biases. The user bias is the regularised mean residual left after the factors.
+ */
+export function sessionUser(model: ServingModel, ratings: readonly SessionRating[]): UserState {
+  const { dim } = model;
+  const n = ratings.length;
+  const ratedFactors = new Float32Array(n * dim);
+  const values = new Float64Array(n);
+  const biases = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const { itemIndex, rating } = ratings[r]!;
+    dequantizeRowInt8(model.itemFactors, itemIndex, ratedFactors.subarray(r * dim, (r + 1) * dim));
+    values[r] = rating;
+    biases[r] = model.itemBias[itemIndex]!;
+  }
+  const vector =
+    n > 0
+      ? foldIn({
+          ratedFactors,
+          k: dim,
+          ratings: values,
+          itemBias: biases,
+          globalMean: model.globalMean,
+          lambda: model.foldInLambda,
+        })
+      : new Float64Array(dim);
+  let residual = 0;
+  for (let r = 0; r < n; r++)
+    residual +=
+      values[r]! - model.globalMean - biases[r]! - dotInt8(model.itemFactors, ratings[r]!.itemIndex, vector);
+  const bias = n > 0 ? residual / (n + model.foldInLambda) : 0;
+  // Favourites: rated at or above the session's own mean, best first.
+  const mean = n > 0 ? values.reduce((a, b) => a + b, 0) / n : 0;
+  const favourites = ratings
+    .map((r, pos) => ({ ...r, pos }))
+    .filter((r) => r.rating >= mean)
+    .sort((a, b) => b.rating - a.rating || a.pos - b.pos)
+    .map((r) => r.itemIndex);
+  return { vector, bias, seen: ratings.map((r) => r.itemIndex), favourites, ratingCount: n };
+}
+
+/** Predicted rating on the dataset's scale (clamped to it): μ + b_u + b_i + u·v_i. */
+export function predictRating(model: ServingModel, user: UserState, itemIndex: number): number {
+  const raw =
+    model.globalMean +
+    user.bias +
+    model.itemBias[itemIndex]! +
+    dotInt8(model.itemFactors, itemIndex, user.vector);
+  return Math.min(model.ratingScale.max, Math.max(model.ratingScale.min, raw));
+}
+
+export interface RecommendOptions {
+  k: number;
+  genreMask?: number;
+  yearFrom?: number;
+  yearTo?: number;
+  excludeSeen?: boolean;
+  /** 0 = off; otherwise MMR with lambda = 1 - diversity. */
+  diversity?: number;
+  /** Candidates taken from each channel before blending. */
+  poolSize?: number;
+}
+
+export type Reason =
+  | { kind: 'rated'; movieId: number; title: string; text: string }
+  | { kind: 'popular'; genre: string | null; text: string };
+
+export interface Recommendation {
+  itemIndex: number;
+  score: number;
+  channels: { collaborative: number; content: number; popularity: number };
+  reason: Reason;
+}
+
+export interface RecommendResult {
+  weights: BlendWeights;
+  items: Recommendation[];
+}
+
+/** Mean of the content rows of `items` (code space, each row normalised), or null when empty. */
+function contentProfile(
+  content: Int8RowMatrix,
+  invNorms: Float32Array,
+  items: ArrayLike<number>,
+  limit: number,
+): Float64Array | null {
+  const count = Math.min(items.length, limit);
+  if (count === 0) return null;
+  const profile = new Float64Array(content.dim);
+  for (let n = 0; n < count; n++) {
+    const row = items[n]!;
+    const inv = invNorms[row]!;
+    const base = row * content.dim;
+    for (let j = 0; j < content.dim; j++) profile[j] = profile[j]! + content.codes[base + j]! * inv;
+  }
+  return profile;
+}
+
+/** Cosine of two rows of an int8 matrix through precomputed inverse code norms. */
+function cosineRows(matrix: Int8RowMatrix, invNorms: Float32Array, a: number, b: number): number {
+  const { dim, codes } = matrix;
+  const ba = a * dim;
+  const bb = b * dim;
+  let dot = 0;
+  for (let j = 0; j < dim; j++) dot += codes[ba + j]! * codes[bb + j]!;
+  return dot * invNorms[a]! * invNorms[b]!;
+}
+
+/** Takes the top `size` of `scores` (after masking) into the candidate set. */
+function collect(scores: Float32Array, size: number, into: Set<number>): void {
+  const best = topK(scores, size);
+  for (let n = 0; n < best.indexes.length; n++) into.add(best.indexes[n]!);
+}
+
+/**
+ * Recommendations for a user: candidates from each channel (collaborative int8 dot product + item
+ * bias, content cosine to the user's favourites, popularity), blended with weights that shift with
+ * the user's rating count, optionally diversified by MMR, each with a reason.
+ */
+export function recommend(model: ServingModel, user: UserState, options: RecommendOptions): RecommendResult {
+  const { k, genreMask = 0, yearFrom, yearTo, excludeSeen = true, diversity = 0 } = options;
+  const poolSize = Math.min(model.itemCount, options.poolSize ?? Math.max(100, 4 * k));
+  const mask = buildItemMask(model.filterAttributes, {
+    genreMask,
+    yearFrom,
+    yearTo,
+    exclude: excludeSeen ? user.seen : undefined,
+  });
+  const profile =
+    model.contentEmbeddings && model.contentCodeInvNorms
+      ? contentProfile(model.contentEmbeddings, model.contentCodeInvNorms, user.favourites, 20)
+      : null;
+  const weights = blendWeights(user.ratingCount, {
+    collaborative: user.ratingCount > 0,
+    content: profile !== null,
+  });
+  const candidates = new Set<number>();
+  const scores = model.scratch;
+  if (weights.collaborative > 0) {
+    matVecInt8(model.itemFactors, user.vector, scores);
+    for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! + model.itemBias[i]!;
+    collect(applyMask(scores, mask), poolSize, candidates);
+  }
+  if (weights.content > 0 && profile && model.contentEmbeddings && model.contentCodeInvNorms) {
+    matVecInt8(model.contentEmbeddings, profile, scores);
+    // The matVec applies the stored scales; cosine wants codes / code norm instead.
+    const { scales } = model.contentEmbeddings;
+    const inv = model.contentCodeInvNorms;
+    for (let i = 0; i < scores.length; i++)
+      scores[i] = scales[i]! > 0 ? (scores[i]! / scales[i]!) * inv[i]! : 0;
+    collect(applyMask(scores, mask), poolSize, candidates);
+  }
+  // Popularity: walk the precomputed order, skipping filtered items.
+  for (let n = 0, taken = 0; n < model.itemCount && taken < poolSize; n++) {
+    const i = model.popularityOrder[n]!;
+    if (mask !== null && mask[i] === 0) continue;
+    candidates.add(i);
+    taken++;
+  }
+  const ids = Uint32Array.from(candidates);
+  const m = ids.length;
+  const collaborative = weights.collaborative > 0 ? new Float32Array(m) : null;
+  const content = weights.content > 0 ? new Float32Array(m) : null;
+  const popularity = new Float32Array(m);
+  for (let n = 0; n < m; n++) {
+    const i = ids[n]!;
+    if (collaborative) collaborative[n] = dotInt8(model.itemFactors, i, user.vector) + model.itemBias[i]!;
+    popularity[n] = model.popularity[i]!;
+  }
+  if (content && profile && model.contentEmbeddings && model.contentCodeInvNorms) {
+    const { codes, dim } = model.contentEmbeddings;
+    for (let n = 0; n < m; n++) {
+      const i = ids[n]!;
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += codes[i * dim + j]! * profile[j]!;
+      content[n] = dot * model.contentCodeInvNorms[i]!;
+    }
+  }
+  const blended = blendScores(
+    {
+      collaborative: collaborative && Float32Array.from(collaborative),
+      content: content && Float32Array.from(content),
+      popularity: Float32Array.from(popularity),
+    },
+    weights,
+    new Float32Array(m),
+  );
+  let order: ArrayLike<number>;
+  if (diversity > 0 && m > 0) {
+    // Re-rank a shortlist (3k best) so MMR stays O(k * shortlist).
+    const shortlist = topK(blended, Math.min(m, 3 * k)).indexes;
+    const useContent = model.contentEmbeddings !== null && model.contentCodeInvNorms !== null;
+    const similarity = useContent
+      ? (a: number, b: number) => cosineRows(model.contentEmbeddings!, model.contentCodeInvNorms!, a, b)
+      : (a: number, b: number) => cosineRows(model.itemFactors, model.itemCodeInvNorms, a, b);
+    const shortIds = Array.from(shortlist, (p) => ids[p]!);
+    const picked = mmr({
+      candidates: shortIds,
+      relevance: Array.from(shortlist, (p) => blended[p]!),
+      similarity,
+      k,
+      lambda: 1 - diversity,
+    });
+    order = Array.from(picked, (p) => shortlist[p]!);
+  } else {
+    order = topK(blended, k).indexes;
+  }
+  const scaled = {
+    collaborative: collaborative ? minMax(collaborative) : null,
+    content: content ? minMax(content) : null,
+    popularity: minMax(popularity),
+  };
+  const items: Recommendation[] = [];
+  for (let n = 0; n < order.length; n++) {
+    const p = order[n]!;
+    const itemIndex = ids[p]!;
+    const channels = {
+      collaborative: scaled.collaborative ? scaled.collaborative[p]! : 0,
+      content: scaled.content ? scaled.content[p]! : 0,
+      popularity: scaled.popularity[p]!,
+    };
+    items.push({
+      itemIndex,
+      score: blended[p]!,
+      channels,
+      reason: reasonFor(model, user, itemIndex, channels, weights, genreMask),
+    });
+  }
+  return { weights, items };
+}
+
+function minMax(values: Float32Array): Float32Array {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const span = hi - lo;
+  return values.map((v) => (span > 0 ? (v - lo) / span : 0));
+}
+
+/**
+ * Why an item was recommended: the channel that contributed most decides. Personal channels name
+ * the user's favourite most similar to the item; popularity names a genre (the filtered one if any).
+ */
+function reasonFor(
+  model: ServingModel,
+  user: UserState,
+  itemIndex: number,
+  channels: { collaborative: number; content: number; popularity: number },
+  weights: BlendWeights,
+  genreMask: number,
+): Reason {
+  const personal = Math.max(
+    weights.collaborative * channels.collaborative,
+    weights.content * channels.content,
+  );
+  if (user.favourites.length > 0 && personal >= weights.popularity * channels.popularity) {
+    const byContent =
+      weights.content * channels.content > weights.collaborative * channels.collaborative &&
+      model.contentEmbeddings &&
+      model.contentCodeInvNorms;
+    let best = user.favourites[0]!;
+    let bestSim = Number.NEGATIVE_INFINITY;
+    const limit = Math.min(user.favourites.length, 20);
+    for (let n = 0; n < limit; n++) {
+      const f = user.favourites[n]!;
+      const s = byContent
+        ? cosineRows(model.contentEmbeddings!, model.contentCodeInvNorms!, f, itemIndex)
+        : cosineRows(model.itemFactors, model.itemCodeInvNorms, f, itemIndex);
+      if (s > bestSim) {
+        bestSim = s;
+        best = f;
+      }
+    }
+    const movie = model.movies[best]!;
+    return {
+      kind: 'rated',
+      movieId: movie.movieId,
+      title: movie.title,
+      text: `because you rated ${movie.title} highly`,
+    };
+  }
+  const bits = model.filterAttributes.genreBits[itemIndex]!;
+  const filtered = genreMask & bits;
+  const bit =
+    filtered !== 0 ? 31 - Math.clz32(filtered & -filtered) : bits !== 0 ? 31 - Math.clz32(bits & -bits) : -1;
+  const genre = bit >= 0 ? (model.genreNames[bit] ?? null) : null;
+  return { kind: 'popular', genre, text: genre ? `popular in ${genre}` : 'popular overall' };
+}
+
+export interface SimilarItem {
+  itemIndex: number;
+  score: number;
+}
+
+/** Similar movies from a channel's precomputed neighbour list (first k valid entries). */
+function fromLists(
+  model: ServingModel,
+  channel: SimilarChannel,
+  itemIndex: number,
+  k: number,
+): SimilarItem[] | null {
+  const lists = model.neighbors[channel];
+  if (!lists) return null;
+  const out: SimilarItem[] = [];
+  const base = itemIndex * lists.width;
+  for (let n = 0; n < lists.width && out.length < k; n++) {
+    const j = lists.indexes[base + n]!;
+    if (j === NO_NEIGHBOR || j === itemIndex) continue;
+    out.push({ itemIndex: j, score: lists.scores[base + n]! });
+  }
+  return out;
+}
+
+/** Exact cosine neighbours over an int8 matrix (fallback when a version has no list for a channel). */
+function bruteForce(
+  model: ServingModel,
+  matrix: Int8RowMatrix,
+  invNorms: Float32Array,
+  itemIndex: number,
+  k: number,
+): SimilarItem[] {
+  if (invNorms[itemIndex] === 0) return [];
+  const query = new Float32Array(matrix.dim);
+  const base = itemIndex * matrix.dim;
+  for (let j = 0; j < matrix.dim; j++) query[j] = matrix.codes[base + j]!;
+  const scores = matVecInt8(matrix, query, model.scratch);
+  const qInv = invNorms[itemIndex]!;
+  for (let i = 0; i < scores.length; i++)
+    scores[i] =
+      matrix.scales[i]! > 0
+        ? (scores[i]! / matrix.scales[i]!) * invNorms[i]! * qInv
+        : Number.NEGATIVE_INFINITY;
+  scores[itemIndex] = Number.NEGATIVE_INFINITY;
+  const best = topK(scores, k);
+  return Array.from(best.indexes, (i, n) => ({ itemIndex: i, score: best.scores[n]! }));
+}
+
+/** Weights of the ad-hoc hybrid blend of channel lists when a version has no hybrid list. */
+const HYBRID_BLEND: Readonly<Record<'content' | 'visual' | 'collaborative', number>> = Object.freeze({
+  content: 0.4,
+  visual: 0.2,
+  collaborative: 0.4,
+});
+
+/**
+ * Movies similar to `itemIndex` by a channel. Precomputed lists first; collaborative and content fall
+ * back to exact cosine over the stored vectors; hybrid falls back to a weighted blend of the other
+ * channels. Throws `channel_unavailable` when the version has nothing for the channel.
+ */
+export function similar(
+  model: ServingModel,
+  itemIndex: number,
+  by: SimilarChannel,
+  k: number,
+): SimilarItem[] {
+  const listed = fromLists(model, by, itemIndex, k);
+  if (listed) return listed;
+  if (by === 'collaborative')
+    return bruteForce(model, model.itemFactors, model.itemCodeInvNorms, itemIndex, k);
+  if (by === 'content' && model.contentEmbeddings && model.contentCodeInvNorms) {
+    return bruteForce(model, model.contentEmbeddings, model.contentCodeInvNorms, itemIndex, k);
+  }
+  if (by === 'hybrid') {
+    const total = new Map<number, number>();
+    let weightSum = 0;
+    for (const channel of ['content', 'visual', 'collaborative'] as const) {
+      let items: SimilarItem[];
+      try {
+        items = similar(model, itemIndex, channel, Math.max(50, 2 * k));
+      } catch {
+        continue; // channel absent from this version: blend the others
+      }
+      const w = HYBRID_BLEND[channel];
+      weightSum += w;
+      for (const it of items) total.set(it.itemIndex, (total.get(it.itemIndex) ?? 0) + w * it.score);
+    }
+    if (weightSum > 0) {
+      return [...total.entries()]
+        .map(([i, s]) => ({ itemIndex: i, score: s / weightSum }))
+        .sort((a, b) => b.score - a.score || a.itemIndex - b.itemIndex)
+        .slice(0, k);
+    }
+  }
+  const have = (['content', 'visual', 'collaborative', 'hybrid'] as const).filter(
+    (c) =>
+      model.neighbors[c] ||
+      c === 'collaborative' ||
+      (c === 'content' && model.contentEmbeddings) ||
+      c === 'hybrid',
+  );
+  throw new ReelrankError(
+    'channel_unavailable',
+    `by: channel '${by}' is not available in version ${model.version}. Available: ${have.join(', ')}`,
+    { parameter: 'by' },
+  );
+}
+
+/** Popular and diverse: for a session with no ratings (popularity candidates, MMR over item factors). */
+export function popularDiverse(model: ServingModel, options: RecommendOptions): RecommendResult {
+  const empty: UserState = {
+    vector: new Float32Array(model.dim),
+    bias: 0,
+    seen: [],
+    favourites: [],
+    ratingCount: 0,
+  };
+  return recommend(model, empty, { ...options, diversity: options.diversity ?? 0.3 });
+}
