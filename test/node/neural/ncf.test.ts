@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, expect, it } from 'vitest';
+import { selectBackend } from '../../../train/backend.ts';
+import type { Dataset } from '../../../train/data/dataset.ts';
+import { NcfRecommender } from '../../../train/models/neural/ncf.ts';
+import { evaluateSampled, leaveLastOut } from '../../../train/models/neural/ncf-protocol.ts';
+import { describeWithData } from '../../support/data.ts';
+import { readMl100k } from './ml100k.ts';
+
+describeWithData('ml-100k', 'NCF on a real ml-100k sample', () => {
+  let dataset: Dataset;
+  beforeAll(async () => {
+    await selectBackend({ backend: 'wasm' });
+    dataset = readMl100k(6000);
+  });
+
+  it('holds out exactly the latest rating of each user', () => {
+    const split = leaveLastOut(dataset);
+    expect(split.train.length + split.test.length).toBe(dataset.ratings.length);
+    const { userIndex, timestamp } = dataset.ratings;
+    for (const r of split.test) {
+      for (const t of split.train) {
+        if (userIndex[t] === userIndex[r]) expect(timestamp[t]!).toBeLessThanOrEqual(timestamp[r]!);
+      }
+    }
+  });
+
+  it('reduces its training loss, is deterministic by seed, leaks no tensors, beats chance', async () => {
+    const split = leaveLastOut(dataset);
+    const before = tf.memory().numTensors;
+    const run = async () => {
+      const model = new NcfRecommender({
+        epochs: 4,
+        batchSize: 512,
+        gmfDim: 8,
+        mlpDim: 8,
+        mlpLayers: [16, 8],
+      });
+      const report = await model.fit({ dataset, train: split.train, seed: 3 });
+      return { model, report };
+    };
+    const first = await run();
+    const losses = first.report.epochs.map((e) => e.trainLoss);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.9);
+    expect(first.report.notes?.backend).toBe('wasm');
+    const second = await run();
+    const users = Uint32Array.of(0, 5, 9);
+    const items = Uint32Array.of(3, 50, 200);
+    expect([...second.model.predict(users, items)]).toEqual([...first.model.predict(users, items)]);
+    expect(second.report.epochs.map((e) => e.trainLoss)).toEqual(losses);
+    // A weak, fast check on the NCF protocol: far above the 10/100 a random scorer gets.
+    const result = evaluateSampled(first.model, dataset, split.test, { seed: 1 });
+    expect(result.users).toBe(split.test.length);
+    expect(result.hitRate).toBeGreaterThan(0.2);
+    const scores = new Float32Array(dataset.movies.length);
+    first.model.scoreAll(5, scores);
+    expect(scores[50]).toBeCloseTo(first.model.predict(Uint32Array.of(5), Uint32Array.of(50))[0]!, 5);
+    first.model.dispose();
+    second.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

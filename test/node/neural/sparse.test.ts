@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../../../shared/random.ts';
+import { scatterProductGradients } from '../../../train/models/neural/ncf.ts';
+import { gatherRows, SparseTable } from '../../../train/models/neural/sparse.ts';
+
+describe('sparse tables', () => {
+  it('gathers rows into a strided batch at an offset', () => {
+    const table = Float32Array.of(1, 2, 10, 20, 100, 200); // 3 rows x 2
+    const out = new Float32Array(3 * 3).fill(-1); // stride 3, offset 1
+    gatherRows(table, 2, [2, 0, 2], out, 3, 1);
+    expect([...out]).toEqual([-1, 100, 200, -1, 1, 2, -1, 100, 200]);
+  });
+
+  it('sums duplicate rows, then takes one lazy-Adam step per row (first step moves lr·sign(g))', () => {
+    const table = new SparseTable({
+      rows: 3,
+      dim: 2,
+      initial: Float32Array.of(0, 0, 0, 0, 0, 0),
+      learningRate: 0.1,
+    });
+    // Row 2 appears twice: (1, 4) + (-3, 1) = (-2, 5). Row 0 once: (0.5, -0.5). Row 1 untouched.
+    const grads = Float32Array.of(1, 4, 0.5, -0.5, -3, 1);
+    table.applyGradients([2, 0, 2], grads, 2, 0);
+    const v = [...table.values];
+    const expected = [-0.1, 0.1, 0, 0, 0.1, -0.1];
+    v.forEach((x, i) => expect(x).toBeCloseTo(expected[i]!, 6));
+    // A second call reuses the slot map correctly (it was reset): row 1 now moves alone.
+    table.applyGradients([1], Float32Array.of(2, -2), 2, 0);
+    expect(table.values[2]).toBeCloseTo(-0.1, 6);
+    expect(table.values[4]).toBeCloseTo(0.1, 6); // row 2 unchanged by the second call
+  });
+
+  it('does not move a frozen table, and rejects a wrongly sized initial matrix', () => {
+    const table = new SparseTable({ rows: 2, dim: 1, initial: Float32Array.of(1, 2), frozen: true });
+    table.applyGradients([0, 1], Float32Array.of(5, 5), 1, 0);
+    expect([...table.values]).toEqual([1, 2]);
+    expect(() => new SparseTable({ rows: 2, dim: 2, initial: Float32Array.of(1, 2) })).toThrow(
+      'SparseTable initial matrix has 2 values; expected rows x dim = 2 x 2 = 4',
+    );
+  });
+
+  it('initialises from the seed reproducibly', () => {
+    const a = new SparseTable({ rows: 4, dim: 3, rng: createRng(7), initStd: 0.1 });
+    const b = new SparseTable({ rows: 4, dim: 3, rng: createRng(7), initStd: 0.1 });
+    expect([...a.values]).toEqual([...b.values]);
+    expect(a.values.some((x) => x !== 0)).toBe(true);
+  });
+
+  it('turns the GMF product gradient into user and item gradients', () => {
+    const user = Float32Array.of(1, 2);
+    const item = Float32Array.of(3, -1);
+    scatterProductGradients(Float32Array.of(0.5, 2), user, item, 2, 1);
+    expect([...user]).toEqual([1.5, -2]); // g ⊙ item
+    expect([...item]).toEqual([0.5, 4]); // g ⊙ user
+  });
+});

@@ -1,0 +1,312 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { ReelrankError } from '../../../shared/errors.ts';
+import { createRng, type Rng } from '../../../shared/random.ts';
+import { byUser, gatherRows } from '../interactions.ts';
+import type { EpochLog, FitReport, Recommender, TrainContext } from '../types.ts';
+import { permutation, sampleNegative, sortedItemsByUser } from './batches.ts';
+import { SparseTable } from './sparse.ts';
+import { applyEager, applySymbolic, DenseTower, denseStack } from './tower.ts';
+
+/**
+ * Neural Collaborative Filtering (He et al. 2017; reference 003): GMF (element-wise product of user
+ * and item vectors) and an MLP over their concatenation, fused by one output layer (NeuMF),
+ * trained on implicit feedback (every training rating is a positive) with sampled negatives and a
+ * binary cross-entropy loss.
+ *
+ * Sparse/dense split: the four embedding tables are typed arrays trained by lazy Adam; the GMF
+ * product is formed here (its gradient is the other side's vector times the tower's input
+ * gradient); the MLP and the output layer are a TF.js LayersModel with two inputs, `gmf` and
+ * `mlp`, whose output is the logit.
+ */
+export type NcfVariant = 'neumf' | 'gmf' | 'mlp';
+
+export interface NcfOptions {
+  variant?: NcfVariant;
+  /** GMF factor size (default 16). */
+  gmfDim?: number;
+  /** Size of each of the user and item MLP embeddings (default 32: MLP input 64). */
+  mlpDim?: number;
+  /** MLP hidden layers (default [64, 32, 16], the paper's tower). */
+  mlpLayers?: number[];
+  dropout?: number;
+  /** Sampled negatives per positive, redrawn every epoch (default 4, as in the paper). */
+  negatives?: number;
+  epochs?: number;
+  batchSize?: number;
+  /** Adam learning rate of the dense tower (default 1e-3). */
+  learningRate?: number;
+  /** Lazy-Adam learning rate of the embedding tables (default 1e-3). */
+  embeddingLearningRate?: number;
+  /** L2 on embedding rows seen in a batch (default 0). */
+  l2?: number;
+  /** Stop after this many batches per epoch (tests); default all. */
+  maxBatchesPerEpoch?: number;
+}
+
+const PREDICT_CHUNK = 4096;
+
+export class NcfRecommender implements Recommender {
+  readonly name: string;
+  readonly predictsRatings = false;
+  readonly options: Required<NcfOptions>;
+  private state: {
+    userGmf: SparseTable;
+    itemGmf: SparseTable;
+    userMlp: SparseTable;
+    itemMlp: SparseTable;
+    tower: DenseTower;
+    items: number;
+  } | null = null;
+
+  constructor(options: NcfOptions = {}) {
+    this.options = {
+      variant: 'neumf',
+      gmfDim: 16,
+      mlpDim: 32,
+      mlpLayers: [64, 32, 16],
+      dropout: 0,
+      negatives: 4,
+      epochs: 20,
+      batchSize: 256,
+      learningRate: 1e-3,
+      embeddingLearningRate: 1e-3,
+      l2: 0,
+      maxBatchesPerEpoch: Number.POSITIVE_INFINITY,
+      ...options,
+    };
+    const { variant } = this.options;
+    if (!['neumf', 'gmf', 'mlp'].includes(variant)) {
+      throw new ReelrankError('bad_input', `NCF variant '${variant}' is not one of: neumf, gmf, mlp`);
+    }
+    this.name = variant === 'neumf' ? 'ncf-neumf' : `ncf-${variant}`;
+  }
+
+  /** The dense tower (a two-input LayersModel: `gmf`, `mlp` -> logit), for export. */
+  get model(): tfl.LayersModel {
+    return this.trained().tower.model;
+  }
+
+  /** The embedding tables, for export (row-major rows x dim). */
+  get tables(): Record<'userGmf' | 'itemGmf' | 'userMlp' | 'itemMlp', SparseTable> {
+    const { userGmf, itemGmf, userMlp, itemMlp } = this.trained();
+    return { userGmf, itemGmf, userMlp, itemMlp };
+  }
+
+  async fit(context: TrainContext): Promise<FitReport> {
+    this.dispose();
+    const started = performance.now();
+    const o = this.options;
+    const rows = gatherRows(context.dataset, context.train);
+    const seen = sortedItemsByUser(byUser(rows));
+    const rng = createRng(context.seed);
+    const table = (count: number, dim: number) =>
+      new SparseTable({
+        rows: count,
+        dim,
+        rng,
+        initStd: 0.01,
+        learningRate: o.embeddingLearningRate,
+        l2: o.l2,
+      });
+    const userGmf = table(rows.users, o.gmfDim);
+    const itemGmf = table(rows.items, o.gmfDim);
+    const userMlp = table(rows.users, o.mlpDim);
+    const itemMlp = table(rows.items, o.mlpDim);
+    const tower = buildNcfTower(o, context.seed, createRng(context.seed ^ 0x5bd1e995));
+    this.state = { userGmf, itemGmf, userMlp, itemMlp, tower, items: rows.items };
+
+    const useGmf = o.variant !== 'mlp';
+    const useMlp = o.variant !== 'gmf';
+    const perPositive = 1 + o.negatives;
+    const total = rows.length * perPositive;
+    const batchUsers = new Uint32Array(o.batchSize);
+    const batchItems = new Uint32Array(o.batchSize);
+    const labels = new Float32Array(o.batchSize);
+    const userGmfRows = new Float32Array(o.batchSize * o.gmfDim);
+    const itemGmfRows = new Float32Array(o.batchSize * o.gmfDim);
+    const epochs: EpochLog[] = [];
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const epochStart = performance.now();
+      const order = permutation(total, rng);
+      let lossSum = 0;
+      let batches = 0;
+      for (let start = 0; start < total && batches < o.maxBatchesPerEpoch; start += o.batchSize) {
+        const size = Math.min(o.batchSize, total - start);
+        for (let b = 0; b < size; b++) {
+          // Example e is positive (e % perPositive === 0) or one of its negatives, drawn afresh.
+          const example = order[start + b]!;
+          const positive = Math.floor(example / perPositive);
+          const user = rows.user[positive]!;
+          batchUsers[b] = user;
+          const isPositive = example % perPositive === 0;
+          batchItems[b] = isPositive ? rows.item[positive]! : sampleNegative(seen, user, rows.items, rng);
+          labels[b] = isPositive ? 1 : 0;
+        }
+        const users = batchUsers.subarray(0, size);
+        const items = batchItems.subarray(0, size);
+        const inputs = this.gatherInputs(users, items, userGmfRows, itemGmfRows);
+        const { loss, inputGrads } = tower.step(inputs, labels.slice(0, size), 'bce-logits');
+        let g = 0;
+        if (useGmf) {
+          const gradProduct = inputGrads[g++]!;
+          scatterProductGradients(gradProduct, userGmfRows, itemGmfRows, o.gmfDim, size);
+          // scatterProductGradients rewrote the row buffers into d/d user and d/d item.
+          userGmf.applyGradients(users, userGmfRows, o.gmfDim, 0);
+          itemGmf.applyGradients(items, itemGmfRows, o.gmfDim, 0);
+        }
+        if (useMlp) {
+          const gradMlp = inputGrads[g]!;
+          userMlp.applyGradients(users, gradMlp, 2 * o.mlpDim, 0);
+          itemMlp.applyGradients(items, gradMlp, 2 * o.mlpDim, o.mlpDim);
+        }
+        lossSum += loss;
+        batches++;
+      }
+      const log: EpochLog = {
+        epoch,
+        trainLoss: lossSum / Math.max(1, batches),
+        seconds: (performance.now() - epochStart) / 1000,
+      };
+      epochs.push(log);
+      context.onEpoch?.(log);
+    }
+    return {
+      epochs,
+      seconds: (performance.now() - started) / 1000,
+      notes: { backend: tf.getBackend(), variant: o.variant },
+    };
+  }
+
+  /** Tower inputs for (user, item) pairs; fills the GMF row buffers as a side effect. */
+  private gatherInputs(
+    users: Uint32Array,
+    items: Uint32Array,
+    userGmfRows: Float32Array,
+    itemGmfRows: Float32Array,
+  ) {
+    const { userGmf, itemGmf, userMlp, itemMlp } = this.trained();
+    const o = this.options;
+    const size = users.length;
+    const inputs = [];
+    if (o.variant !== 'mlp') {
+      userGmf.gather(users, userGmfRows, o.gmfDim, 0);
+      itemGmf.gather(items, itemGmfRows, o.gmfDim, 0);
+      const product = new Float32Array(size * o.gmfDim);
+      for (let i = 0; i < product.length; i++) product[i] = userGmfRows[i]! * itemGmfRows[i]!;
+      inputs.push({ width: o.gmfDim, data: product });
+    }
+    if (o.variant !== 'gmf') {
+      const mlp = new Float32Array(size * 2 * o.mlpDim);
+      userMlp.gather(users, mlp, 2 * o.mlpDim, 0);
+      itemMlp.gather(items, mlp, 2 * o.mlpDim, o.mlpDim);
+      inputs.push({ width: 2 * o.mlpDim, data: mlp });
+    }
+    return inputs;
+  }
+
+  predict(userIndex: Uint32Array, itemIndex: Uint32Array): Float32Array {
+    const { tower } = this.trained();
+    const out = new Float32Array(userIndex.length);
+    const gmfDim = this.options.gmfDim;
+    const userRows = new Float32Array(PREDICT_CHUNK * gmfDim);
+    const itemRows = new Float32Array(PREDICT_CHUNK * gmfDim);
+    for (let start = 0; start < userIndex.length; start += PREDICT_CHUNK) {
+      const end = Math.min(userIndex.length, start + PREDICT_CHUNK);
+      const inputs = this.gatherInputs(
+        userIndex.subarray(start, end),
+        itemIndex.subarray(start, end),
+        userRows,
+        itemRows,
+      );
+      out.set(tower.predict(inputs, end - start), start);
+    }
+    return out;
+  }
+
+  scoreAll(userIndex: number, out: Float32Array): void {
+    const { items } = this.trained();
+    const users = new Uint32Array(items).fill(userIndex);
+    const itemIndex = new Uint32Array(items);
+    for (let i = 0; i < items; i++) itemIndex[i] = i;
+    out.set(this.predict(users, itemIndex));
+  }
+
+  /** Release the tfjs tensors (tower weights and optimizer state). */
+  dispose(): void {
+    this.state?.tower.dispose();
+    this.state = null;
+  }
+
+  private trained() {
+    if (!this.state) throw new ReelrankError('not_trained', `model '${this.name}' is used before fit()`);
+    return this.state;
+  }
+}
+
+/**
+ * d loss/d user = g ⊙ item and d loss/d item = g ⊙ user for the GMF product input; written over
+ * the gathered row buffers (user rows become user gradients, item rows item gradients).
+ */
+export function scatterProductGradients(
+  gradProduct: Float32Array,
+  userRows: Float32Array,
+  itemRows: Float32Array,
+  dim: number,
+  size: number,
+): void {
+  const n = size * dim;
+  for (let i = 0; i < n; i++) {
+    const g = gradProduct[i]!;
+    const u = userRows[i]!;
+    userRows[i] = g * itemRows[i]!;
+    itemRows[i] = g * u;
+  }
+}
+
+function buildNcfTower(o: Required<NcfOptions>, seed: number, rng: Rng): DenseTower {
+  const symbolicInputs: tfl.SymbolicTensor[] = [];
+  const fused: tfl.SymbolicTensor[] = [];
+  const useGmf = o.variant !== 'mlp';
+  const useMlp = o.variant !== 'gmf';
+  const mlpLayers = useMlp
+    ? denseStack(
+        o.mlpLayers.map((units) => ({ units, dropout: o.dropout })),
+        seed,
+        'mlp',
+      )
+    : [];
+  if (useGmf) {
+    const gmf = tfl.input({ shape: [o.gmfDim], name: 'gmf' });
+    symbolicInputs.push(gmf);
+    fused.push(gmf);
+  }
+  if (useMlp) {
+    const mlp = tfl.input({ shape: [2 * o.mlpDim], name: 'mlp' });
+    symbolicInputs.push(mlp);
+    fused.push(applySymbolic(mlpLayers, mlp));
+  }
+  const outputLayer = tfl.layers.dense({
+    units: 1,
+    kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1000 }),
+    name: 'prediction',
+  });
+  const joined =
+    fused.length > 1
+      ? (tfl.layers.concatenate({ name: 'neumf' }).apply(fused) as tfl.SymbolicTensor)
+      : fused[0]!;
+  const model = tfl.model({
+    inputs: symbolicInputs,
+    outputs: outputLayer.apply(joined) as tfl.SymbolicTensor,
+    name: `ncf_${o.variant}`,
+  });
+  const forward = (xs: tf.Tensor[], training: boolean, dropoutRng: Rng | null): tf.Tensor => {
+    const parts: tf.Tensor[] = [];
+    let i = 0;
+    if (useGmf) parts.push(xs[i++]!);
+    if (useMlp) parts.push(applyEager(mlpLayers, xs[i]!, training, dropoutRng));
+    const joinedEager = parts.length > 1 ? tf.concat(parts, 1) : parts[0]!;
+    return outputLayer.apply(joinedEager) as tf.Tensor;
+  };
+  return new DenseTower(model, forward, { learningRate: o.learningRate, rng });
+}

@@ -1,0 +1,207 @@
+import type { Rng } from '../../../shared/random.ts';
+
+/**
+ * Sparse parameters (user/item/word embedding tables) live in Float32Arrays that we train
+ * ourselves: tfjs cannot train `Embedding` layers on cpu/wasm in reasonable time (see DESIGN.md,
+ * "Facts measured"). Per batch the rows are gathered into the dense tower's input, and the tower's
+ * input gradient is scattered back here with a lazy (row-wise) Adam, as TF's LazyAdam does:
+ * only the rows seen in the batch move, and each row keeps its own step count for bias correction.
+ */
+export interface SparseTableOptions {
+  rows: number;
+  dim: number;
+  /** Initial values: N(0, initStd²) from `rng`, or a given matrix (rows x dim) to start from. */
+  initStd?: number;
+  initial?: Float32Array;
+  rng?: Rng;
+  learningRate?: number;
+  /** L2 penalty added to the gradient of every row seen in a batch. */
+  l2?: number;
+  /** A frozen table is gathered but never updated (pretrained-frozen vectors). */
+  frozen?: boolean;
+}
+
+export class SparseTable {
+  readonly rows: number;
+  readonly dim: number;
+  readonly values: Float32Array;
+  learningRate: number;
+  l2: number;
+  frozen: boolean;
+  private readonly firstMoment: Float32Array;
+  private readonly secondMoment: Float32Array;
+  private readonly rowSteps: Uint32Array;
+  /** Slot of each row in the current batch's gradient accumulator (-1 = not in the batch). */
+  private readonly slotOfRow: Int32Array;
+  private accumulator: Float32Array = new Float32Array(0);
+  private slotRows: Uint32Array = new Uint32Array(0);
+
+  constructor({
+    rows,
+    dim,
+    initStd = 0.01,
+    initial,
+    rng,
+    learningRate = 1e-3,
+    l2 = 0,
+    frozen = false,
+  }: SparseTableOptions) {
+    this.rows = rows;
+    this.dim = dim;
+    this.learningRate = learningRate;
+    this.l2 = l2;
+    this.frozen = frozen;
+    if (initial) {
+      if (initial.length !== rows * dim) {
+        throw new RangeError(
+          `SparseTable initial matrix has ${initial.length} values; expected rows x dim = ${rows} x ${dim} = ${rows * dim}`,
+        );
+      }
+      this.values = Float32Array.from(initial);
+    } else {
+      this.values = new Float32Array(rows * dim);
+      if (initStd > 0) {
+        if (!rng) throw new RangeError('SparseTable needs an rng for a random initialisation (initStd > 0)');
+        for (let i = 0; i < this.values.length; i++) this.values[i] = rng.normal() * initStd;
+      }
+    }
+    // Optimizer state is allocated even when frozen, so a table can be unfrozen for fine-tuning.
+    this.firstMoment = new Float32Array(rows * dim);
+    this.secondMoment = new Float32Array(rows * dim);
+    this.rowSteps = new Uint32Array(rows);
+    this.slotOfRow = new Int32Array(rows).fill(-1);
+  }
+
+  /** Copy row `rowIndex[b]` into `out[b * outStride + outOffset ..]` for every b. */
+  gather(rowIndex: ArrayLike<number>, out: Float32Array, outStride: number, outOffset: number): void {
+    gatherRows(this.values, this.dim, rowIndex, out, outStride, outOffset);
+  }
+
+  /**
+   * Apply gradients for a batch: `grad[b * gradStride + gradOffset ..]` (dim values) belongs to row
+   * `rowIndex[b]`. Duplicate rows are summed first, so each row gets one Adam step per batch.
+   */
+  applyGradients(
+    rowIndex: ArrayLike<number>,
+    grad: Float32Array,
+    gradStride: number,
+    gradOffset: number,
+    scale = 1,
+  ): void {
+    if (this.frozen) return;
+    const dim = this.dim;
+    const count = rowIndex.length;
+    if (this.accumulator.length < count * dim) {
+      this.accumulator = new Float32Array(count * dim);
+      this.slotRows = new Uint32Array(count);
+    }
+    const slots = accumulateByRow(
+      rowIndex,
+      grad,
+      gradStride,
+      gradOffset,
+      dim,
+      scale,
+      this.slotOfRow,
+      this.accumulator,
+      this.slotRows,
+    );
+    lazyAdamUpdate(
+      this.values,
+      this.firstMoment,
+      this.secondMoment,
+      this.rowSteps,
+      dim,
+      this.slotRows,
+      slots,
+      this.accumulator,
+      this.learningRate,
+      this.l2,
+    );
+    for (let s = 0; s < slots; s++) this.slotOfRow[this.slotRows[s]!] = -1;
+  }
+}
+
+/** out[b*outStride + outOffset + j] = table[rowIndex[b]*dim + j]. */
+export function gatherRows(
+  table: Float32Array,
+  dim: number,
+  rowIndex: ArrayLike<number>,
+  out: Float32Array,
+  outStride: number,
+  outOffset: number,
+): void {
+  for (let b = 0; b < rowIndex.length; b++) {
+    const src = rowIndex[b]! * dim;
+    const dst = b * outStride + outOffset;
+    for (let j = 0; j < dim; j++) out[dst + j] = table[src + j]!;
+  }
+}
+
+/**
+ * Sum the gradient rows of a batch by table row. Returns the number of distinct rows; their ids are
+ * in `slotRows[0..n)` and their summed gradients in `accumulator[s*dim ..]`. `slotOfRow` must be -1
+ * everywhere on entry; the caller resets the touched entries.
+ */
+export function accumulateByRow(
+  rowIndex: ArrayLike<number>,
+  grad: Float32Array,
+  gradStride: number,
+  gradOffset: number,
+  dim: number,
+  scale: number,
+  slotOfRow: Int32Array,
+  accumulator: Float32Array,
+  slotRows: Uint32Array,
+): number {
+  let slots = 0;
+  for (let b = 0; b < rowIndex.length; b++) {
+    const row = rowIndex[b]!;
+    let slot = slotOfRow[row]!;
+    if (slot < 0) {
+      slot = slots++;
+      slotOfRow[row] = slot;
+      slotRows[slot] = row;
+      accumulator.fill(0, slot * dim, slot * dim + dim);
+    }
+    const src = b * gradStride + gradOffset;
+    const dst = slot * dim;
+    for (let j = 0; j < dim; j++) accumulator[dst + j]! += grad[src + j]! * scale;
+  }
+  return slots;
+}
+
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const EPSILON = 1e-8;
+
+/** One Adam step for each listed row, with per-row bias correction (lazy Adam). */
+export function lazyAdamUpdate(
+  values: Float32Array,
+  firstMoment: Float32Array,
+  secondMoment: Float32Array,
+  rowSteps: Uint32Array,
+  dim: number,
+  rows: Uint32Array,
+  count: number,
+  grads: Float32Array,
+  learningRate: number,
+  l2: number,
+): void {
+  for (let s = 0; s < count; s++) {
+    const row = rows[s]!;
+    const step = ++rowSteps[row]!;
+    const correction = (learningRate * Math.sqrt(1 - BETA2 ** step)) / (1 - BETA1 ** step);
+    const base = row * dim;
+    const gbase = s * dim;
+    for (let j = 0; j < dim; j++) {
+      const i = base + j;
+      const g = grads[gbase + j]! + l2 * values[i]!;
+      const m = BETA1 * firstMoment[i]! + (1 - BETA1) * g;
+      const v = BETA2 * secondMoment[i]! + (1 - BETA2) * g * g;
+      firstMoment[i] = m;
+      secondMoment[i] = v;
+      values[i] = values[i]! - (correction * m) / (Math.sqrt(v) + EPSILON);
+    }
+  }
+}

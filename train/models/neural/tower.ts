@@ -1,0 +1,191 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { Rng } from '../../../shared/random.ts';
+
+/**
+ * Dense towers in TF.js, trained on rows gathered from our own sparse tables (see sparse.ts).
+ *
+ * Each neural model builds its layers once, wires them into a symbolic `tf.LayersModel` (the
+ * exported artifact, loadable by `tf.loadLayersModel`), and trains them eagerly through `step`,
+ * which returns the gradient with respect to every dense input so the caller can scatter it into
+ * the embedding tables. Dropout in training is applied here with masks from our seeded Rng: tfjs'
+ * own seeded dropout repeats the same mask every batch, and unseeded dropout is not reproducible.
+ */
+export interface DenseSpec {
+  units: number;
+  activation?: 'relu' | 'linear' | 'sigmoid';
+  batchNorm?: boolean;
+  dropout?: number;
+}
+
+/** Layers for `specs`, in order: Dense [-> BatchNorm] -> Activation [-> Dropout]. Seeded initialisers. */
+export function denseStack(
+  specs: readonly DenseSpec[],
+  seed: number,
+  namePrefix: string,
+): tfl.layers.Layer[] {
+  const layers: tfl.layers.Layer[] = [];
+  specs.forEach((spec, i) => {
+    const activation = spec.activation ?? 'relu';
+    layers.push(
+      tfl.layers.dense({
+        units: spec.units,
+        // With BatchNorm right after, the bias is redundant (BN's beta plays its role).
+        useBias: !spec.batchNorm,
+        kernelInitializer:
+          activation === 'relu'
+            ? tfl.initializers.heNormal({ seed: seed + i })
+            : tfl.initializers.glorotUniform({ seed: seed + i }),
+        activation: spec.batchNorm ? 'linear' : activation,
+        name: `${namePrefix}_dense${i}`,
+      }),
+    );
+    if (spec.batchNorm) {
+      layers.push(tfl.layers.batchNormalization({ name: `${namePrefix}_bn${i}` }));
+      if (activation !== 'linear')
+        layers.push(tfl.layers.activation({ activation, name: `${namePrefix}_act${i}` }));
+    }
+    if (spec.dropout && spec.dropout > 0)
+      layers.push(tfl.layers.dropout({ rate: spec.dropout, name: `${namePrefix}_dropout${i}` }));
+  });
+  return layers;
+}
+
+/** Apply `layers` symbolically (to build the exported model graph). */
+export function applySymbolic(
+  layers: readonly tfl.layers.Layer[],
+  input: tfl.SymbolicTensor,
+): tfl.SymbolicTensor {
+  let x = input;
+  for (const layer of layers) x = layer.apply(x) as tfl.SymbolicTensor;
+  return x;
+}
+
+/**
+ * Apply `layers` eagerly. In training, BatchNorm uses batch statistics (and updates its moving
+ * averages) and Dropout uses a mask drawn from `rng`.
+ */
+export function applyEager(
+  layers: readonly tfl.layers.Layer[],
+  input: tf.Tensor,
+  training: boolean,
+  rng: Rng | null,
+): tf.Tensor {
+  let x = input;
+  for (const layer of layers) {
+    if (layer.getClassName() === 'Dropout') {
+      if (training && rng) x = dropoutMask(x, (layer.getConfig() as { rate: number }).rate, rng);
+      continue;
+    }
+    x = layer.apply(x, { training }) as tf.Tensor;
+  }
+  return x;
+}
+
+/** Inverted dropout with a mask from our Rng: kept units are scaled by 1/(1-rate). */
+function dropoutMask(x: tf.Tensor, rate: number, rng: Rng): tf.Tensor {
+  const mask = new Float32Array(x.size);
+  const keepScale = 1 / (1 - rate);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : keepScale;
+  return tf.mul(x, tf.tensor(mask, x.shape));
+}
+
+export type LossKind = 'mse' | 'bce-logits';
+
+/** One dense input of a tower: `width` columns, filled row-major for a batch. */
+export interface DenseInput {
+  width: number;
+  data: Float32Array;
+}
+
+export interface StepResult {
+  loss: number;
+  /** d loss / d input, one Float32Array per input (batch x width), for scattering into tables. */
+  inputGrads: Float32Array[];
+}
+
+/**
+ * The trainable part of a neural model: its symbolic model (for export), an eager forward function
+ * over the same layer objects, and a tfjs Adam over the layers' weights.
+ */
+export class DenseTower {
+  readonly model: tfl.LayersModel;
+  private readonly forwardFn: (inputs: tf.Tensor[], training: boolean) => tf.Tensor;
+  private readonly optimizer: tf.Optimizer;
+  private readonly rng: Rng;
+
+  constructor(
+    model: tfl.LayersModel,
+    forward: (inputs: tf.Tensor[], training: boolean, rng: Rng | null) => tf.Tensor,
+    { learningRate = 1e-3, rng }: { learningRate?: number; rng: Rng },
+  ) {
+    this.model = model;
+    this.rng = rng;
+    this.forwardFn = (inputs, training) => forward(inputs, training, training ? this.rng : null);
+    this.optimizer = tf.train.adam(learningRate);
+  }
+
+  /**
+   * One optimisation step on a batch: forward in training mode, loss (mean over the batch), Adam on
+   * the tower's weights, and the input gradients returned as typed arrays. Leaves no tensor behind.
+   */
+  step(
+    inputs: readonly DenseInput[],
+    targets: Float32Array,
+    loss: LossKind,
+    { wantInputGrads = true } = {},
+  ): StepResult {
+    const batch = targets.length;
+    const weights = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const inputVars = inputs.map((input) => {
+      // tf.variable shares the initial tensor's data and keeps a reference: dispose our handle.
+      const initial = tf.tensor2d(input.data, [batch, input.width]);
+      const variable = tf.variable(initial, wantInputGrads);
+      initial.dispose();
+      return variable;
+    });
+    try {
+      return tf.tidy(() => {
+        const y = tf.tensor2d(targets, [batch, 1]);
+        const varList = wantInputGrads ? [...weights, ...inputVars] : weights;
+        const { value, grads } = tf.variableGrads(
+          () => lossOf(loss, this.forwardFn(inputVars, true), y),
+          varList,
+        );
+        const weightGrads: tf.NamedTensorMap = {};
+        for (const w of weights) {
+          const g = grads[w.name];
+          if (g) weightGrads[w.name] = g;
+        }
+        this.optimizer.applyGradients(weightGrads);
+        const inputGrads = wantInputGrads
+          ? inputVars.map((v, i) => {
+              const g = grads[v.name];
+              return g ? (g.dataSync() as Float32Array).slice() : new Float32Array(batch * inputs[i]!.width);
+            })
+          : [];
+        return { loss: value.dataSync()[0]!, inputGrads };
+      });
+    } finally {
+      for (const v of inputVars) v.dispose();
+    }
+  }
+
+  /** Forward in inference mode (BatchNorm moving averages, no dropout): one value per row. */
+  predict(inputs: readonly DenseInput[], rows: number): Float32Array {
+    return tf.tidy(() => {
+      const xs = inputs.map((input) => tf.tensor2d(input.data, [rows, input.width]));
+      return (this.forwardFn(xs, false).dataSync() as Float32Array).slice();
+    });
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
+
+function lossOf(kind: LossKind, output: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  if (kind === 'mse') return tf.losses.meanSquaredError(target, output) as tf.Scalar;
+  return tf.losses.sigmoidCrossEntropy(target, output) as tf.Scalar;
+}
