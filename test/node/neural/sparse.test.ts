@@ -23,7 +23,9 @@ describe('sparse tables', () => {
     table.applyGradients([2, 0, 2], grads, 2, 0);
     const v = [...table.values];
     const expected = [-0.1, 0.1, 0, 0, 0.1, -0.1];
-    v.forEach((x, i) => expect(x).toBeCloseTo(expected[i]!, 6));
+    v.forEach((x, i) => {
+      expect(x).toBeCloseTo(expected[i]!, 6);
+    });
     // A second call reuses the slot map correctly (it was reset): row 1 now moves alone.
     table.applyGradients([1], Float32Array.of(2, -2), 2, 0);
     expect(table.values[2]).toBeCloseTo(-0.1, 6);
