@@ -39,7 +39,9 @@ export interface WordVectorOptions {
 /** Index of each word of a vocabulary. */
 export function wordIndex(vectors: WordVectors): Map<string, number> {
   const index = new Map<string, number>();
-  vectors.vocabulary.forEach((w, i) => index.set(w, i));
+  vectors.vocabulary.forEach((w, i) => {
+    index.set(w, i);
+  });
   return index;
 }
 
@@ -130,7 +132,9 @@ export function trainWordVectors(
   const vocabulary = kept.map(([w]) => w);
   const counts = Float64Array.from(kept, ([, c]) => c);
   const index = new Map<string, number>();
-  vocabulary.forEach((w, i) => index.set(w, i));
+  vocabulary.forEach((w, i) => {
+    index.set(w, i);
+  });
   const vocabSize = vocabulary.length;
   if (vocabSize === 0) {
     throw new ReelrankError(
@@ -281,6 +285,8 @@ export async function loadGloveFile(
   }
   if (dim === -1) throw new ReelrankError('bad_input', `${path}: no word vectors found (empty file)`);
   const vectors = new Float32Array(rows.length * dim);
-  rows.forEach((row, i) => vectors.set(row, i * dim));
+  rows.forEach((row, i) => {
+    vectors.set(row, i * dim);
+  });
   return { vocabulary, dim, vectors, counts: new Float64Array(vocabulary.length) };
 }
