@@ -20,4 +20,12 @@ export interface Movie {
   imdbId: string | null;
   /** Path (or key) of the poster image, when one was attached. */
   posterPath: string | null;
+  /** TMDB vote average (0-10), when the catalog was joined to TMDB. */
+  voteAverage?: number | null;
+  /** TMDB vote count, when joined to TMDB. */
+  voteCount?: number | null;
+  /** TMDB popularity score, when joined to TMDB. */
+  tmdbPopularity?: number | null;
+  /** Runtime in minutes, when joined to TMDB. */
+  runtime?: number | null;
 }

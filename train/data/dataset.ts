@@ -29,6 +29,8 @@ export interface IngestSummary {
   skippedRows: number;
   /** The first malformed rows, for the report (bounded so a broken 32M-row file cannot flood memory). */
   issues: IngestIssue[];
+  /** Remarks that are not malformed rows, e.g. "ratings.dat is absent: 0 ratings". */
+  notes?: string[];
 }
 
 /** A train/test split as index lists into a `RatingsTable`. */
@@ -64,4 +66,19 @@ export interface Dataset {
   /** Official splits shipped with the data (ml-100k u1..u5, ua, ub), by name. */
   officialSplits: Record<string, Split>;
   summary: IngestSummary;
+  /** Demographics where the source has them (ml-100k u.user, ml-1m users.dat), by dense user index. */
+  userProfiles?: UserProfile[];
+  /** The TMDB join, when `--tmdb` was given (or the source is tmdb-5000 itself). */
+  tmdbJoin?: { source: string; joined: number; byLink: number; byTitleYear: number };
+  /** Posters attached from a `--posters` folder. */
+  posters?: { source: string; attached: number; filesSeen: number };
+}
+
+/** One user's demographics as the source gives them; fields it lacks are null. */
+export interface UserProfile {
+  userId: number;
+  gender: string | null;
+  age: number | null;
+  occupation: string | null;
+  zipCode: string | null;
 }
