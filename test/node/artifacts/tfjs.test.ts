@@ -25,20 +25,18 @@ function storeIO(store: MemoryStore) {
 
 /** A small MLP with deterministic weights. */
 function makeModel(): tf.LayersModel {
-  return tf.tidy(() => {
-    const model = tf.sequential();
-    model.add(
-      tf.layers.dense({
-        units: 16,
-        inputShape: [8],
-        activation: 'relu',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
-        biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: 2 }),
-      }),
-    );
-    model.add(tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
-    return model;
-  });
+  const model = tf.sequential();
+  model.add(
+    tf.layers.dense({
+      units: 16,
+      inputShape: [8],
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: 2 }),
+    }),
+  );
+  model.add(tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
+  return model;
 }
 
 function weightsOf(model: tf.LayersModel): Float32Array[] {
