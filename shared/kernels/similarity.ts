@@ -1,0 +1,100 @@
+/**
+ * Cosine-similarity kernels for "more like this": one movie (or an ad-hoc query vector) against
+ * every row of an embedding matrix, per channel (text, poster, collaborative), and a weighted
+ * blend of channels that a caller chooses at request time. Used by training to precompute the
+ * neighbour lists and by the edge for blends that were not precomputed.
+ *
+ * Rows are expected unit-length (normalizeRows) so cosine = dot; int8 rows are handled by
+ * dividing by their stored norms, because quantization changes a row's length slightly.
+ */
+import { matVec } from './dense.ts';
+import { type Int8RowMatrix, matVecInt8 } from './int8.ts';
+
+/**
+ * scores[i] = cos(query, row_i) for unit-length float32 rows. Rows whose `mask` entry is 0 (no
+ * vector, e.g. a movie without a poster) get -Infinity, so topK never returns them.
+ * @example cosineToAll(normalizeRows(text, 128), 128, rowOf(textUnit, 128, 7), new Float32Array(n))
+ */
+export function cosineToAll(
+  rows: Float32Array,
+  dim: number,
+  query: ArrayLike<number>,
+  out: Float32Array = new Float32Array(rows.length / dim),
+  mask?: Uint8Array,
+): Float32Array {
+  matVec(rows, dim, query, out);
+  if (mask !== undefined)
+    for (let i = 0; i < out.length; i++) if (mask[i] === 0) out[i] = Number.NEGATIVE_INFINITY;
+  return out;
+}
+
+/** Euclidean norm of every dequantized row of an int8 matrix (compute once per matrix). */
+export function int8RowNorms(matrix: Int8RowMatrix): Float32Array {
+  const { rows, cols, values, scales } = matrix;
+  const norms = new Float32Array(rows);
+  for (let i = 0, base = 0; i < rows; i++, base += cols) {
+    let sum = 0;
+    for (let j = 0; j < cols; j++) sum += values[base + j]! * values[base + j]!;
+    norms[i] = Math.sqrt(sum) * scales[i]!;
+  }
+  return norms;
+}
+
+/**
+ * scores[i] = cos(query, row_i) for an int8 matrix; `norms` from int8RowNorms. The query need not
+ * be unit length. Zero rows and mask-0 rows get -Infinity.
+ */
+export function cosineToAllInt8(
+  matrix: Int8RowMatrix,
+  norms: Float32Array,
+  query: Float32Array,
+  out: Float32Array = new Float32Array(matrix.rows),
+  mask?: Uint8Array,
+): Float32Array {
+  let qNorm = 0;
+  for (let j = 0; j < matrix.cols; j++) qNorm += query[j]! * query[j]!;
+  qNorm = Math.sqrt(qNorm);
+  matVecInt8(matrix, query, out);
+  for (let i = 0; i < matrix.rows; i++) {
+    const n = norms[i]! * qNorm;
+    out[i] = n === 0 || mask?.[i] === 0 ? Number.NEGATIVE_INFINITY : out[i]! / n;
+  }
+  return out;
+}
+
+/** One channel of a blend: per-item similarity to the query item, its weight, and availability. */
+export interface SimilarityChannel {
+  scores: Float32Array;
+  weight: number;
+  /** 1 = the item has this channel's vector; omitted = every item has it. */
+  mask?: Uint8Array;
+}
+
+/**
+ * out[i] = sum_c w_c s_c[i] / sum_c w_c over the channels available for item i (mask 1 and a
+ * finite score). A channel an item lacks (no poster) is left out and the remaining weights are
+ * renormalised: no made-up similarity. Items with no available channel get -Infinity.
+ * Channels with weight 0 are ignored. Call with channels the QUERY item has.
+ * @example blendSimilarities([{ scores: text, weight: 0.5 }, { scores: visual, weight: 0.2, mask }], out)
+ */
+export function blendSimilarities(channels: readonly SimilarityChannel[], out: Float32Array): Float32Array {
+  const n = out.length;
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    let weights = 0;
+    for (const c of channels) {
+      if (c.weight === 0 || c.mask?.[i] === 0) continue;
+      const s = c.scores[i]!;
+      if (!Number.isFinite(s)) continue;
+      sum += c.weight * s;
+      weights += c.weight;
+    }
+    out[i] = weights > 0 ? sum / weights : Number.NEGATIVE_INFINITY;
+  }
+  return out;
+}
+
+/** Row i of a row-major matrix, as a view (no copy). */
+export function rowOf(matrix: Float32Array, dim: number, i: number): Float32Array {
+  return matrix.subarray(i * dim, (i + 1) * dim);
+}
