@@ -26,6 +26,8 @@ export default defineConfig({
         test: {
           name: 'edge',
           include: ['test/edge/**/*.test.ts'],
+          // Trains and writes the real small versions the workerd tests seed R2 with (Node side).
+          globalSetup: ['test/node/kernels/edge-global-setup.ts'],
           testTimeout: 60_000,
         },
       },

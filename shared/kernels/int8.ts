@@ -1,6 +1,6 @@
 /**
- * Int8-per-row quantized matrices: every row stores int8 codes plus one float32 scale, so that
- * row[i][j] ~= codes[i * dim + j] * scales[i]. A quarter of float32's bytes (what lets a 100k x 64
+ * Int8-per-row quantized matrices: every row stores int8 values plus one float32 scale, so that
+ * row[i][j] ~= values[i * dim + j] * scales[i]. A quarter of float32's bytes (what lets a 100k x 64
  * catalog sit comfortably inside a Worker's 128 MB) with a relative error per row of at most
  * 1/254 of the row's largest magnitude. Shared by the exporter (quantize) and serving (score).
  */
@@ -8,16 +8,16 @@
 /** A row-major int8 matrix with one scale per row. */
 export interface Int8RowMatrix {
   rows: number;
-  dim: number;
-  /** rows * dim codes in [-127, 127] (-128 is never produced, so the range is symmetric). */
-  codes: Int8Array;
+  cols: number;
+  /** rows * cols values in [-127, 127] (-128 is never produced, so the range is symmetric). */
+  values: Int8Array;
   /** One scale per row: value = code * scale. 0 for an all-zero row. */
   scales: Float32Array;
 }
 
 /**
  * Quantizes a float32 matrix row by row (symmetric, scale = max|x| / 127).
- * @example quantizeRowsInt8(Float32Array.of(1, -0.5), 2).codes // Int8Array [127, -64]
+ * @example quantizeRowsInt8(Float32Array.of(1, -0.5), 2).values // Int8Array [127, -64]
  */
 export function quantizeRowsInt8(matrix: Float32Array, dim: number): Int8RowMatrix {
   if (!(dim > 0) || matrix.length % dim !== 0) {
@@ -26,7 +26,7 @@ export function quantizeRowsInt8(matrix: Float32Array, dim: number): Int8RowMatr
     );
   }
   const rows = matrix.length / dim;
-  const codes = new Int8Array(matrix.length);
+  const values = new Int8Array(matrix.length);
   const scales = new Float32Array(rows);
   for (let i = 0, base = 0; i < rows; i++, base += dim) {
     let maxAbs = 0;
@@ -38,38 +38,38 @@ export function quantizeRowsInt8(matrix: Float32Array, dim: number): Int8RowMatr
     const scale = maxAbs / 127;
     scales[i] = scale;
     const inv = 1 / scale;
-    for (let j = 0; j < dim; j++) codes[base + j] = Math.round(matrix[base + j]! * inv);
+    for (let j = 0; j < dim; j++) values[base + j] = Math.round(matrix[base + j]! * inv);
   }
-  return { rows, dim, codes, scales };
+  return { rows, cols: dim, values, scales };
 }
 
 /** Row `row` of a quantized matrix as float32 (written into `out`, which is returned). */
 export function dequantizeRowInt8(
   matrix: Int8RowMatrix,
   row: number,
-  out: Float32Array = new Float32Array(matrix.dim),
+  out: Float32Array = new Float32Array(matrix.cols),
 ): Float32Array {
-  const { dim, codes } = matrix;
+  const { cols: dim, values } = matrix;
   const scale = matrix.scales[row]!;
   const base = row * dim;
-  for (let j = 0; j < dim; j++) out[j] = codes[base + j]! * scale;
+  for (let j = 0; j < dim; j++) out[j] = values[base + j]! * scale;
   return out;
 }
 
 /** The whole matrix as float32 (for building neighbour lists or tests; not on the request path). */
 export function dequantizeInt8(matrix: Int8RowMatrix): Float32Array {
-  const out = new Float32Array(matrix.rows * matrix.dim);
+  const out = new Float32Array(matrix.rows * matrix.cols);
   for (let i = 0; i < matrix.rows; i++)
-    dequantizeRowInt8(matrix, i, out.subarray(i * matrix.dim, (i + 1) * matrix.dim));
+    dequantizeRowInt8(matrix, i, out.subarray(i * matrix.cols, (i + 1) * matrix.cols));
   return out;
 }
 
 /** Dot product of quantized row `row` with a float vector: scale * sum(code * v). */
 export function dotInt8(matrix: Int8RowMatrix, row: number, vector: ArrayLike<number>): number {
-  const { dim, codes } = matrix;
+  const { cols: dim, values } = matrix;
   const base = row * dim;
   let sum = 0;
-  for (let j = 0; j < dim; j++) sum += codes[base + j]! * vector[j]!;
+  for (let j = 0; j < dim; j++) sum += values[base + j]! * vector[j]!;
   return sum * matrix.scales[row]!;
 }
 
@@ -84,7 +84,7 @@ export function matVecInt8(
   vector: Float32Array | Float64Array,
   scores: Float32Array = new Float32Array(matrix.rows),
 ): Float32Array {
-  const { rows, dim, codes, scales } = matrix;
+  const { rows, cols: dim, values, scales } = matrix;
   if (vector.length < dim) throw new RangeError(`matVecInt8: vector length ${vector.length} < dim ${dim}`);
   if (scores.length < rows) throw new RangeError(`matVecInt8: scores length ${scores.length} < rows ${rows}`);
   const tail = dim & 3;
@@ -96,12 +96,12 @@ export function matVecInt8(
     let s3 = 0;
     let j = 0;
     for (; j < body; j += 4) {
-      s0 += codes[base + j]! * vector[j]!;
-      s1 += codes[base + j + 1]! * vector[j + 1]!;
-      s2 += codes[base + j + 2]! * vector[j + 2]!;
-      s3 += codes[base + j + 3]! * vector[j + 3]!;
+      s0 += values[base + j]! * vector[j]!;
+      s1 += values[base + j + 1]! * vector[j + 1]!;
+      s2 += values[base + j + 2]! * vector[j + 2]!;
+      s3 += values[base + j + 3]! * vector[j + 3]!;
     }
-    for (; j < dim; j++) s0 += codes[base + j]! * vector[j]!;
+    for (; j < dim; j++) s0 += values[base + j]! * vector[j]!;
     scores[i] = (s0 + s1 + s2 + s3) * scales[i]!;
   }
   return scores;
@@ -120,15 +120,15 @@ export function gatherDotInt8(
 
 /** Cosine similarity of two quantized rows (0 when either is all zero). Scales cancel out. */
 export function cosineInt8(matrix: Int8RowMatrix, a: number, b: number): number {
-  const { dim, codes } = matrix;
+  const { cols: dim, values } = matrix;
   const ba = a * dim;
   const bb = b * dim;
   let dot = 0;
   let na = 0;
   let nb = 0;
   for (let j = 0; j < dim; j++) {
-    const x = codes[ba + j]!;
-    const y = codes[bb + j]!;
+    const x = values[ba + j]!;
+    const y = values[bb + j]!;
     dot += x * y;
     na += x * x;
     nb += y * y;

@@ -72,7 +72,7 @@ export interface ServingModel extends ServingParts {
   filterAttributes: FilterAttributes;
   /** Item indexes by descending popularity. */
   popularityOrder: Uint32Array;
-  /** 1 / norm of each item factor row's codes (0 for a zero row): cosine = dot * inv * inv. */
+  /** 1 / norm of each item factor row's values (0 for a zero row): cosine = dot * inv * inv. */
   itemCodeInvNorms: Float32Array;
   contentCodeInvNorms: Float32Array | null;
   /** Scratch score buffer of length itemCount, reused by every request (kernels are synchronous). */
@@ -81,9 +81,9 @@ export interface ServingModel extends ServingParts {
 
 function invCodeNorms(matrix: Int8RowMatrix): Float32Array {
   const out = new Float32Array(matrix.rows);
-  for (let i = 0, base = 0; i < matrix.rows; i++, base += matrix.dim) {
+  for (let i = 0, base = 0; i < matrix.rows; i++, base += matrix.cols) {
     let s = 0;
-    for (let j = 0; j < matrix.dim; j++) s += matrix.codes[base + j]! * matrix.codes[base + j]!;
+    for (let j = 0; j < matrix.cols; j++) s += matrix.values[base + j]! * matrix.values[base + j]!;
     out[i] = s > 0 ? 1 / Math.sqrt(s) : 0;
   }
   return out;
@@ -101,7 +101,7 @@ function check(condition: boolean, what: string, got: unknown, expected: unknown
 export function createServingModel(parts: ServingParts): ServingModel {
   const itemCount = parts.itemIds.length;
   const userCount = parts.userIds.length;
-  const dim = parts.itemFactors.dim;
+  const dim = parts.itemFactors.cols;
   check(parts.movies.length === itemCount, 'catalog length', parts.movies.length, `${itemCount} (item_ids)`);
   check(parts.itemFactors.rows === itemCount, 'item factor rows', parts.itemFactors.rows, itemCount);
   check(

@@ -130,23 +130,23 @@ function contentProfile(
 ): Float64Array | null {
   const count = Math.min(items.length, limit);
   if (count === 0) return null;
-  const profile = new Float64Array(content.dim);
+  const profile = new Float64Array(content.cols);
   for (let n = 0; n < count; n++) {
     const row = items[n]!;
     const inv = invNorms[row]!;
-    const base = row * content.dim;
-    for (let j = 0; j < content.dim; j++) profile[j] = profile[j]! + content.codes[base + j]! * inv;
+    const base = row * content.cols;
+    for (let j = 0; j < content.cols; j++) profile[j] = profile[j]! + content.values[base + j]! * inv;
   }
   return profile;
 }
 
 /** Cosine of two rows of an int8 matrix through precomputed inverse code norms. */
 function cosineRows(matrix: Int8RowMatrix, invNorms: Float32Array, a: number, b: number): number {
-  const { dim, codes } = matrix;
+  const { cols: dim, values } = matrix;
   const ba = a * dim;
   const bb = b * dim;
   let dot = 0;
-  for (let j = 0; j < dim; j++) dot += codes[ba + j]! * codes[bb + j]!;
+  for (let j = 0; j < dim; j++) dot += values[ba + j]! * values[bb + j]!;
   return dot * invNorms[a]! * invNorms[b]!;
 }
 
@@ -187,7 +187,7 @@ export function recommend(model: ServingModel, user: UserState, options: Recomme
   }
   if (weights.content > 0 && profile && model.contentEmbeddings && model.contentCodeInvNorms) {
     matVecInt8(model.contentEmbeddings, profile, scores);
-    // The matVec applies the stored scales; cosine wants codes / code norm instead.
+    // The matVec applies the stored scales; cosine wants values / code norm instead.
     const { scales } = model.contentEmbeddings;
     const inv = model.contentCodeInvNorms;
     for (let i = 0; i < scores.length; i++)
@@ -212,11 +212,11 @@ export function recommend(model: ServingModel, user: UserState, options: Recomme
     popularity[n] = model.popularity[i]!;
   }
   if (content && profile && model.contentEmbeddings && model.contentCodeInvNorms) {
-    const { codes, dim } = model.contentEmbeddings;
+    const { values, cols: dim } = model.contentEmbeddings;
     for (let n = 0; n < m; n++) {
       const i = ids[n]!;
       let dot = 0;
-      for (let j = 0; j < dim; j++) dot += codes[i * dim + j]! * profile[j]!;
+      for (let j = 0; j < dim; j++) dot += values[i * dim + j]! * profile[j]!;
       content[n] = dot * model.contentCodeInvNorms[i]!;
     }
   }
@@ -367,9 +367,9 @@ function bruteForce(
   k: number,
 ): SimilarItem[] {
   if (invNorms[itemIndex] === 0) return [];
-  const query = new Float32Array(matrix.dim);
-  const base = itemIndex * matrix.dim;
-  for (let j = 0; j < matrix.dim; j++) query[j] = matrix.codes[base + j]!;
+  const query = new Float32Array(matrix.cols);
+  const base = itemIndex * matrix.cols;
+  for (let j = 0; j < matrix.cols; j++) query[j] = matrix.values[base + j]!;
   const scores = matVecInt8(matrix, query, model.scratch);
   const qInv = invNorms[itemIndex]!;
   for (let i = 0; i < scores.length; i++)

@@ -23,7 +23,7 @@ describe('int8 per-row quantization', () => {
   it('quantizes a hand-computed row symmetric to max|x|', () => {
     // max |x| = 2 -> scale 2/127; 1 -> round(63.5) = 64; -2 -> -127; 0.01 -> round(0.635) = 1.
     const q = quantizeRowsInt8(Float32Array.of(1, -2, 0.01, 0, 0, 0), 3);
-    expect(Array.from(q.codes)).toEqual([64, -127, 1, 0, 0, 0]);
+    expect(Array.from(q.values)).toEqual([64, -127, 1, 0, 0, 0]);
     expect(q.scales[0]).toBeCloseTo(2 / 127, 7);
     expect(q.scales[1]).toBe(0);
   });

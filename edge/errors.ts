@@ -1,0 +1,52 @@
+/**
+ * The one JSON error envelope, `{ error: { code, message } }`, and the HTTP status of every error
+ * code reelrank reports. Anything that is not a ReelrankError or an HTTPException is a bug: logged
+ * and answered 500 `internal_error` (never for bad input, which is always a 4xx).
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { isReelrankError } from '../shared/errors.ts';
+
+export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Object.freeze({
+  bad_parameter: 400,
+  bad_json: 400,
+  unknown_user: 404,
+  unknown_movie: 404,
+  channel_unavailable: 404,
+  not_found: 404,
+  payload_too_large: 413,
+  no_live_version: 503,
+});
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+/** app.onError: maps known errors to their status, logs and hides the rest. */
+export function onError(error: Error, c: Context): Response {
+  if (isReelrankError(error)) {
+    const status = ERROR_STATUS[error.code];
+    if (status !== undefined) return c.json(errorBody(error.code, error.message), status);
+    // Artifact problems reaching a request (should be caught at load): the service is degraded.
+    if (error.code.startsWith('artifact_')) return c.json(errorBody(error.code, error.message), 503);
+  }
+  if (error instanceof HTTPException) {
+    const status = error.status;
+    const code =
+      status === 413
+        ? 'payload_too_large'
+        : status === 400
+          ? 'bad_json'
+          : status === 404
+            ? 'not_found'
+            : 'bad_request';
+    return c.json(errorBody(code, error.message || 'bad request'), status as ContentfulStatusCode);
+  }
+  console.error('reelrank: unhandled error', error);
+  return c.json(errorBody('internal_error', 'internal error (logged)'), 500);
+}

@@ -1,0 +1,175 @@
+/**
+ * Builds a `ServingModel` from a verified artifact version (shared/artifacts/loader.ts). The edge
+ * calls it on R2, training-side tests and evaluation on a local store: one decoding path.
+ */
+import { type Matrix, matrixToFloat32, neighborScoresFloat32 } from '../artifacts/codecs.ts';
+import type { ArtifactVersion } from '../artifacts/loader.ts';
+import { ReelrankError } from '../errors.ts';
+import { type Int8RowMatrix, quantizeRowsInt8 } from '../kernels/int8.ts';
+import {
+  createServingModel,
+  type NeighborLists,
+  type ServedMovie,
+  type ServingModel,
+  type SimilarChannel,
+} from './model.ts';
+
+/** A matrix as int8-per-row: as stored when int8, quantized once at load otherwise. */
+export function toInt8Rows(matrix: Matrix): Int8RowMatrix {
+  if (matrix.dtype === 'int8')
+    return { rows: matrix.rows, cols: matrix.cols, values: matrix.values, scales: matrix.scales };
+  if (matrix.cols === 0)
+    return { rows: matrix.rows, cols: 0, values: new Int8Array(0), scales: new Float32Array(matrix.rows) };
+  const q = quantizeRowsInt8(matrixToFloat32(matrix), matrix.cols);
+  return { ...q, rows: matrix.rows };
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/** Catalog entries from catalog.json: an array of movies, or `{ movies: [...] }`. */
+function parseCatalog(
+  raw: unknown,
+  version: string,
+): { movies: ServedMovie[]; meta: Record<string, unknown> } {
+  const meta = Array.isArray(raw) ? {} : record(raw);
+  const list = Array.isArray(raw) ? raw : meta.movies;
+  if (!Array.isArray(list)) {
+    throw new ReelrankError(
+      'artifact_format',
+      `catalog.json of version ${version} must be an array of movies or {movies: [...]}, got ${typeof raw}`,
+    );
+  }
+  const movies = list.map((entry: unknown, i: number): ServedMovie => {
+    const m = record(entry);
+    const movieId = num(m.movieId) ?? num(m.id);
+    if (movieId === undefined || typeof m.title !== 'string') {
+      throw new ReelrankError(
+        'artifact_format',
+        `catalog.json of version ${version}: entry ${i} needs a numeric movieId and a string title, got ${JSON.stringify(entry)?.slice(0, 120)}`,
+      );
+    }
+    return {
+      movieId,
+      title: m.title,
+      year: num(m.year) ?? null,
+      genres: Array.isArray(m.genres) ? m.genres.filter((g): g is string => typeof g === 'string') : [],
+      tmdbId: num(m.tmdbId) ?? null,
+      posterPath: typeof m.posterPath === 'string' ? m.posterPath : null,
+      popularity: num(m.popularity),
+      ratingCount: num(m.ratingCount),
+      meanRating: num(m.meanRating) ?? null,
+    };
+  });
+  return { movies, meta };
+}
+
+const NEIGHBOR_FILES: Readonly<
+  Record<
+    SimilarChannel,
+    'neighborsContent' | 'neighborsVisual' | 'neighborsCollaborative' | 'neighborsHybrid'
+  >
+> = Object.freeze({
+  content: 'neighborsContent',
+  visual: 'neighborsVisual',
+  collaborative: 'neighborsCollaborative',
+  hybrid: 'neighborsHybrid',
+});
+
+/**
+ * Reads every file serving needs (in parallel, each verified by the loader) and builds the model.
+ * The global mean, rating scale and fold-in λ come from the manifest's trainingConfig (or metrics,
+ * or catalog.json's top level); the global mean falls back to the catalog's rating-weighted mean.
+ */
+export async function loadServingModel(version: ArtifactVersion): Promise<ServingModel> {
+  const optional = <T>(has: boolean, load: () => Promise<T>): Promise<T | null> =>
+    has ? load() : Promise.resolve(null);
+  const neighborEntries = Object.entries(NEIGHBOR_FILES) as [
+    SimilarChannel,
+    (typeof NEIGHBOR_FILES)[SimilarChannel],
+  ][];
+  const [
+    catalogRaw,
+    itemIds,
+    userIds,
+    itemFactors,
+    userFactors,
+    itemBias,
+    userBias,
+    popularity,
+    seen,
+    topRated,
+    content,
+    ...neighborLists
+  ] = await Promise.all([
+    version.json('catalog'),
+    version.ids('itemIds'),
+    version.ids('userIds'),
+    version.matrix('itemFactors'),
+    version.matrix('userFactors'),
+    version.floatVector('itemBias'),
+    version.floatVector('userBias'),
+    version.floatVector('popularity'),
+    version.csr('seen'),
+    optional(version.has('userTopRated'), () => version.csr('userTopRated')),
+    optional(version.has('contentEmbeddings'), () => version.matrix('contentEmbeddings')),
+    ...neighborEntries.map(([, file]) => optional(version.has(file), () => version.neighbors(file))),
+  ]);
+  const { movies, meta } = parseCatalog(catalogRaw, version.version);
+  const config = {
+    ...record(meta),
+    ...record(version.manifest.metrics),
+    ...record(version.manifest.trainingConfig),
+  };
+  const scale = record(config.ratingScale);
+  const ratingScale = { min: num(scale.min) ?? 0.5, max: num(scale.max) ?? 5, step: num(scale.step) ?? 0.5 };
+  let globalMean = num(config.globalMean) ?? num(config.mu);
+  if (globalMean === undefined) {
+    let sum = 0;
+    let count = 0;
+    for (const m of movies) {
+      if (m.meanRating != null && m.ratingCount) {
+        sum += m.meanRating * m.ratingCount;
+        count += m.ratingCount;
+      }
+    }
+    globalMean = count > 0 ? sum / count : (ratingScale.min + ratingScale.max) / 2;
+  }
+  const neighbors: Partial<Record<SimilarChannel, NeighborLists>> = {};
+  neighborEntries.forEach(([channel], n) => {
+    const lists = neighborLists[n];
+    if (lists)
+      neighbors[channel] = { width: lists.k, indexes: lists.ids, scores: neighborScoresFloat32(lists) };
+  });
+  if (userFactors.cols !== itemFactors.cols) {
+    throw new ReelrankError(
+      'artifact_invalid',
+      `version ${version.version}: user factors have ${userFactors.cols} columns, item factors ${itemFactors.cols}`,
+    );
+  }
+  return createServingModel({
+    version: version.version,
+    movies,
+    ratingScale,
+    globalMean,
+    itemIds,
+    userIds,
+    itemFactors: toInt8Rows(itemFactors),
+    userFactors: matrixToFloat32(userFactors),
+    itemBias,
+    userBias,
+    popularity,
+    seen,
+    topRated,
+    contentEmbeddings: content ? toInt8Rows(content) : null,
+    neighbors,
+    foldInLambda: num(config.foldInLambda) ?? 1,
+  });
+}
