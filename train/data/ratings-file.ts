@@ -92,6 +92,97 @@ const Reject = Object.freeze({
 });
 type Reject = (typeof Reject)[keyof typeof Reject];
 
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
+
+/**
+ * Fast path for one well-formed line `user<sep>movie<sep>rating<sep>timestamp\n` (CRLF or LF):
+ * straight-line digit loops, integers kept small (SMI) until stored, the rating as integer part
+ * plus scaled fraction. Appends the row and returns the index of the line's '\n'; returns -1 for
+ * anything else (header, blank, malformed, unknown movie, out of range, cut by the chunk end),
+ * which the slow path then parses again and reports.
+ */
+function parseWellFormedLine(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  sepByte: number,
+  doubleSep: boolean,
+  minRating: number,
+  maxRating: number,
+  movieIndexById: Int32Array,
+  cols: RatingColumns,
+): number {
+  let i = start;
+  let c = 0;
+  // userId (at most 9 digits here so the value stays a small integer; longer ids take the slow path)
+  let user = 0;
+  for (; i < end; i++) {
+    c = bytes[i]!;
+    if (c < 48 || c > 57) break;
+    user = user * 10 + (c - 48);
+  }
+  if (i === start || i - start > 9 || c !== sepByte || ++i >= end) return -1;
+  if (doubleSep && (bytes[i] !== sepByte || ++i >= end)) return -1;
+  let movie = 0;
+  const movieStart = i;
+  for (; i < end; i++) {
+    c = bytes[i]!;
+    if (c < 48 || c > 57) break;
+    movie = movie * 10 + (c - 48);
+  }
+  if (i === movieStart || i - movieStart > 9 || c !== sepByte || ++i >= end) return -1;
+  if (doubleSep && (bytes[i] !== sepByte || ++i >= end)) return -1;
+  let whole = 0;
+  const ratingStart = i;
+  for (; i < end; i++) {
+    c = bytes[i]!;
+    if (c < 48 || c > 57) break;
+    whole = whole * 10 + (c - 48);
+  }
+  if (i === ratingStart || i - ratingStart > 2 || i >= end) return -1;
+  let rating = whole;
+  if (c === 46) {
+    i++;
+    let frac = 0;
+    const fracStart = i;
+    for (; i < end; i++) {
+      c = bytes[i]!;
+      if (c < 48 || c > 57) break;
+      frac = frac * 10 + (c - 48);
+    }
+    const fracDigits = i - fracStart;
+    if (fracDigits === 0 || fracDigits > 6 || i >= end) return -1;
+    rating = whole + frac / POW10[fracDigits]!;
+  }
+  if (c !== sepByte || ++i >= end) return -1;
+  if (doubleSep && (bytes[i] !== sepByte || ++i >= end)) return -1;
+  let timestamp = 0;
+  const timeStart = i;
+  for (; i < end; i++) {
+    c = bytes[i]!;
+    if (c < 48 || c > 57) break;
+    timestamp = timestamp * 10 + (c - 48);
+  }
+  if (i === timeStart || i - timeStart > 10 || i >= end) return -1;
+  if (c === 13) {
+    i++;
+    if (i >= end) return -1;
+    c = bytes[i]!;
+  }
+  if (c !== 10 || timestamp > MAX_U32) return -1;
+  if (rating < minRating || rating > maxRating || movie >= movieIndexById.length) return -1;
+  const item = movieIndexById[movie]!;
+  if (item < 0) return -1;
+  const n = cols.length;
+  if (n === cols.capacity) cols.grow(n + 1);
+  cols.userId[n] = user;
+  cols.itemIndex[n] = item;
+  cols.rating[n] = rating;
+  cols.timestamp[n] = timestamp;
+  cols.length = n + 1;
+  return i;
+}
+
 /**
  * The hot loop: parses complete lines of `bytes[0, end)` into `cols` without creating a string
  * or object per row. Numbers are accumulated digit by digit from the bytes. Returns the offset
@@ -115,7 +206,24 @@ function parseRatingLines(
   let lineStart = 0;
   let i = 0;
   while (lineStart < end) {
-    // One line: up to 4 fields, each parsed as digits with at most one '.'.
+    const fastEnd = parseWellFormedLine(
+      bytes,
+      lineStart,
+      end,
+      sepByte,
+      doubleSep,
+      minRating,
+      maxRating,
+      movieIndexById,
+      cols,
+    );
+    if (fastEnd >= 0) {
+      state.line++;
+      lineStart = fastEnd + 1;
+      continue;
+    }
+    // Slow path (header, blank, malformed, or a line cut by the chunk end): one line, up to 4
+    // fields, each parsed as digits with at most one '.', with the reason of any rejection.
     let field = 0;
     let intPart = 0;
     let fracPart = 0;
