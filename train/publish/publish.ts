@@ -1,0 +1,165 @@
+import { readPointer, verifyFileBytes } from '../../shared/artifacts/loader.ts';
+import { type Manifest, type Pointer, validateManifest } from '../../shared/artifacts/manifest.ts';
+import { decodeJson, encodeJson } from '../../shared/artifacts/codecs.ts';
+import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
+import { ReelrankError } from '../../shared/errors.ts';
+import { sha256Hex } from '../../shared/hash.ts';
+import type { ObjectStore } from '../../shared/store.ts';
+import { verifyVersion } from './verify.ts';
+
+export type PublishEvent =
+  | { phase: 'check'; path: string; index: number; total: number }
+  | { phase: 'upload'; path: string; index: number; total: number; bytes: number }
+  | { phase: 'verify'; path: string; index: number; total: number; ok: boolean }
+  | { phase: 'pointer'; version: string; previous: string | null };
+
+export interface PublishOptions {
+  onProgress?: (event: PublishEvent) => void;
+  /** Clock for publishedAt (tests pin it). */
+  now?: () => Date;
+}
+
+export interface PublishResult {
+  version: string;
+  manifestSha256: string;
+  pointer: Pointer;
+  files: number;
+  bytes: number;
+  /** True when the pointer already named this exact version (nothing was uploaded). */
+  alreadyLive: boolean;
+}
+
+/** Write the pointer object; always the last write of publish and rollback. */
+export async function writePointer(store: ObjectStore, pointer: Pointer): Promise<void> {
+  await store.put(POINTER_KEY, encodeJson(pointer), { contentType: 'application/json' });
+}
+
+/**
+ * Publish a finished version folder (`source`: a store whose keys are the version's file paths,
+ * e.g. `new FsStore('artifacts/<version>')`) into `target`:
+ *   1. check every local file against the local manifest (size + sha256);
+ *   2. upload every file, then the manifest, under versions/<version>/;
+ *   3. re-read every uploaded file and the manifest from the target and verify them;
+ *   4. only then write current.json, naming the version and pinning its manifest's sha256;
+ *   5. re-check that the version the pointer now names is still complete (a concurrent prune could
+ *      have removed it); if not, put the previous pointer back and fail.
+ * A failure anywhere before step 4 leaves the old pointer, so the old version stays live.
+ */
+export async function publishVersion(
+  source: ObjectStore,
+  target: ObjectStore,
+  { onProgress, now = () => new Date() }: PublishOptions = {},
+): Promise<PublishResult> {
+  const manifestBytes = await source.get(MANIFEST_FILE);
+  if (manifestBytes === null) {
+    throw new ReelrankError(
+      'artifact_missing',
+      `${source.description} has no ${MANIFEST_FILE}: not a finished version folder.`,
+    );
+  }
+  const manifest: Manifest = validateManifest(
+    decodeJson(manifestBytes, `${source.description}/${MANIFEST_FILE}`),
+    `${source.description}/${MANIFEST_FILE}`,
+  );
+  const manifestSha256 = await sha256Hex(manifestBytes);
+  const { version, files } = manifest;
+  const total = files.length;
+
+  // 1. Local check: never upload a version that is already damaged.
+  for (let i = 0; i < total; i++) {
+    const entry = files[i]!;
+    const bytes = await source.get(entry.path);
+    if (bytes === null) {
+      throw new ReelrankError(
+        'artifact_missing',
+        `File ${entry.path} of version ${version} is missing from ${source.description}.`,
+      );
+    }
+    await verifyFileBytes(
+      entry,
+      bytes,
+      `Local file ${entry.path} of version ${version} (${source.description})`,
+    );
+    onProgress?.({ phase: 'check', path: entry.path, index: i + 1, total });
+  }
+
+  const before = await readPointer(target);
+  if (before?.version === version && before.manifestSha256 === manifestSha256) {
+    return { version, manifestSha256, pointer: before, files: total, bytes: 0, alreadyLive: true };
+  }
+  // Versions are immutable: refuse to overwrite a different version that has the same id.
+  const existing = await target.get(versionKey(version, MANIFEST_FILE));
+  if (existing !== null && (await sha256Hex(existing)) !== manifestSha256) {
+    throw new ReelrankError(
+      'artifact_conflict',
+      `Version ${version} already exists in ${target.description} with a different manifest; versions are immutable, write a new version id.`,
+    );
+  }
+
+  // 2. Upload files, then the manifest.
+  let uploaded = 0;
+  for (let i = 0; i < total; i++) {
+    const entry = files[i]!;
+    const bytes = (await source.get(entry.path))!;
+    await target.put(versionKey(version, entry.path), bytes);
+    uploaded += bytes.length;
+    onProgress?.({ phase: 'upload', path: entry.path, index: i + 1, total: total + 1, bytes: bytes.length });
+  }
+  await target.put(versionKey(version, MANIFEST_FILE), manifestBytes, { contentType: 'application/json' });
+  uploaded += manifestBytes.length;
+  onProgress?.({
+    phase: 'upload',
+    path: MANIFEST_FILE,
+    index: total + 1,
+    total: total + 1,
+    bytes: manifestBytes.length,
+  });
+
+  // 3. Re-read and verify what the target now holds.
+  const report = await verifyVersion(target, {
+    version,
+    expectedManifestSha256: manifestSha256,
+    onFile: (path, index, count, problem) =>
+      onProgress?.({ phase: 'verify', path, index, total: count, ok: problem === null }),
+  });
+  if (report.problems.length > 0) {
+    throw new ReelrankError(
+      'artifact_corrupt',
+      `Upload of version ${version} to ${target.description} did not verify; the pointer was not changed. ${report.problems.map((p) => p.message).join(' ')}`,
+      { problems: report.problems },
+    );
+  }
+
+  // 4. Pointer last. Re-read it: another publisher may have moved it while we uploaded.
+  const latest = await readPointer(target);
+  const previous =
+    latest !== null && latest.version !== version ? latest.version : (latest?.previous ?? null);
+  const pointer: Pointer = { version, manifestSha256, publishedAt: now().toISOString(), previous };
+  await writePointer(target, pointer);
+  onProgress?.({ phase: 'pointer', version, previous });
+
+  // 5. Re-check: the pointer must name a complete version. Sizes only (cheap); hashes were checked in 3.
+  const missing = await missingFiles(target, version, manifest);
+  if (missing.length > 0) {
+    if (latest !== null) await writePointer(target, latest);
+    throw new ReelrankError(
+      'artifact_missing',
+      `Version ${version} lost files in ${target.description} while publishing (${missing.join(', ')}); the pointer was put back to ${latest?.version ?? 'none'}.`,
+    );
+  }
+  return { version, manifestSha256, pointer, files: total, bytes: uploaded, alreadyLive: false };
+}
+
+/** Files of a version that are absent or of the wrong size in a store (manifest included). */
+export async function missingFiles(
+  store: ObjectStore,
+  version: string,
+  manifest: Manifest,
+): Promise<string[]> {
+  const listed = new Map((await store.list(versionKey(version, ''))).map((o) => [o.key, o.size]));
+  const missing = manifest.files
+    .filter((f) => listed.get(versionKey(version, f.path)) !== f.bytes)
+    .map((f) => f.path);
+  if (!listed.has(versionKey(version, MANIFEST_FILE))) missing.push(MANIFEST_FILE);
+  return missing;
+}

@@ -1,0 +1,91 @@
+import {
+  type FileProblem,
+  readManifest,
+  readPointer,
+  verifyFileBytes,
+} from '../../shared/artifacts/loader.ts';
+import type { Manifest } from '../../shared/artifacts/manifest.ts';
+import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
+import { isReelrankError, ReelrankError } from '../../shared/errors.ts';
+import type { ObjectStore } from '../../shared/store.ts';
+
+export interface VerifyReport {
+  version: string;
+  /** The manifest, when it could be read and validated. */
+  manifest: Manifest | null;
+  manifestSha256: string | null;
+  /** One entry per bad file (the manifest itself included); empty = the version is intact. */
+  problems: FileProblem[];
+  checkedFiles: number;
+  checkedBytes: number;
+}
+
+export interface VerifyOptions {
+  /** Verify this version; default the live one (the pointer's), whose manifest must match the pointer. */
+  version?: string;
+  /** The manifest must hash to this (publish passes its local manifest's hash). */
+  expectedManifestSha256?: string;
+  onFile?: (path: string, index: number, total: number, problem: FileProblem | null) => void;
+}
+
+function problemOf(path: string, error: unknown): FileProblem {
+  if (isReelrankError(error)) return { path, code: error.code, message: error.message };
+  throw error;
+}
+
+/**
+ * Re-read every file of a version from the store and check byte size and sha256 against its
+ * manifest, one file at a time (memory stays at the largest file). Never throws for a bad file:
+ * every problem is returned, each naming the file and what differs.
+ */
+export async function verifyVersion(store: ObjectStore, options: VerifyOptions = {}): Promise<VerifyReport> {
+  let version = options.version;
+  let expected = options.expectedManifestSha256;
+  if (version === undefined) {
+    const pointer = await readPointer(store);
+    if (pointer === null) {
+      throw new ReelrankError(
+        'artifact_missing',
+        `Nothing is published in ${store.description}: no ${POINTER_KEY}.`,
+      );
+    }
+    version = pointer.version;
+    expected ??= pointer.manifestSha256;
+  }
+  const report: VerifyReport = {
+    version,
+    manifest: null,
+    manifestSha256: null,
+    problems: [],
+    checkedFiles: 0,
+    checkedBytes: 0,
+  };
+  try {
+    const { manifest, sha256, bytes } = await readManifest(store, version, expected);
+    report.manifest = manifest;
+    report.manifestSha256 = sha256;
+    report.checkedBytes += bytes.length;
+  } catch (error) {
+    report.problems.push(problemOf(MANIFEST_FILE, error));
+    return report;
+  }
+  const files = report.manifest.files;
+  for (let i = 0; i < files.length; i++) {
+    const entry = files[i]!;
+    const key = versionKey(version, entry.path);
+    const where = `File ${entry.path} of version ${version} (${store.description}/${key})`;
+    let problem: FileProblem | null = null;
+    try {
+      const bytes = await store.get(key);
+      if (bytes === null) throw new ReelrankError('artifact_missing', `${where} does not exist.`);
+      await verifyFileBytes(entry, bytes, where);
+      report.checkedBytes += bytes.length;
+    } catch (error) {
+      problem = problemOf(entry.path, error);
+      report.problems.push(problem);
+    }
+    report.checkedFiles++;
+    options.onFile?.(entry.path, i + 1, files.length, problem);
+  }
+  return report;
+}

@@ -1,0 +1,150 @@
+import { readManifest, readPointer } from '../../shared/artifacts/loader.ts';
+import type { Pointer } from '../../shared/artifacts/manifest.ts';
+import { MANIFEST_FILE, VERSIONS_PREFIX, versionKey } from '../../shared/artifacts/spec.ts';
+import { isReelrankError, ReelrankError } from '../../shared/errors.ts';
+import type { ObjectStore } from '../../shared/store.ts';
+import { writePointer } from './publish.ts';
+import { verifyVersion } from './verify.ts';
+
+export interface VersionInfo {
+  version: string;
+  /** The pointer names it. */
+  live: boolean;
+  /** The pointer's `previous` (what a rollback would most likely go back to). */
+  previous: boolean;
+  /** Its manifest exists and validates (an upload in progress or a broken one has none). */
+  complete: boolean;
+  createdAt: string | null;
+  /** Headline metrics from the manifest (whatever training recorded). */
+  metrics: Record<string, unknown> | null;
+  objects: number;
+  bytes: number;
+}
+
+/** Every version folder in a store, oldest first (version ids sort by creation time). */
+export async function listVersions(
+  store: ObjectStore,
+): Promise<{ pointer: Pointer | null; versions: VersionInfo[] }> {
+  const pointer = await readPointer(store);
+  const groups = new Map<string, { objects: number; bytes: number; hasManifest: boolean }>();
+  for (const object of await store.list(VERSIONS_PREFIX)) {
+    const rest = object.key.slice(VERSIONS_PREFIX.length);
+    const slash = rest.indexOf('/');
+    if (slash <= 0) continue;
+    const version = rest.slice(0, slash);
+    const group = groups.get(version) ?? { objects: 0, bytes: 0, hasManifest: false };
+    group.objects++;
+    group.bytes += object.size;
+    if (rest.slice(slash + 1) === MANIFEST_FILE) group.hasManifest = true;
+    groups.set(version, group);
+  }
+  const versions: VersionInfo[] = [];
+  for (const version of [...groups.keys()].sort()) {
+    const group = groups.get(version)!;
+    let createdAt: string | null = null;
+    let metrics: Record<string, unknown> | null = null;
+    let complete = false;
+    if (group.hasManifest) {
+      try {
+        const { manifest } = await readManifest(store, version);
+        createdAt = manifest.createdAt;
+        metrics = manifest.metrics;
+        complete = true;
+      } catch (error) {
+        if (!isReelrankError(error)) throw error;
+      }
+    }
+    versions.push({
+      version,
+      live: pointer?.version === version,
+      previous: pointer?.previous === version,
+      complete,
+      createdAt,
+      metrics,
+      objects: group.objects,
+      bytes: group.bytes,
+    });
+  }
+  return { pointer, versions };
+}
+
+/**
+ * Make `to` the live version again. The target is verified first (every file, sha256); the
+ * pointer is rewritten only when it is intact, naming the version that was live as `previous`.
+ */
+export async function rollback(
+  store: ObjectStore,
+  to: string,
+  { now = () => new Date() }: { now?: () => Date } = {},
+): Promise<{ pointer: Pointer; from: string | null }> {
+  const current = await readPointer(store);
+  const report = await verifyVersion(store, { version: to });
+  if (report.problems.length > 0 || report.manifestSha256 === null) {
+    const missingManifest = report.problems.some(
+      (p) => p.path === MANIFEST_FILE && p.code === 'artifact_missing',
+    );
+    throw new ReelrankError(
+      missingManifest ? 'artifact_missing' : 'artifact_corrupt',
+      `Cannot roll back to ${to} in ${store.description}: ${report.problems.map((p) => p.message).join(' ')} The pointer was not changed.`,
+      { problems: report.problems },
+    );
+  }
+  const pointer: Pointer = {
+    version: to,
+    manifestSha256: report.manifestSha256,
+    publishedAt: now().toISOString(),
+    previous: current !== null && current.version !== to ? current.version : (current?.previous ?? null),
+  };
+  await writePointer(store, pointer);
+  return { pointer, from: current?.version ?? null };
+}
+
+export interface PruneResult {
+  kept: string[];
+  deleted: string[];
+  deletedObjects: number;
+  deletedBytes: number;
+}
+
+/**
+ * Delete all but the newest `keep` versions. Never deletes the live version, the pointer's
+ * `previous`, or the version just before the live one in time order, whatever `keep` says.
+ */
+export async function prune(
+  store: ObjectStore,
+  keep: number,
+  { dryRun = false }: { dryRun?: boolean } = {},
+): Promise<PruneResult> {
+  if (!Number.isInteger(keep) || keep < 1) {
+    throw new ReelrankError('bad_input', `--keep must be a whole number >= 1, got ${keep}.`);
+  }
+  const { pointer, versions } = await listVersions(store);
+  const ids = versions.map((v) => v.version);
+  const protectedIds = new Set(ids.slice(-keep));
+  if (pointer !== null) {
+    protectedIds.add(pointer.version);
+    if (pointer.previous !== null) protectedIds.add(pointer.previous);
+    const liveIndex = ids.indexOf(pointer.version);
+    if (liveIndex > 0) protectedIds.add(ids[liveIndex - 1]!);
+  }
+  const result: PruneResult = { kept: [], deleted: [], deletedObjects: 0, deletedBytes: 0 };
+  for (const version of ids) {
+    if (protectedIds.has(version)) {
+      result.kept.push(version);
+      continue;
+    }
+    // Manifest first: a half-deleted version is then visibly incomplete, never "complete but broken".
+    const objects = await store.list(versionKey(version, ''));
+    const ordered = [
+      ...objects.filter((o) => o.key === versionKey(version, MANIFEST_FILE)),
+      ...objects.filter((o) => o.key !== versionKey(version, MANIFEST_FILE)),
+    ];
+    for (const object of ordered) {
+      if (!dryRun) await store.delete(object.key);
+      result.deletedObjects++;
+      result.deletedBytes += object.size;
+    }
+    result.deleted.push(version);
+  }
+  return result;
+}

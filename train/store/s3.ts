@@ -1,0 +1,178 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ReelrankError } from '../../shared/errors.ts';
+import type { ObjectInfo, ObjectStore } from '../../shared/store.ts';
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** Key prefix inside the bucket ('' = bucket root); a trailing '/' is added when missing. */
+  prefix?: string;
+  /** S3-compatible endpoint, e.g. https://<account>.r2.cloudflarestorage.com or http://127.0.0.1:4568. */
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Path-style addressing (bucket in the path): needed by most S3-compatible servers. Default: true when an endpoint is given. */
+  forcePathStyle?: boolean;
+  /** Objects at least this large are uploaded with multipart (lib-storage Upload). Default 8 MB. */
+  multipartThreshold?: number;
+  /** Part size of multipart uploads (S3 minimum 5 MB). Default 8 MB. */
+  partSize?: number;
+  /** Progress of multipart uploads, bytes sent so far. */
+  onUploadProgress?: (key: string, loaded: number, total: number) => void;
+  /** A ready client (tests, custom middleware); the other client settings are then ignored. */
+  client?: S3Client;
+}
+
+const MB = 1024 * 1024;
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * An ObjectStore over S3 or any S3-compatible API (R2, MinIO, s3rver). Checksums are computed only
+ * when an operation requires them: with the SDK's default ('WHEN_SUPPORTED') streamed uploads use
+ * aws-chunked framing that some S3-compatible servers store verbatim inside the object.
+ */
+export class S3Store implements ObjectStore {
+  readonly description: string;
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+  private readonly multipartThreshold: number;
+  private readonly partSize: number;
+  private readonly onUploadProgress: S3StoreOptions['onUploadProgress'];
+
+  constructor(options: S3StoreOptions) {
+    const { bucket, endpoint, region, credentials } = options;
+    if (bucket.length === 0)
+      throw new ReelrankError('bad_input', 'An S3 store needs a bucket name, got an empty one.');
+    const prefix = options.prefix ?? '';
+    this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+    this.bucket = bucket;
+    this.description = `s3://${bucket}/${this.prefix}`;
+    this.multipartThreshold = options.multipartThreshold ?? 8 * MB;
+    this.partSize = Math.max(5 * MB, options.partSize ?? 8 * MB);
+    this.onUploadProgress = options.onUploadProgress;
+    if (options.client !== undefined) {
+      this.client = options.client;
+      return;
+    }
+    const config: S3ClientConfig = {
+      forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      // R2 and most S3-compatible servers accept any region name; 'auto' is R2's.
+      region: region ?? 'us-east-1',
+    };
+    if (endpoint !== undefined) config.endpoint = endpoint;
+    if (credentials !== undefined) config.credentials = credentials;
+    this.client = new S3Client(config);
+  }
+
+  private key(key: string): string {
+    return this.prefix + key;
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }),
+      );
+      if (response.Body === undefined) return new Uint8Array(0);
+      return await response.Body.transformToByteArray();
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async getStream(key: string): Promise<ReadableStream<Uint8Array> | null> {
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }),
+      );
+      if (response.Body === undefined) return new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+      return response.Body.transformToWebStream() as ReadableStream<Uint8Array>;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async put(key: string, body: Uint8Array, options: { contentType?: string } = {}): Promise<void> {
+    const params = {
+      Bucket: this.bucket,
+      Key: this.key(key),
+      Body: body,
+      ContentType:
+        options.contentType ?? (key.endsWith('.json') ? 'application/json' : 'application/octet-stream'),
+    };
+    if (body.length < this.multipartThreshold) {
+      await this.client.send(new PutObjectCommand(params));
+      return;
+    }
+    const upload = new Upload({
+      client: this.client,
+      params,
+      partSize: this.partSize,
+      queueSize: 4,
+      leavePartsOnError: false,
+    });
+    const onProgress = this.onUploadProgress;
+    if (onProgress !== undefined) {
+      upload.on('httpUploadProgress', (p) => onProgress(key, p.loaded ?? 0, p.total ?? body.length));
+    }
+    await upload.done();
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    try {
+      const response = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }),
+      );
+      const info: ObjectInfo = { key, size: response.ContentLength ?? 0 };
+      if (response.ETag !== undefined) info.etag = response.ETag;
+      return info;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
+    let token: string | undefined;
+    do {
+      const response = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(prefix), ContinuationToken: token }),
+      );
+      for (const object of response.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        const info: ObjectInfo = { key: object.Key.slice(this.prefix.length), size: object.Size ?? 0 };
+        if (object.ETag !== undefined) info.etag = object.ETag;
+        out.push(info);
+      }
+      token = response.IsTruncated ? response.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+  }
+
+  /** Close the client's sockets (tests, short-lived CLI runs). */
+  destroy(): void {
+    this.client.destroy();
+  }
+}
