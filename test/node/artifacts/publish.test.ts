@@ -200,7 +200,10 @@ describe('publish faults', () => {
     await publishVersion(old.source, inner);
     const next = await makeVersion(10, 10);
     const faulty = new FaultyStore(inner, 2, 'corrupt');
-    const error = await publishVersion(next.source, faulty).catch((e: unknown) => e as Error);
+    const error = await publishVersion(next.source, faulty).then(
+      () => new Error('publish was expected to fail'),
+      (e: unknown) => e as Error,
+    );
     expect(error).toMatchObject({ code: 'artifact_corrupt' });
     const nextManifest = JSON.parse(new TextDecoder().decode((await next.source.get(MANIFEST_FILE))!));
     expect(error.message).toContain(nextManifest.files[1].path);
