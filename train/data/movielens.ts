@@ -273,10 +273,12 @@ export async function loadMovieLens100k(
   userIds.forEach((id, index) => {
     denseUser.set(id, index);
   });
-  const rowByPair = new Map<number, number>();
+  // (user, movie) -> row of u.data as a dense table: 943 x 1,682 cells, far faster than a Map
+  // for the 1.4M lookups of the seven splits.
   const itemCount = movies.length;
+  const rowByPair = new Int32Array(userIds.length * itemCount).fill(-1);
   for (let i = 0; i < ratings.length; i++) {
-    rowByPair.set(ratings.userIndex[i]! * itemCount + ratings.itemIndex[i]!, i);
+    rowByPair[ratings.userIndex[i]! * itemCount + ratings.itemIndex[i]!] = i;
   }
   const officialSplits: Record<string, Split> = {};
   for (const name of ['u1', 'u2', 'u3', 'u4', 'u5', 'ua', 'ub']) {
@@ -289,8 +291,8 @@ export async function loadMovieLens100k(
       let n = 0;
       for (let i = 0; i < rows.length; i++) {
         const user = denseUser.get(rows.userId[i]!);
-        const row = user === undefined ? undefined : rowByPair.get(user * itemCount + rows.itemIndex[i]!);
-        if (row === undefined) {
+        const row = user === undefined ? -1 : rowByPair[user * itemCount + rows.itemIndex[i]!]!;
+        if (row < 0) {
           // Line numbers are not kept per row by the kernel; the row's position is the line.
           issues.skip(file, i + 1, 'split row is not a rating of u.data (user, movie) pair not found');
           continue;

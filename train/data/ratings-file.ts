@@ -404,7 +404,8 @@ export async function readRatingsFile(options: RatingsFileOptions, issues: Issue
   try {
     const { size: totalBytes } = await handle.stat();
     const chunkBytes = options.chunkBytes ?? 4 << 20;
-    let buffer = new Uint8Array(Math.max(chunkBytes, 64));
+    // Small files (the split files of ml-100k) need no 4 MB buffer.
+    let buffer = new Uint8Array(Math.max(64, Math.min(chunkBytes, totalBytes + 1)));
     const sepByte = options.separator.charCodeAt(0);
     const doubleSep = options.separator.length === 2;
     const state: KernelState = {
