@@ -12,6 +12,13 @@ const lazy = (load: () => Promise<{ default: CommandDef }>) => () => load().then
 export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   start: lazy(() => import('./commands/start.ts')),
   ingest: lazy(() => import('./commands/ingest.ts')),
+  publish: lazy(() => import('./commands/publish.ts')),
+  verify: lazy(() => import('./commands/verify.ts')),
+  versions: lazy(() => import('./commands/versions.ts')),
+  rollback: lazy(() => import('./commands/rollback.ts')),
+  prune: lazy(() => import('./commands/prune.ts')),
+  train: lazy(() => import('./commands/train.ts')),
+  evaluate: lazy(() => import('./commands/evaluate.ts')),
 };
 
 export const main = defineCommand({

@@ -1,10 +1,17 @@
 import { ReelrankError } from '../../shared/errors.ts';
 import { createRng, shuffleInPlace } from '../../shared/random.ts';
 import type { Dataset, Split } from '../data/dataset.ts';
+import {
+  coldStartItems,
+  leaveLastOut as leaveLastOutRows,
+  perUserStratified,
+  randomHoldout,
+} from '../data/splits.ts';
 
 /**
- * The evaluation protocols' splits, as index lists into `dataset.ratings`. Every split is a pure
- * function of (dataset, seed). Hyper-parameters are chosen on `carveValidation(train)`, never on
+ * The evaluation protocols' splits, as index lists into `dataset.ratings`: thin wrappers over the
+ * ingest module's splits (train/data/splits.ts, one implementation) plus the validation carve.
+ * Every split is a pure function of (dataset, seed). Hyper-parameters are chosen on `carveValidation(train)`, never on
  * a test split.
  */
 
@@ -35,40 +42,19 @@ function sorted(values: number[]): Uint32Array {
   return Uint32Array.from(values).sort();
 }
 
-/** Uniformly random split: `testFraction` of all ratings to test. */
+/** Uniformly random split: `testFraction` of all ratings to test (ingest's `randomHoldout`). */
 export function randomSplit(dataset: Dataset, testFraction: number, seed: number): Split {
   checkFraction('randomSplit', testFraction);
-  const order = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
-  shuffleInPlace(order, createRng(seed));
-  const testSize = Math.round(order.length * testFraction);
-  return {
-    name: `random-${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)}-seed${seed}`,
-    test: order.slice(0, testSize).sort(),
-    train: order.slice(testSize).sort(),
-  };
+  return randomHoldout(dataset.ratings, testFraction, seed);
 }
 
 /**
- * Per-user stratified split (Microsoft Recommenders' python_stratified_split): each user's
- * ratings are shuffled and `testFraction` of them (rounded) go to test, so every user is in both.
+ * Per-user stratified split (Microsoft Recommenders' python_stratified_split): each user puts
+ * round(n·testFraction) of their ratings in test, keeping at least one in training.
  */
 export function stratifiedSplit(dataset: Dataset, testFraction: number, seed: number): Split {
   checkFraction('stratifiedSplit', testFraction);
-  const rng = createRng(seed);
-  const { offsets, rows } = groupByUser(dataset);
-  const train: number[] = [];
-  const test: number[] = [];
-  for (let u = 0; u + 1 < offsets.length; u++) {
-    const mine = rows.slice(offsets[u]!, offsets[u + 1]!);
-    shuffleInPlace(mine, rng);
-    const trainSize = Math.round(mine.length * (1 - testFraction));
-    for (let t = 0; t < mine.length; t++) (t < trainSize ? train : test).push(mine[t]!);
-  }
-  return {
-    name: `stratified-${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)}-seed${seed}`,
-    train: sorted(train),
-    test: sorted(test),
-  };
+  return perUserStratified(dataset.ratings, testFraction, seed);
 }
 
 /**
@@ -76,22 +62,7 @@ export function stratifiedSplit(dataset: Dataset, testFraction: number, seed: nu
  * is the test item; users with a single rating stay entirely in training.
  */
 export function leaveLastOut(dataset: Dataset): Split {
-  const { offsets, rows } = groupByUser(dataset);
-  const { timestamp } = dataset.ratings;
-  const train: number[] = [];
-  const test: number[] = [];
-  for (let u = 0; u + 1 < offsets.length; u++) {
-    const start = offsets[u]!;
-    const end = offsets[u + 1]!;
-    if (end - start < 2) {
-      for (let p = start; p < end; p++) train.push(rows[p]!);
-      continue;
-    }
-    let last = start;
-    for (let p = start + 1; p < end; p++) if (timestamp[rows[p]!]! >= timestamp[rows[last]!]!) last = p;
-    for (let p = start; p < end; p++) (p === last ? test : train).push(rows[p]!);
-  }
-  return { name: 'leave-last-out', train: sorted(train), test: sorted(test) };
+  return leaveLastOutRows(dataset.ratings);
 }
 
 export interface ColdItemSplit extends Split {
@@ -105,26 +76,10 @@ export interface ColdItemSplit extends Split {
  */
 export function coldItemSplit(dataset: Dataset, coldFraction: number, seed: number): ColdItemSplit {
   checkFraction('coldItemSplit', coldFraction);
-  const items = dataset.movies.length;
-  const rated = new Uint8Array(items);
-  for (let j = 0; j < dataset.ratings.length; j++) rated[dataset.ratings.itemIndex[j]!] = 1;
-  const candidates = Uint32Array.from(
-    Array.from({ length: items }, (_, i) => i).filter((i) => rated[i] === 1),
-  );
-  shuffleInPlace(candidates, createRng(seed));
-  const coldItems = new Uint8Array(items);
-  const coldCount = Math.round(candidates.length * coldFraction);
-  for (let t = 0; t < coldCount; t++) coldItems[candidates[t]!] = 1;
-  const train: number[] = [];
-  const test: number[] = [];
-  for (let j = 0; j < dataset.ratings.length; j++)
-    (coldItems[dataset.ratings.itemIndex[j]!] ? test : train).push(j);
-  return {
-    name: `cold-items-${Math.round(coldFraction * 100)}%-seed${seed}`,
-    train: sorted(train),
-    test: sorted(test),
-    coldItems,
-  };
+  const split = coldStartItems(dataset.ratings, coldFraction, seed);
+  const coldItems = new Uint8Array(dataset.movies.length);
+  for (const j of split.test) coldItems[dataset.ratings.itemIndex[j]!] = 1;
+  return { ...split, coldItems };
 }
 
 /**

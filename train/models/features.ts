@@ -93,7 +93,7 @@ export function buildItemFeatures(
 
 /** A ridge map from feature rows (plus an intercept) to `outputs` target columns. */
 export interface Projection {
-  /** Rows of features (dim) + 1 intercept row, `outputs` columns, row-major. */
+  /** Rows of features (dim), + 1 intercept row when fitted with one; `outputs` columns, row-major. */
   weights: Float32Array;
   inputs: number;
   outputs: number;
@@ -109,8 +109,9 @@ export function fitProjection(
   outputs: number,
   mask: Uint8Array,
   lambda: number,
+  { intercept = true }: { intercept?: boolean } = {},
 ): Projection {
-  const d = features.dim + 1;
+  const d = features.dim + (intercept ? 1 : 0);
   const gram = new Float64Array(d * d);
   const rhs = new Float64Array(d * outputs);
   const nz = new Uint32Array(d);
@@ -126,8 +127,10 @@ export function fitProjection(
         nzValue[count++] = v;
       }
     }
-    nz[count] = d - 1;
-    nzValue[count++] = 1;
+    if (intercept) {
+      nz[count] = d - 1;
+      nzValue[count++] = 1;
+    }
     for (let a = 0; a < count; a++) {
       const ca = nz[a]!;
       const va = nzValue[a]!;
@@ -149,7 +152,7 @@ export function fitProjection(
   return { weights, inputs: d, outputs };
 }
 
-/** out = [features row i, 1] · W. */
+/** out = [features row i, 1] · W (without the 1 when the projection has no intercept). */
 export function projectRow(
   projection: Projection,
   features: ItemFeatures,
@@ -164,6 +167,38 @@ export function projectRow(
     if (v === 0) continue;
     for (let o = 0; o < outputs; o++) out[o] = out[o]! + v * weights[c * outputs + o]!;
   }
-  const intercept = features.dim * outputs;
-  for (let o = 0; o < outputs; o++) out[o] = out[o]! + weights[intercept + o]!;
+  if (projection.inputs > features.dim) {
+    const intercept = features.dim * outputs;
+    for (let o = 0; o < outputs; o++) out[o] = out[o]! + weights[intercept + o]!;
+  }
+}
+
+/**
+ * Reference 004's metadata projection applied to any factor model: fit a ridge map from item
+ * features to [q_i, b_i] on the warm items (mask 1) and overwrite the rows of the cold items
+ * (mask 0) with the projected vectors, so every catalog item can be scored. Returns the map.
+ */
+export function projectColdItems(
+  features: ItemFeatures,
+  itemFactors: Float32Array,
+  itemBias: Float32Array,
+  factors: number,
+  warm: Uint8Array,
+  lambda: number,
+): Projection {
+  const k = factors;
+  const targets = new Float32Array(features.items * (k + 1));
+  for (let i = 0; i < features.items; i++) {
+    for (let f = 0; f < k; f++) targets[i * (k + 1) + f] = itemFactors[i * k + f]!;
+    targets[i * (k + 1) + k] = itemBias[i]!;
+  }
+  const projection = fitProjection(features, targets, k + 1, warm, lambda);
+  const row = new Float32Array(k + 1);
+  for (let i = 0; i < features.items; i++) {
+    if (warm[i]) continue;
+    projectRow(projection, features, i, row);
+    for (let f = 0; f < k; f++) itemFactors[i * k + f] = row[f]!;
+    itemBias[i] = row[k]!;
+  }
+  return projection;
 }

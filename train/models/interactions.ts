@@ -106,3 +106,11 @@ export function clampInPlace(out: Float32Array, min: number, max: number): Float
   }
   return out;
 }
+
+/** Median number of training rows per user (users with none excluded). */
+export function medianRowsPerUser(rows: TrainingRows): number {
+  const counts = new Uint32Array(rows.users);
+  for (let j = 0; j < rows.length; j++) counts[rows.user[j]!]!++;
+  const nonZero = counts.filter((c) => c > 0).sort();
+  return nonZero.length === 0 ? 0 : nonZero[nonZero.length >> 1]!;
+}

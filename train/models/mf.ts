@@ -1,11 +1,18 @@
 import { ReelrankError } from '../../shared/errors.ts';
 import { createRng, shuffleInPlace } from '../../shared/random.ts';
 import { fitBiases } from './baselines.ts';
-import { type ItemFeatures, type Projection, fitProjection, projectRow } from './features.ts';
-import { byItem, byUser, clampInPlace, gatherRows, type TrainingRows } from './interactions.ts';
+import { type ItemFeatures, type Projection, projectColdItems } from './features.ts';
+import {
+  byItem,
+  byUser,
+  clampInPlace,
+  gatherRows,
+  medianRowsPerUser,
+  type TrainingRows,
+} from './interactions.ts';
 import { biasedMfSse, permuteRows, sgdBiasedMfEpoch } from './kernels.ts';
 import { solveSpdInPlace } from './linalg.ts';
-import type { EpochLog, FitReport, Recommender, TrainContext } from './types.ts';
+import type { EpochLog, FactorExport, FactorRecommender, FitReport, TrainContext } from './types.ts';
 
 export interface MfOptions {
   /** Latent dimensions. */
@@ -37,7 +44,7 @@ const SOLVERS = ['sgd', 'als'] as const;
  * projection from item features to [q_i, b_i] is fitted on rated items and gives every item with
  * no training rating a vector (reference 004's metadata projection), so cold movies are scored.
  */
-export class BiasedMf implements Recommender {
+export class BiasedMf implements FactorRecommender {
   readonly name: string;
   readonly predictsRatings = true;
   factors: number;
@@ -51,6 +58,7 @@ export class BiasedMf implements Recommender {
   /** 1 for items that had training ratings; 0 for items whose vector came from the projection. */
   warmItems = new Uint8Array(0);
   private scale = { min: 1, max: 5 };
+  private medianUserRatings = 1;
   private readonly options: Required<Omit<MfOptions, 'itemFeatures' | 'name'>> &
     Pick<MfOptions, 'itemFeatures'>;
 
@@ -101,6 +109,7 @@ export class BiasedMf implements Recommender {
       this.options.solver === 'sgd'
         ? this.fitSgd(rows, validation, rng, context)
         : this.fitAls(rows, validation, context);
+    this.medianUserRatings = medianRowsPerUser(rows);
     this.warmItems = new Uint8Array(rows.items);
     for (let j = 0; j < rows.length; j++) this.warmItems[rows.item[j]!] = 1;
     if (this.options.itemFeatures) this.fitMetadataProjection(this.options.itemFeatures);
@@ -227,20 +236,28 @@ export class BiasedMf implements Recommender {
   }
 
   private fitMetadataProjection(features: ItemFeatures): void {
-    const k = this.factors;
-    const targets = new Float32Array(features.items * (k + 1));
-    for (let i = 0; i < features.items; i++) {
-      for (let f = 0; f < k; f++) targets[i * (k + 1) + f] = this.itemFactors[i * k + f]!;
-      targets[i * (k + 1) + k] = this.itemBias[i]!;
-    }
-    this.projection = fitProjection(features, targets, k + 1, this.warmItems, this.options.projectionReg);
-    const row = new Float32Array(k + 1);
-    for (let i = 0; i < features.items; i++) {
-      if (this.warmItems[i]) continue;
-      projectRow(this.projection, features, i, row);
-      for (let f = 0; f < k; f++) this.itemFactors[i * k + f] = row[f]!;
-      this.itemBias[i] = row[k]!;
-    }
+    this.projection = projectColdItems(
+      features,
+      this.itemFactors,
+      this.itemBias,
+      this.factors,
+      this.warmItems,
+      this.options.projectionReg,
+    );
+  }
+
+  exportFactors(): FactorExport {
+    return {
+      factors: this.factors,
+      mean: this.mean,
+      userFactors: this.userFactors,
+      itemFactors: this.itemFactors,
+      userBias: this.userBias,
+      itemBias: this.itemBias,
+      // Both solvers regularise a user by reg·n_u (SGD applies reg at each of the user's ratings);
+      // fold-in uses the typical user's n_u.
+      foldInLambda: Math.max(1, this.options.reg * this.medianUserRatings),
+    };
   }
 
   predict(userIndex: Uint32Array, itemIndex: Uint32Array): Float32Array {

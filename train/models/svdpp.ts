@@ -1,7 +1,14 @@
 import { createRng, shuffleInPlace } from '../../shared/random.ts';
 import { fitBiases } from './baselines.ts';
-import { byUser, clampInPlace, gatherRows, type Csr, type TrainingRows } from './interactions.ts';
-import type { EpochLog, FitReport, Recommender, TrainContext } from './types.ts';
+import {
+  byUser,
+  clampInPlace,
+  type Csr,
+  gatherRows,
+  medianRowsPerUser,
+  type TrainingRows,
+} from './interactions.ts';
+import type { EpochLog, FactorExport, FactorRecommender, FitReport, TrainContext } from './types.ts';
 
 export interface SvdppOptions {
   factors?: number;
@@ -90,13 +97,14 @@ function svdppUserStep(
 }
 
 /** SVD++: biased MF plus implicit feedback from which items each user rated. */
-export class Svdpp implements Recommender {
+export class Svdpp implements FactorRecommender {
   readonly name = 'svdpp';
   readonly predictsRatings = true;
   private readonly o: Required<SvdppOptions>;
   private s: SvdppState | null = null;
   private userCsr: Csr | null = null;
   private scale = { min: 1, max: 5 };
+  private medianUserRatings = 1;
   /** Effective user vectors p_u + |N(u)|^-½ Σ y_j, cached after fit (what gets exported). */
   effectiveUserFactors: Float32Array = new Float32Array(0);
 
@@ -159,6 +167,7 @@ export class Svdpp implements Recommender {
     this.s = s;
     const csr = byUser(rows);
     this.userCsr = csr;
+    this.medianUserRatings = medianRowsPerUser(rows);
     const validation = context.validation ? gatherRows(dataset, context.validation) : null;
     const userOrder = Uint32Array.from({ length: rows.users }, (_, u) => u);
     let maxCount = 0;
@@ -233,6 +242,20 @@ export class Svdpp implements Recommender {
       }
     }
     this.effectiveUserFactors = out;
+  }
+
+  /** Factors with the implicit term folded into the user vectors (exactly what `predict` uses). */
+  exportFactors(): FactorExport {
+    const s = this.s!;
+    return {
+      factors: s.k,
+      mean: s.mean,
+      userFactors: this.effectiveUserFactors,
+      itemFactors: s.Q,
+      userBias: s.bu,
+      itemBias: s.bi,
+      foldInLambda: Math.max(1, this.o.reg * this.medianUserRatings),
+    };
   }
 
   predict(userIndex: Uint32Array, itemIndex: Uint32Array): Float32Array {

@@ -41,3 +41,27 @@ export interface Recommender {
   /** Scores of every catalog item for one user, written into `out` (length = catalog size): higher = better. */
   scoreAll(userIndex: number, out: Float32Array): void;
 }
+
+/** The factor form of a model, as the artifact format stores it: r̂ = mean + b_u + b_i + p_u·q_i. */
+export interface FactorExport {
+  factors: number;
+  mean: number;
+  /** [users, factors] row-major. */
+  userFactors: Float32Array;
+  /** [items, factors] row-major. */
+  itemFactors: Float32Array;
+  userBias: Float32Array;
+  itemBias: Float32Array;
+  /** L2 weight to fold a new user in against these item factors (the edge's fold-in λ). */
+  foldInLambda: number;
+}
+
+/** A model whose scores are (or approximate) dot products of exported factors. */
+export interface FactorRecommender extends Recommender {
+  exportFactors(): FactorExport;
+}
+
+/** True when the model can export factors (MF, SVD++, ...). */
+export function isFactorRecommender(model: Recommender): model is FactorRecommender {
+  return typeof (model as Partial<FactorRecommender>).exportFactors === 'function';
+}

@@ -1,0 +1,61 @@
+import { type CommandDef, defineCommand } from 'citty';
+import { modelNames } from '../../models/registry.ts';
+import { CLIError } from '../errors.ts';
+
+/** `reelrank train`: dataset → split → fit → evaluate → export one artifact version. */
+const trainCommand = defineCommand({
+  meta: {
+    name: 'train',
+    description:
+      'Train a model, evaluate it on a held-out split and write a version (factors, catalog, seen lists, metrics.json, report.html).',
+  },
+  args: {
+    data: { type: 'string', description: 'Dataset folder. Default: the embedded data/ml-latest-small.' },
+    tmdb: {
+      type: 'string',
+      description: 'A tmdb-5000 folder to join (overviews, keywords) for content features.',
+    },
+    model: {
+      type: 'string',
+      default: 'svdpp',
+      description: 'Model to train (exportable: mf-sgd, mf-als, svdpp).',
+    },
+    out: { type: 'string', default: 'artifacts', description: 'Folder that receives the version.' },
+    seed: { type: 'string', default: '0', description: 'Seed of every split, initialisation and shuffle.' },
+    backend: {
+      type: 'string',
+      description:
+        'TF.js backend for dense parts (tensorflow-gpu, tensorflow, wasm, cpu); recorded in the manifest.',
+    },
+    content: {
+      type: 'boolean',
+      default: true,
+      description: 'Fit text embeddings for content features (--no-content to skip).',
+    },
+    json: { type: 'boolean', default: false, description: 'Print the result as JSON.' },
+  },
+  async run({ args }) {
+    const seed = Number(args.seed);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new CLIError(`--seed must be a non-negative integer, got '${args.seed}'`);
+    if (!modelNames().includes(args.model)) {
+      throw new CLIError(`--model '${args.model}' is unknown. Available: ${modelNames().join(', ')}`);
+    }
+    const { runTraining } = await import('../../pipeline/train.ts');
+    const json = args.json === true;
+    const result = await runTraining({
+      model: args.model,
+      out: args.out,
+      seed,
+      content: args.content !== false,
+      ...(args.data ? { data: args.data } : {}),
+      ...(args.tmdb ? { tmdb: args.tmdb } : {}),
+      ...(args.backend ? { backend: args.backend } : {}),
+      log: json ? () => {} : (line) => console.log(line),
+    });
+    if (json) console.log(JSON.stringify(result, null, 2));
+  },
+});
+
+// The lazy command table in main.ts wants the untyped CommandDef; the typed args stay inside.
+export default trainCommand as CommandDef;

@@ -1,0 +1,118 @@
+import { ReelrankError } from '../../shared/errors.ts';
+import { BiasModel, PopularityModel } from './baselines.ts';
+import { RidgeBlend } from './blend.ts';
+import { Ease } from './ease.ts';
+import type { ItemFeatures } from './features.ts';
+import { ItemKnnBaseline, UserKnnBaseline } from './knn.ts';
+import { BiasedMf } from './mf.ts';
+import { Svdpp } from './svdpp.ts';
+import type { Recommender } from './types.ts';
+
+/** What a model factory may use beyond its name. */
+export interface ModelSetup {
+  /** Item side features, for models with a metadata projection. */
+  itemFeatures?: ItemFeatures;
+}
+
+export interface ModelEntry {
+  about: string;
+  /** True when the model predicts ratings (rating-error metrics apply). */
+  ratings: boolean;
+  create: (setup: ModelSetup) => Recommender;
+}
+
+/**
+ * Every classic model by CLI name, with the defaults the quality benchmark measured. The neural
+ * models (train/models/neural) register themselves through `registerModel`.
+ */
+const MODELS: Record<string, ModelEntry> = {
+  popularity: {
+    about: 'most-interacted items (ranking baseline)',
+    ratings: false,
+    create: () => new PopularityModel(),
+  },
+  biases: {
+    about: 'global mean + regularised user and item biases',
+    ratings: true,
+    create: () => new BiasModel(),
+  },
+  'mf-sgd': {
+    about: 'biased MF, SGD, 100 factors, metadata projection for unrated items',
+    ratings: true,
+    create: ({ itemFeatures }) =>
+      new BiasedMf({ factors: 100, epochs: 40, ...(itemFeatures ? { itemFeatures } : {}) }),
+  },
+  'mf-als': {
+    about: 'biased MF, ALS (weighted-λ), 32 factors',
+    ratings: true,
+    create: ({ itemFeatures }) =>
+      new BiasedMf({
+        solver: 'als',
+        factors: 32,
+        epochs: 10,
+        reg: 0.1,
+        ...(itemFeatures ? { itemFeatures } : {}),
+      }),
+  },
+  svdpp: {
+    about: 'SVD++ (implicit feedback), 50 factors',
+    ratings: true,
+    create: () => new Svdpp({ factors: 50, epochs: 40, reg: 0.08, implicitReg: 0.1 }),
+  },
+  'item-knn': {
+    about: 'item-kNN with baselines (pearson-baseline, k=40)',
+    ratings: true,
+    create: () => new ItemKnnBaseline(),
+  },
+  'user-knn': {
+    about: 'user-kNN with baselines (pearson-baseline, k=40)',
+    ratings: true,
+    create: () => new UserKnnBaseline(),
+  },
+  ease: {
+    about: 'EASE^R item-item closed form (ranking)',
+    ratings: false,
+    create: () => new Ease({ lambda: 300 }),
+  },
+  blend: {
+    about: 'ridge blend of biases, MF, SVD++, item- and user-kNN fitted on a validation carve',
+    ratings: true,
+    create: () =>
+      new RidgeBlend(() => [
+        new BiasModel(),
+        new BiasedMf({ factors: 50, epochs: 60, reg: 0.06, learningRate: 0.01, decay: 0.95 }),
+        new Svdpp({ factors: 50, epochs: 40, reg: 0.08, implicitReg: 0.1 }),
+        new ItemKnnBaseline(),
+        new UserKnnBaseline(),
+      ]),
+  },
+};
+
+/** The model `reelrank train` uses without `--model`: exportable factors, fast, good RMSE. */
+export const DEFAULT_MODEL = 'svdpp';
+
+/** Add a model (e.g. a neural one) to the registry under `name`. */
+export function registerModel(name: string, entry: ModelEntry): void {
+  MODELS[name] = entry;
+}
+
+/** Names of all registered models. */
+export function modelNames(): string[] {
+  return Object.keys(MODELS);
+}
+
+/** The registry entry for `name`; the error lists the known names. */
+export function modelEntry(name: string): ModelEntry {
+  const entry = MODELS[name];
+  if (!entry)
+    throw new ReelrankError(
+      'bad_option',
+      `model '${name}' is unknown. Available: ${modelNames().join(', ')}`,
+    );
+  return entry;
+}
+
+/** A fresh, unfitted model by name. */
+export function createModel(name: string, setup: ModelSetup = {}): Recommender {
+  return modelEntry(name).create(setup);
+}

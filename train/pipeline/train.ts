@@ -1,0 +1,305 @@
+import type { Movie } from '../../shared/catalog.ts';
+import { ReelrankError } from '../../shared/errors.ts';
+import { sha256Hex } from '../../shared/hash.ts';
+import { VersionWriter } from '../artifacts/writer.ts';
+import { fitTextEmbeddings } from '../content/index.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { loadDataset } from '../data/index.ts';
+import { evaluateRanking, evaluateRating, type MetricRecord } from '../eval/harness.ts';
+import { carveValidation, randomSplit } from '../eval/protocols.ts';
+import { buildItemFeatures, fitProjection, type ItemFeatures, projectColdItems } from '../models/features.ts';
+import { gatherRows, itemCounts } from '../models/interactions.ts';
+import { createModel, DEFAULT_MODEL, modelEntry } from '../models/registry.ts';
+import { type EpochLog, type FactorExport, isFactorRecommender } from '../models/types.ts';
+import { renderReport } from '../report/report.ts';
+
+/**
+ * What `reelrank train` runs: dataset → split → fit (with a validation carve for learning
+ * curves) → evaluate on the held-out split → refit on all ratings → export one artifact version
+ * (factors, biases, catalog, seen lists, content embeddings and the content→factor projection)
+ * with metrics.json and report.html.
+ */
+export interface TrainOptions {
+  /** Dataset folder (default: the embedded ml-latest-small). */
+  data?: string;
+  /** A TMDB folder to join (overviews, keywords) for content features. */
+  tmdb?: string;
+  /** Registry name (default DEFAULT_MODEL). */
+  model?: string;
+  /** Parent folder of versions. */
+  out?: string;
+  seed?: number;
+  /** Backend request for dense (TF.js) parts; recorded in the manifest. */
+  backend?: string;
+  /** Held-out share for the metrics. */
+  testFraction?: number;
+  /** Fit text embeddings (LSA) for content features and the cold-item projection. */
+  content?: boolean;
+  /** Skip the t-SNE map (it is the slowest part of the report). */
+  quickReport?: boolean;
+  /** Progress lines. */
+  log?: (line: string) => void;
+  /** Pin the version id / creation time (tests). */
+  version?: string;
+  createdAt?: Date;
+}
+
+export interface TrainResult {
+  dir: string;
+  version: string;
+  metrics: Record<string, unknown>;
+  seconds: number;
+}
+
+/** A short content fingerprint of a dataset's ratings (hash of the hashes of its columns). */
+export async function datasetFingerprint(dataset: Dataset): Promise<string> {
+  const { ratings } = dataset;
+  const parts = await Promise.all(
+    [ratings.userIndex, ratings.itemIndex, ratings.rating, ratings.timestamp].map((a) =>
+      sha256Hex(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)),
+    ),
+  );
+  const movies = await sha256Hex(new TextEncoder().encode(dataset.movies.map((m) => m.movieId).join(',')));
+  return `sha256:${(await sha256Hex(new TextEncoder().encode([...parts, movies].join(':')))).slice(0, 32)}`;
+}
+
+/** Per-user CSR of item indexes from rows (sorted, distinct). */
+function seenCsr(
+  dataset: Dataset,
+  topRatedPerUser: number,
+): { seen: [Uint32Array, Uint32Array]; top: [Uint32Array, Uint32Array] } {
+  const users = dataset.userIds.length;
+  const lists: { item: number; rating: number }[][] = Array.from({ length: users }, () => []);
+  const { ratings } = dataset;
+  for (let j = 0; j < ratings.length; j++)
+    lists[ratings.userIndex[j]!]!.push({ item: ratings.itemIndex[j]!, rating: ratings.rating[j]! });
+  const seenOffsets = new Uint32Array(users + 1);
+  const topOffsets = new Uint32Array(users + 1);
+  const seenIndex: number[] = [];
+  const topIndex: number[] = [];
+  lists.forEach((list, u) => {
+    for (const i of [...new Set(list.map((r) => r.item))].sort((a, b) => a - b)) seenIndex.push(i);
+    seenOffsets[u + 1] = seenIndex.length;
+    const top = [...list].sort((a, b) => b.rating - a.rating || a.item - b.item).slice(0, topRatedPerUser);
+    for (const r of top) topIndex.push(r.item);
+    topOffsets[u + 1] = topIndex.length;
+  });
+  return { seen: [seenOffsets, Uint32Array.from(seenIndex)], top: [topOffsets, Uint32Array.from(topIndex)] };
+}
+
+/** catalog.json entries: the movie plus popularity, rating count and mean rating. */
+function catalogEntries(movies: readonly Movie[], dataset: Dataset, popularity: Float32Array) {
+  const count = new Uint32Array(movies.length);
+  const sum = new Float64Array(movies.length);
+  for (let j = 0; j < dataset.ratings.length; j++) {
+    const i = dataset.ratings.itemIndex[j]!;
+    count[i]!++;
+    sum[i] = sum[i]! + dataset.ratings.rating[j]!;
+  }
+  return movies.map((m, i) => ({
+    movieId: m.movieId,
+    title: m.title,
+    year: m.year,
+    genres: m.genres,
+    tmdbId: m.tmdbId,
+    posterPath: m.posterPath,
+    popularity: popularity[i]!,
+    ratingCount: count[i]!,
+    meanRating: count[i]! > 0 ? sum[i]! / count[i]! : null,
+  }));
+}
+
+/** Popularity in [0, 1]: log(1 + count) / log(1 + max count). */
+export function popularityScores(counts: Uint32Array): Float32Array {
+  const max = Math.max(1, ...counts);
+  return Float32Array.from(counts, (c) => Math.log1p(c) / Math.log1p(max));
+}
+
+/** RMSE of a factor export against rating rows (checks what is exported, not the model object). */
+function exportRmse(factors: FactorExport, dataset: Dataset, rows: Uint32Array): number {
+  const k = factors.factors;
+  const { min, max } = dataset.ratingScale;
+  let sse = 0;
+  for (const j of rows) {
+    const u = dataset.ratings.userIndex[j]!;
+    const i = dataset.ratings.itemIndex[j]!;
+    let dot = 0;
+    for (let f = 0; f < k; f++) dot += factors.userFactors[u * k + f]! * factors.itemFactors[i * k + f]!;
+    const p = Math.min(max, Math.max(min, factors.mean + factors.userBias[u]! + factors.itemBias[i]! + dot));
+    sse += (p - dataset.ratings.rating[j]!) ** 2;
+  }
+  return Math.sqrt(sse / Math.max(1, rows.length));
+}
+
+/** Train, evaluate and export one version. */
+export async function runTraining(options: TrainOptions = {}): Promise<TrainResult> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const seed = options.seed ?? 0;
+  const modelName = options.model ?? DEFAULT_MODEL;
+  const entry = modelEntry(modelName);
+  const dataset = await loadDataset(options.data, options.tmdb === undefined ? {} : { tmdb: options.tmdb });
+  log(
+    `dataset ${dataset.name}: ${dataset.ratings.length} ratings, ${dataset.userIds.length} users, ${dataset.movies.length} movies`,
+  );
+
+  let text: Awaited<ReturnType<typeof fitTextEmbeddings>> | null = null;
+  if (options.content ?? true) {
+    const t = performance.now();
+    text = await fitTextEmbeddings(dataset.movies);
+    log(`text embeddings: ${text.model.dim ?? ''} dims in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+  const textDim = text ? text.embeddings.length / dataset.movies.length : 0;
+  const itemFeatures: ItemFeatures = buildItemFeatures(
+    dataset.movies,
+    text ? { textEmbeddings: { data: text.embeddings, dim: textDim } } : {},
+  );
+
+  // 1. Evaluation fit: train on (1 - testFraction), learning curves on a carve of it.
+  const split = randomSplit(dataset, options.testFraction ?? 0.1, seed);
+  const carve = carveValidation(dataset, split.train, 0.05, seed);
+  const epochs: EpochLog[] = [];
+  const evalModel = createModel(modelName, { itemFeatures });
+  const evalStarted = performance.now();
+  await evalModel.fit({
+    dataset,
+    train: carve.train,
+    validation: carve.test,
+    seed,
+    onEpoch: (e) => {
+      epochs.push(e);
+      if (e.validationRmse !== undefined)
+        log(
+          `epoch ${e.epoch}: train MSE ${e.trainLoss.toFixed(4)}, validation RMSE ${e.validationRmse.toFixed(4)}`,
+        );
+    },
+  });
+  const evalSeconds = (performance.now() - evalStarted) / 1000;
+  const metrics: Record<string, MetricRecord> = {};
+  if (entry.ratings) metrics.holdoutRating = evaluateRating(evalModel, dataset, split.test);
+  metrics.holdoutRanking = evaluateRanking(evalModel, dataset, carve.train, split.test, { k: 10 });
+  log(`holdout ${split.name}: ${JSON.stringify(metrics)}`);
+
+  // 2. Production fit on every rating.
+  const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
+  const model = createModel(modelName, { itemFeatures });
+  const fitStarted = performance.now();
+  await model.fit({ dataset, train: all, seed });
+  const fitSeconds = (performance.now() - fitStarted) / 1000;
+  if (!isFactorRecommender(model)) {
+    throw new ReelrankError(
+      'bad_option',
+      `model '${modelName}' has no factor form and cannot be exported as a version; exportable models: mf-sgd, mf-als, svdpp (use 'reelrank evaluate' to compare the others)`,
+    );
+  }
+  const factors = model.exportFactors();
+  const rows = gatherRows(dataset, all);
+  const counts = itemCounts(rows);
+  const warm = Uint8Array.from(counts, (c) => (c > 0 ? 1 : 0));
+  // Movies without a rating get vectors from their metadata (reference 004).
+  const itemFactors = factors.itemFactors.slice();
+  const itemBias = factors.itemBias.slice();
+  projectColdItems(itemFeatures, itemFactors, itemBias, factors.factors, warm, 1);
+  const exported: FactorExport = { ...factors, itemFactors, itemBias };
+  metrics.training = { trainRmse: exportRmse(exported, dataset, all) };
+
+  // 3. Export.
+  const writer = new VersionWriter(options.out ?? 'artifacts', {
+    ...(options.version ? { version: options.version } : {}),
+    ...(options.createdAt ? { createdAt: options.createdAt } : {}),
+    datasetFingerprint: await datasetFingerprint(dataset),
+    backend: options.backend ?? 'typed-arrays',
+    trainingConfig: {
+      model: modelName,
+      seed,
+      dataset: dataset.name,
+      ratings: dataset.ratings.length,
+      globalMean: exported.mean,
+      ratingScale: dataset.ratingScale,
+      foldInLambda: exported.foldInLambda,
+      factors: exported.factors,
+      split: split.name,
+      textEmbeddings: text ? { kind: text.model.kind, dim: textDim } : null,
+    },
+  });
+  try {
+    const popularity = popularityScores(counts);
+    const { seen, top } = seenCsr(dataset, 20);
+    await writer.json('catalog', {
+      ratingScale: dataset.ratingScale,
+      globalMean: exported.mean,
+      movies: catalogEntries(dataset.movies, dataset, popularity),
+    });
+    await writer.ids(
+      'itemIds',
+      Uint32Array.from(dataset.movies, (m) => m.movieId),
+    );
+    await writer.ids('userIds', dataset.userIds);
+    await writer.matrix('itemFactors', exported.itemFactors, dataset.movies.length, exported.factors, {
+      dtype: 'int8',
+    });
+    await writer.matrix('userFactors', exported.userFactors, dataset.userIds.length, exported.factors, {
+      dtype: 'float16',
+    });
+    await writer.vector('itemBias', exported.itemBias);
+    await writer.vector('userBias', exported.userBias);
+    await writer.vector('popularity', popularity);
+    await writer.csr('seen', seen[0], seen[1]);
+    await writer.csr('userTopRated', top[0], top[1]);
+    if (text) {
+      await writer.matrix('contentEmbeddings', text.embeddings, dataset.movies.length, textDim, {
+        dtype: 'int8',
+      });
+      const { textModelToJson } = await import('../../shared/content/text-model.ts');
+      await writer.json('textModel', textModelToJson(text.model));
+      // content → factors without intercept, [d, k]: what the edge multiplies a new movie's embedding by.
+      const contentOnly: ItemFeatures = {
+        items: dataset.movies.length,
+        dim: textDim,
+        data: text.embeddings,
+        columns: [],
+      };
+      const projection = fitProjection(contentOnly, exported.itemFactors, exported.factors, warm, 1, {
+        intercept: false,
+      });
+      await writer.matrix('contentToFactors', projection.weights, textDim, exported.factors);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const allMetrics = {
+      ...metrics,
+      timing: { evaluationFitSeconds: evalSeconds, productionFitSeconds: fitSeconds, totalSeconds: seconds },
+    };
+    const html = renderReport({
+      title: `reelrank training report: ${modelName} on ${dataset.name}`,
+      dataset: dataset.name,
+      model: modelName,
+      seed,
+      epochs,
+      metrics: allMetrics,
+      embeddings: {
+        data: exported.itemFactors,
+        dim: exported.factors,
+        movies: dataset.movies,
+        label: `${modelName} item factors`,
+      },
+      mapRows: Uint32Array.from(
+        Array.from({ length: dataset.movies.length }, (_, i) => i).filter((i) => counts[i]! >= 10),
+      ),
+      facts: {
+        ratings: dataset.ratings.length,
+        users: dataset.userIds.length,
+        movies: dataset.movies.length,
+      },
+      ...(options.quickReport ? { tsneIterations: 100, tsneMaxPoints: 500 } : {}),
+    });
+    await writer.raw('report', new TextEncoder().encode(html));
+    await writer.metrics(allMetrics);
+    const manifest = await writer.finish();
+    const total = (performance.now() - started) / 1000;
+    log(`version ${manifest.version} written to ${manifest.dir} in ${total.toFixed(1)} s`);
+    return { dir: manifest.dir, version: manifest.version, metrics: allMetrics, seconds: total };
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
