@@ -1,0 +1,25 @@
+import { defineCommand } from 'citty';
+import { S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
+import { rollback } from '../../publish/versions.ts';
+
+/** `reelrank rollback --store <url> --to <version>`: verify the target, then rewrite the pointer. */
+export default defineCommand({
+  meta: {
+    name: 'rollback',
+    description: 'Make an earlier version live again (verified first; only current.json changes).',
+  },
+  args: {
+    store: {
+      type: 'string',
+      required: true,
+      description: "Store: 's3://bucket/prefix', 'file://dir' or a path.",
+    },
+    to: { type: 'string', required: true, description: 'Version to make live (see `reelrank versions`).' },
+    ...S3_ARGS,
+  },
+  async run({ args }) {
+    const store = storeFromFlags(args.store, args);
+    const { pointer, from } = await withStore(store, () => rollback(store, args.to));
+    console.log(`Live version of ${store.description}: ${pointer.version} (was ${from ?? 'none'}).`);
+  },
+});
