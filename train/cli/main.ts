@@ -17,11 +17,6 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   versions: lazy(() => import('./commands/versions.ts')),
   rollback: lazy(() => import('./commands/rollback.ts')),
   prune: lazy(() => import('./commands/prune.ts')),
-  publish: lazy(() => import('./commands/publish.ts')),
-  verify: lazy(() => import('./commands/verify.ts')),
-  versions: lazy(() => import('./commands/versions.ts')),
-  rollback: lazy(() => import('./commands/rollback.ts')),
-  prune: lazy(() => import('./commands/prune.ts')),
   train: lazy(() => import('./commands/train.ts')),
   evaluate: lazy(() => import('./commands/evaluate.ts')),
 };
