@@ -48,10 +48,10 @@ describe('protocol splits', () => {
     }
     expect(randomSplit(dataset, 0.4, 7)).toEqual(randomSplit(dataset, 0.4, 7));
     expect(randomSplit(dataset, 0.4, 7).test.length).toBe(2);
-    // Stratified: each user keeps round(n * 0.5) ratings in training: user 0 → 2, user 1 → 1.
+    // Stratified: each user sends min(n - 1, round(n * 0.5)) ratings to test: user 0 → 2, user 1 → 1.
     const strat = stratifiedSplit(dataset, 0.5, 3);
-    expect(strat.train.filter((j) => rows[j]![0] === 0).length).toBe(2);
-    expect(strat.train.filter((j) => rows[j]![0] === 1).length).toBe(1);
+    expect(strat.test.filter((j) => rows[j]![0] === 0).length).toBe(2);
+    expect(strat.test.filter((j) => rows[j]![0] === 1).length).toBe(1);
   });
   it('cold items lose all their ratings to test', () => {
     const split = coldItemSplit(dataset, 0.25, 1);

@@ -1,0 +1,161 @@
+import { expect, it } from 'vitest';
+import { randomSplit } from '../../../train/eval/protocols.ts';
+import { BiasModel, PopularityModel } from '../../../train/models/baselines.ts';
+import { RidgeBlend } from '../../../train/models/blend.ts';
+import { Ease } from '../../../train/models/ease.ts';
+import { buildItemFeatures } from '../../../train/models/features.ts';
+import { ItemKnnBaseline, UserKnnBaseline } from '../../../train/models/knn.ts';
+import { BiasedMf } from '../../../train/models/mf.ts';
+import { Svdpp } from '../../../train/models/svdpp.ts';
+import type { EpochLog, Recommender } from '../../../train/models/types.ts';
+import { describeWithData } from '../../support/data.ts';
+import { readMl100kSample } from './ml100k.ts';
+
+describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100k', () => {
+  const dataset = readMl100kSample(5000);
+  const split = randomSplit(dataset, 0.2, 1);
+  const users = Uint32Array.from(split.test, (j) => dataset.ratings.userIndex[j]!);
+  const items = Uint32Array.from(split.test, (j) => dataset.ratings.itemIndex[j]!);
+  const truth = Float32Array.from(split.test, (j) => dataset.ratings.rating[j]!);
+  const testRmse = (model: Recommender) => {
+    const p = model.predict(users, items);
+    let s = 0;
+    for (let j = 0; j < p.length; j++) s += (p[j]! - truth[j]!) ** 2;
+    return Math.sqrt(s / p.length);
+  };
+  const fit = async (model: Recommender, seed = 0) => {
+    const epochs: EpochLog[] = [];
+    await model.fit({ dataset, train: split.train, seed, onEpoch: (e) => epochs.push(e) });
+    return epochs;
+  };
+
+  it('biases beat the global mean on held-out ratings', async () => {
+    const model = new BiasModel();
+    await fit(model);
+    let mean = 0;
+    for (const j of split.train) mean += dataset.ratings.rating[j]!;
+    mean /= split.train.length;
+    const meanRmse = Math.sqrt(truth.reduce((s, r) => s + (r - mean) ** 2, 0) / truth.length);
+    expect(testRmse(model)).toBeLessThan(meanRmse);
+  });
+
+  for (const [name, make] of [
+    ['mf-sgd', () => new BiasedMf({ factors: 16, epochs: 12 })],
+    ['mf-als', () => new BiasedMf({ solver: 'als', factors: 8, epochs: 5 })],
+    ['svdpp', () => new Svdpp({ factors: 16, epochs: 12 })],
+  ] as const) {
+    it(`${name}: training loss decreases and a seed reproduces the run exactly`, async () => {
+      const a = make();
+      const epochs = await fit(a, 7);
+      expect(epochs.length).toBeGreaterThan(2);
+      expect(epochs.at(-1)!.trainLoss).toBeLessThan(epochs[0]!.trainLoss * 0.9);
+      const b = make();
+      await fit(b, 7);
+      expect(b.predict(users, items)).toEqual(a.predict(users, items));
+      const c = make();
+      await fit(c, 8);
+      expect(c.predict(users, items)).not.toEqual(a.predict(users, items));
+      // Predictions stay on the rating scale.
+      for (const p of a.predict(users, items)) expect(p >= 1 && p <= 5).toBe(true);
+    });
+  }
+
+  it('SGD learning-rate/regularisation defaults keep held-out RMSE near the bias baseline on a tiny sample', async () => {
+    const biases = new BiasModel();
+    await fit(biases);
+    const mf = new BiasedMf({ factors: 16, epochs: 20 });
+    await fit(mf);
+    // 4k ratings over ~900 users: factors cannot add much, but must not overfit badly.
+    expect(testRmse(mf)).toBeLessThan(testRmse(biases) + 0.05);
+  });
+
+  it('metadata projection gives unrated movies a vector from their genres', async () => {
+    const features = buildItemFeatures(dataset.movies);
+    const model = new BiasedMf({ factors: 8, epochs: 5, itemFeatures: features });
+    await fit(model);
+    const cold = model.warmItems.indexOf(0);
+    expect(cold).toBeGreaterThanOrEqual(0);
+    const row = model.itemFactors.subarray(cold * 8, cold * 8 + 8);
+    expect(row.some((v) => v !== 0)).toBe(true);
+    // Two unrated movies with identical genres get identical vectors.
+    const key = (i: number) => dataset.movies[i]!.genres.join('|');
+    const twin = Array.from(model.warmItems.keys()).find(
+      (i) => i !== cold && model.warmItems[i] === 0 && key(i) === key(cold),
+    );
+    if (twin !== undefined) expect(model.itemFactors.subarray(twin * 8, twin * 8 + 8)).toEqual(row);
+  });
+
+  it('kNN baselines and the blend predict finite ratings on scale', async () => {
+    for (const model of [new ItemKnnBaseline(), new UserKnnBaseline()]) {
+      await fit(model);
+      for (const p of model.predict(users, items)) expect(p >= 1 && p <= 5).toBe(true);
+    }
+    const blend = new RidgeBlend(() => [new BiasModel(), new ItemKnnBaseline()], { refit: false });
+    await fit(blend);
+    expect(blend.weights.length).toBe(3);
+    expect(Number.isFinite(testRmse(blend))).toBe(true);
+  });
+
+  it('EASE ranks held-out items above popularity on the same sample', async () => {
+    const { evaluateRanking } = await import('../../../train/eval/harness.ts');
+    const ease = new Ease({ lambda: 50, maxItems: 500 });
+    await fit(ease);
+    const popularity = new PopularityModel();
+    await fit(popularity);
+    const e = evaluateRanking(ease, dataset, split.train, split.test, { k: 10 });
+    const p = evaluateRanking(popularity, dataset, split.train, split.test, { k: 10 });
+    expect(e['recall@10']).toBeGreaterThan(0);
+    expect(e['ndcg@10']! + 0.02).toBeGreaterThan(p['ndcg@10']!);
+  });
+});
+
+it('EASE on a hand-made catalog: co-occurring items score for each other', async () => {
+  const { tinyDataset } = await import('../eval/fixture.ts');
+  // users 0-2 all took items 0 and 1; user 3 took only item 0; item 2 is taken by user 2 alone.
+  const dataset = tinyDataset(
+    [
+      [0, 0, 5, 1],
+      [0, 1, 5, 1],
+      [1, 0, 5, 1],
+      [1, 1, 5, 1],
+      [2, 0, 5, 1],
+      [2, 1, 5, 1],
+      [2, 2, 5, 1],
+      [3, 0, 5, 1],
+    ],
+    3,
+  );
+  const ease = new Ease({ lambda: 1 });
+  await ease.fit({ dataset, train: Uint32Array.from({ length: 8 }, (_, j) => j), seed: 0 });
+  const scores = new Float32Array(3);
+  ease.scoreAll(3, scores);
+  expect(scores[1]!).toBeGreaterThan(scores[2]!);
+});
+
+it('item-kNN moves a prediction towards the residual of a perfectly correlated item', async () => {
+  const { tinyDataset } = await import('../eval/fixture.ts');
+  // Items 0 and 1 get the same rating from users 0-3; user 4 loved item 0 and has not rated item 1.
+  const dataset = tinyDataset(
+    [
+      [0, 0, 5, 1],
+      [0, 1, 5, 1],
+      [1, 0, 1, 1],
+      [1, 1, 1, 1],
+      [2, 0, 5, 1],
+      [2, 1, 5, 1],
+      [3, 0, 1, 1],
+      [3, 1, 1, 1],
+      [4, 0, 5, 1],
+      [4, 2, 3, 1],
+    ],
+    3,
+  );
+  const train = Uint32Array.from({ length: 10 }, (_, j) => j);
+  const knn = new ItemKnnBaseline({ shrinkage: 0, neighbors: 1 });
+  await knn.fit({ dataset, train, seed: 0 });
+  const biases = new BiasModel();
+  await biases.fit({ dataset, train, seed: 0 });
+  const [withNeighbour] = knn.predict(Uint32Array.of(4), Uint32Array.of(1));
+  const [baseline] = biases.predict(Uint32Array.of(4), Uint32Array.of(1));
+  expect(withNeighbour!).toBeGreaterThan(baseline! + 0.5);
+});

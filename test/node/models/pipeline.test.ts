@@ -1,0 +1,49 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { ARTIFACT_FILES } from '../../../shared/artifacts/spec.ts';
+import { runTraining } from '../../../train/pipeline/train.ts';
+import { REPO_ROOT } from '../../support/data.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'reelrank-train-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+it('reelrank train writes a version with every required artifact, metrics.json and report.html', async () => {
+  // A real sample: the first 4,000 ratings of the embedded ml-latest-small, with its full catalog.
+  const source = join(REPO_ROOT, 'data/ml-latest-small');
+  const data = join(work, 'sample');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(data);
+  const ratings = readFileSync(join(source, 'ratings.csv'), 'utf8').split('\r\n').slice(0, 4001).join('\r\n');
+  writeFileSync(join(data, 'ratings.csv'), `${ratings}\r\n`);
+  writeFileSync(join(data, 'movies.csv'), readFileSync(join(source, 'movies.csv')));
+  const result = await runTraining({
+    data,
+    out: join(work, 'artifacts'),
+    model: 'mf-sgd',
+    content: false,
+    quickReport: true,
+    seed: 3,
+  });
+  const manifest = JSON.parse(readFileSync(join(result.dir, 'manifest.json'), 'utf8')) as {
+    files: { path: string }[];
+    trainingConfig: Record<string, unknown>;
+  };
+  const paths = new Set(manifest.files.map((f) => f.path));
+  for (const spec of Object.values(ARTIFACT_FILES))
+    if (spec.required) expect(paths.has(spec.path), spec.path).toBe(true);
+  expect(paths.has('metrics.json')).toBe(true);
+  expect(paths.has('report.html')).toBe(true);
+  expect(manifest.trainingConfig.seed).toBe(3);
+  const metrics = JSON.parse(readFileSync(join(result.dir, 'metrics.json'), 'utf8')) as Record<
+    string,
+    Record<string, number>
+  >;
+  expect(metrics.holdoutRating!.rmse).toBeGreaterThan(0.3);
+  expect(metrics.holdoutRating!.rmse).toBeLessThan(1.5);
+  const html = readFileSync(join(result.dir, 'report.html'), 'utf8');
+  expect(html).toContain('validation RMSE');
+  expect(html).toContain('PCA of');
+  expect(html).toContain('t-SNE of');
+});
