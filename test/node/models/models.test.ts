@@ -23,7 +23,7 @@ describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100
     for (let j = 0; j < p.length; j++) s += (p[j]! - truth[j]!) ** 2;
     return Math.sqrt(s / p.length);
   };
-  const fit = async (model: Recommender, seed = 0) => {
+  const fitModel = async (model: Recommender, seed = 0) => {
     const epochs: EpochLog[] = [];
     await model.fit({ dataset, train: split.train, seed, onEpoch: (e) => epochs.push(e) });
     return epochs;
@@ -31,7 +31,7 @@ describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100
 
   it('biases beat the global mean on held-out ratings', async () => {
     const model = new BiasModel();
-    await fit(model);
+    await fitModel(model);
     let mean = 0;
     for (const j of split.train) mean += dataset.ratings.rating[j]!;
     mean /= split.train.length;
@@ -46,14 +46,14 @@ describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100
   ] as const) {
     it(`${name}: training loss decreases and a seed reproduces the run exactly`, async () => {
       const a = make();
-      const epochs = await fit(a, 7);
+      const epochs = await fitModel(a, 7);
       expect(epochs.length).toBeGreaterThan(2);
       expect(epochs.at(-1)!.trainLoss).toBeLessThan(epochs[0]!.trainLoss * 0.9);
       const b = make();
-      await fit(b, 7);
+      await fitModel(b, 7);
       expect(b.predict(users, items)).toEqual(a.predict(users, items));
       const c = make();
-      await fit(c, 8);
+      await fitModel(c, 8);
       expect(c.predict(users, items)).not.toEqual(a.predict(users, items));
       // Predictions stay on the rating scale.
       for (const p of a.predict(users, items)) expect(p >= 1 && p <= 5).toBe(true);
@@ -62,9 +62,9 @@ describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100
 
   it('SGD learning-rate/regularisation defaults keep held-out RMSE near the bias baseline on a tiny sample', async () => {
     const biases = new BiasModel();
-    await fit(biases);
+    await fitModel(biases);
     const mf = new BiasedMf({ factors: 16, epochs: 20 });
-    await fit(mf);
+    await fitModel(mf);
     // 4k ratings over ~900 users: factors cannot add much, but must not overfit badly.
     expect(testRmse(mf)).toBeLessThan(testRmse(biases) + 0.05);
   });
@@ -72,7 +72,7 @@ describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100
   it('metadata projection gives unrated movies a vector from their genres', async () => {
     const features = buildItemFeatures(dataset.movies);
     const model = new BiasedMf({ factors: 8, epochs: 5, itemFeatures: features });
-    await fit(model);
+    await fitModel(model);
     const cold = model.warmItems.indexOf(0);
     expect(cold).toBeGreaterThanOrEqual(0);
     const row = model.itemFactors.subarray(cold * 8, cold * 8 + 8);
@@ -87,11 +87,11 @@ describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100
 
   it('kNN baselines and the blend predict finite ratings on scale', async () => {
     for (const model of [new ItemKnnBaseline(), new UserKnnBaseline()]) {
-      await fit(model);
+      await fitModel(model);
       for (const p of model.predict(users, items)) expect(p >= 1 && p <= 5).toBe(true);
     }
     const blend = new RidgeBlend(() => [new BiasModel(), new ItemKnnBaseline()], { refit: false });
-    await fit(blend);
+    await fitModel(blend);
     expect(blend.weights.length).toBe(3);
     expect(Number.isFinite(testRmse(blend))).toBe(true);
   });
@@ -99,9 +99,9 @@ describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100
   it('EASE ranks held-out items above popularity on the same sample', async () => {
     const { evaluateRanking } = await import('../../../train/eval/harness.ts');
     const ease = new Ease({ lambda: 50, maxItems: 500 });
-    await fit(ease);
+    await fitModel(ease);
     const popularity = new PopularityModel();
-    await fit(popularity);
+    await fitModel(popularity);
     const e = evaluateRanking(ease, dataset, split.train, split.test, { k: 10 });
     const p = evaluateRanking(popularity, dataset, split.train, split.test, { k: 10 });
     expect(e['recall@10']).toBeGreaterThan(0);
