@@ -188,7 +188,7 @@ function parseWellFormedLine(
  * or object per row. Numbers are accumulated digit by digit from the bytes. Returns the offset
  * of the first byte of an incomplete trailing line (to be carried into the next chunk), or `end`
  * when `isLast`. Bad rows are not reported here (that needs strings); their reason and text go
- * go to `onReject`, which reports them.
+ * to `onReject`, which reports them.
  */
 function parseRatingLines(
   bytes: Uint8Array,
@@ -206,17 +206,20 @@ function parseRatingLines(
   let lineStart = 0;
   let i = 0;
   while (lineStart < end) {
-    const fastEnd = parseWellFormedLine(
-      bytes,
-      lineStart,
-      end,
-      sepByte,
-      doubleSep,
-      minRating,
-      maxRating,
-      movieIndexById,
-      cols,
-    );
+    // The header line always takes the slow path, which decides whether it is one.
+    const fastEnd = state.headerPending
+      ? -1
+      : parseWellFormedLine(
+          bytes,
+          lineStart,
+          end,
+          sepByte,
+          doubleSep,
+          minRating,
+          maxRating,
+          movieIndexById,
+          cols,
+        );
     if (fastEnd >= 0) {
       state.line++;
       lineStart = fastEnd + 1;
@@ -329,8 +332,11 @@ function parseRatingLines(
     const nextLineStart = lineEnd + 1;
     if (state.headerPending) {
       state.headerPending = false;
-      lineStart = nextLineStart;
-      continue;
+      // Skip the header, but not a first line that is a complete numeric row (a headerless file).
+      if (reason !== Reject.None || field !== 4) {
+        lineStart = nextLineStart;
+        continue;
+      }
     }
     // A blank line (just "\n" or "\r\n") is not a row.
     const blank = lineEnd === lineStart || (lineEnd === lineStart + 1 && bytes[lineStart] === 13);

@@ -83,6 +83,20 @@ describe('readRatingsFile (byte kernel)', () => {
     ]);
   });
 
+  it('skips the header but keeps a numeric first line of a headerless file', async () => {
+    const headerless = await readRatingsFile(
+      options('nohead.csv', '1,10,4.0,5\n2,20,3.0,6\n'),
+      new IssueLog(),
+    );
+    expect([...headerless.userId]).toEqual([1, 2]);
+    const log = new IssueLog();
+    const withHeader = await readRatingsFile(
+      options('head.csv', 'userId,movieId,rating,timestamp\n2,20,3.0,6\n'),
+      log,
+    );
+    expect([...withHeader.userId, log.skippedRows]).toEqual([2, 0]);
+  });
+
   it('reports each kind of bad row with file:line, skips and counts it', async () => {
     const bad = [
       'userId,movieId,rating,timestamp',
