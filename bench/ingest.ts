@@ -202,6 +202,9 @@ async function main(): Promise<void> {
       },
       naiveBaseline: naive,
       speedupOverNaive: naive ? medianRate / naive.ratingsPerSecond : null,
+      speedupOverNaivePerCpuSecond: naive
+        ? median(loads.map((l) => l.ratingsPerCpuSecond)) / naive.ratingsPerCpuSecond
+        : null,
       loadAverageAtEnd: loadavg(),
       targets: { ratingsPerSecond: 2_000_000, bytesPerRating: 24 },
       meetsTargets: { ratingsPerSecond: medianRate >= 2_000_000, bytesPerRating: medianBytes <= 24 },
