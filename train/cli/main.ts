@@ -6,7 +6,8 @@ import { CLIError } from './errors.ts';
  * The `reelrank` command line. One file per command under `./commands/`, imported lazily so that
  * `reelrank ingest` never pays for loading TensorFlow.js or the AWS SDK.
  */
-const lazy = (load: () => Promise<{ default: CommandDef }>) => () => load().then((m) => m.default);
+// Commands keep their precise argument types inside; the table only needs the untyped CommandDef.
+const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m) => m.default as CommandDef);
 
 // biome-ignore lint/suspicious/noExplicitAny: citty's sub-command table is untyped by design.
 export const commands: Record<string, () => Promise<CommandDef<any>>> = {
