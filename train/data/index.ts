@@ -39,10 +39,16 @@ const EXPECTED_LAYOUTS =
 
 /** Which format a folder holds, from the files in it; names what was expected when none fits. */
 export function detectFormat(dir: string): DatasetFormat {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  if (!existsSync(dir)) {
     throw new ReelrankError(
       'bad_input',
       `data folder ${dir} does not exist: expected a folder with ${EXPECTED_LAYOUTS}`,
+    );
+  }
+  if (!statSync(dir).isDirectory()) {
+    throw new ReelrankError(
+      'bad_input',
+      `data path ${dir} is a file, not a folder: expected a folder with ${EXPECTED_LAYOUTS}`,
     );
   }
   const has = (file: string) => existsSync(join(dir, file));
