@@ -12,6 +12,7 @@ import {
 } from './interactions.ts';
 import { biasedMfSse, permuteRows, sgdBiasedMfEpoch } from './kernels.ts';
 import { solveSpdInPlace } from './linalg.ts';
+import { createSgdWasm, wasmSgdAvailable } from './wasm/sgd.ts';
 import type { EpochLog, FactorExport, FactorRecommender, FitReport, TrainContext } from './types.ts';
 
 export interface MfOptions {
@@ -29,6 +30,11 @@ export interface MfOptions {
   decay?: number;
   /** Std-dev of the initial factors. */
   initStd?: number;
+  /**
+   * SGD inner loop: 'wasm' = the SIMD kernel (wasm/sgd.wat, factors divisible by 4), 'js' = the
+   * typed-array kernel, 'auto' = wasm when it applies.
+   */
+  kernel?: 'auto' | 'wasm' | 'js';
   /** Metadata projection (reference 004): item features → item-factor space for unrated items. */
   itemFeatures?: ItemFeatures;
   /** Ridge weight of the metadata projection. */
@@ -81,6 +87,7 @@ export class BiasedMf implements FactorRecommender {
       decay: options.decay ?? 0.97,
       initStd: options.initStd ?? 0.05,
       projectionReg: options.projectionReg ?? 1,
+      kernel: options.kernel ?? 'auto',
       ...(options.itemFeatures ? { itemFeatures: options.itemFeatures } : {}),
     };
     this.factors = this.options.factors;
@@ -155,9 +162,24 @@ export class BiasedMf implements FactorRecommender {
     const { epochs, learningRate, reg, biasLearningRate, biasReg, decay } = this.options;
     const order = new Uint32Array(rows.length);
     for (let j = 0; j < order.length; j++) order[j] = j;
-    const user = new Uint32Array(rows.length);
-    const item = new Uint32Array(rows.length);
-    const rating = new Float32Array(rows.length);
+    const useWasm =
+      this.options.kernel === 'wasm' ||
+      (this.options.kernel === 'auto' && this.factors % 4 === 0 && wasmSgdAvailable());
+    const wasm = useWasm ? createSgdWasm(rows.length, rows.users, rows.items, this.factors) : null;
+    if (wasm) {
+      // Train in the kernel's memory: the model's arrays become views on it until the end.
+      wasm.userFactors.set(this.userFactors);
+      wasm.itemFactors.set(this.itemFactors);
+      wasm.userBias.set(this.userBias);
+      wasm.itemBias.set(this.itemBias);
+      this.userFactors = wasm.userFactors;
+      this.itemFactors = wasm.itemFactors;
+      this.userBias = wasm.userBias;
+      this.itemBias = wasm.itemBias;
+    }
+    const user = wasm ? wasm.user : new Uint32Array(rows.length);
+    const item = wasm ? wasm.item : new Uint32Array(rows.length);
+    const rating = wasm ? wasm.rating : new Float32Array(rows.length);
     const state = this.state();
     const logs: EpochLog[] = [];
     let lr = learningRate;
@@ -166,10 +188,18 @@ export class BiasedMf implements FactorRecommender {
       const epochStarted = performance.now();
       shuffleInPlace(order, rng);
       permuteRows(order, rows.user, rows.item, rows.rating, user, item, rating);
-      const sse = sgdBiasedMfEpoch(user, item, rating, state, lr, reg, lrBias, biasReg);
+      const sse = wasm
+        ? wasm.epoch(rows.length, this.mean, lr, reg, lrBias, biasReg)
+        : sgdBiasedMfEpoch(user, item, rating, state, lr, reg, lrBias, biasReg);
       logs.push(this.log(epoch, sse / rows.length, validation, epochStarted, context));
       lr *= decay;
       lrBias *= decay;
+    }
+    if (wasm) {
+      this.userFactors = wasm.userFactors.slice();
+      this.itemFactors = wasm.itemFactors.slice();
+      this.userBias = wasm.userBias.slice();
+      this.itemBias = wasm.itemBias.slice();
     }
     return logs;
   }

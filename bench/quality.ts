@@ -1,0 +1,212 @@
+/**
+ * `npm run bench -- quality [sections...]` — the quality benchmark of issue 6.
+ *
+ * Sections (default: all): u1 (ml-100k official u1 RMSE), stratified (ml-100k per-user 75/25 full
+ * ranking @10), ncf (ml-100k leave-last-out, 99 sampled negatives), latest (ml-latest-small
+ * random 90/10 RMSE), cold (ml-latest-small cold items, genres + tags + TMDB text), refs (the
+ * references' published floors, for the table).
+ *
+ * Reads ../shared/data (or REELRANK_SHARED_DATA); writes bench/results/quality.json as rows
+ * {dataset, protocol, model, metric, value, seed, trainSeconds}, merging with rows of sections
+ * not run this time. Hyper-parameters are chosen on validation carves of the training rows.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fitTextEmbeddings } from '../train/content/index.ts';
+import type { Dataset } from '../train/data/dataset.ts';
+import { loadDataset } from '../train/data/index.ts';
+import { compareModels, formatTable, protocolMetrics, type ResultRow } from '../train/eval/compare.ts';
+import { evaluateRanking } from '../train/eval/harness.ts';
+import { coldItemSplit, leaveLastOut, stratifiedSplit } from '../train/eval/protocols.ts';
+import { chooseOnValidation } from '../train/eval/tuning.ts';
+import { PopularityModel } from '../train/models/baselines.ts';
+import { ColdStartHybrid } from '../train/models/cold.ts';
+import { Ease } from '../train/models/ease.ts';
+import { buildItemFeatures, type ItemFeatures } from '../train/models/features.ts';
+import { BiasedMf } from '../train/models/mf.ts';
+import type { Recommender } from '../train/models/types.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const sharedData = process.env.REELRANK_SHARED_DATA ?? resolve(repoRoot, '../shared/data');
+const resultsFile = join(repoRoot, 'bench/results/quality.json');
+const SEED = 0;
+const ALL = ['u1', 'stratified', 'ncf', 'latest', 'cold', 'refs'] as const;
+type Section = (typeof ALL)[number];
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const s of requested) {
+  if (!(ALL as readonly string[]).includes(s))
+    throw new Error(`unknown section '${s}'. Sections: ${ALL.join(', ')}`);
+}
+const sections: Section[] = requested.length > 0 ? (requested as Section[]) : [...ALL];
+
+function dataDir(name: string): string {
+  const dir = join(sharedData, name);
+  if (!existsSync(dir))
+    throw new Error(`bench quality needs ${dir} (set REELRANK_SHARED_DATA to the shared data folder)`);
+  return dir;
+}
+
+const rows: ResultRow[] = [];
+const print = (mine: ResultRow[]) => {
+  if (mine.length > 0) console.log(formatTable(mine));
+};
+const row = (
+  dataset: string,
+  protocol: string,
+  model: string,
+  metric: string,
+  value: number,
+  trainSeconds: number,
+): ResultRow => ({
+  dataset,
+  protocol,
+  model,
+  metric,
+  value,
+  seed: SEED,
+  trainSeconds,
+});
+
+/** Fit one model instance on a protocol split and turn its metrics into rows. */
+async function runOne(
+  dataset: Dataset,
+  protocol: 'stratified' | 'ncf' | 'cold',
+  split: ReturnType<typeof stratifiedSplit> & { coldItems?: Uint8Array },
+  model: Recommender,
+  label = model.name,
+): Promise<ResultRow[]> {
+  const started = performance.now();
+  await model.fit({ dataset, train: split.train, seed: SEED });
+  const seconds = (performance.now() - started) / 1000;
+  const metrics = protocolMetrics(model, dataset, protocol, split, SEED);
+  const mine = Object.entries(metrics)
+    .filter(([m]) => m !== 'users' && m !== 'coldItems')
+    .map(([m, v]) => row(dataset.name, split.name, label, m, v, seconds));
+  print(mine);
+  rows.push(...mine);
+  return mine;
+}
+
+/** EASE λ chosen on a validation carve of the training rows by NDCG@10. */
+async function tunedEase(dataset: Dataset, train: Uint32Array): Promise<number> {
+  const tuning = await chooseOnValidation(
+    dataset,
+    train,
+    [100, 250, 500, 1000].map((lambda) => ({ value: lambda, make: () => new Ease({ lambda }) })),
+    (model, fit, validation) => evaluateRanking(model, dataset, fit, validation, { k: 10 })['ndcg@10']!,
+    { seed: SEED },
+  );
+  console.log(
+    `EASE λ on validation: ${tuning.scores.map((s) => `${s.value}: ${s.score.toFixed(4)}`).join(', ')} → ${tuning.best}`,
+  );
+  return tuning.best;
+}
+
+async function main(): Promise<void> {
+  let ml100k: Dataset | null = null;
+  const load100k = async () => {
+    ml100k ??= await loadDataset(dataDir('ml-100k'));
+    return ml100k;
+  };
+  let latest: Dataset | null = null;
+  const loadLatest = async () => {
+    latest ??= await loadDataset(dataDir('ml-latest-small'), { tmdb: dataDir('tmdb-5000') });
+    return latest;
+  };
+
+  if (sections.includes('u1')) {
+    const ds = await load100k();
+    const models = ['biases', 'mf-sgd', 'mf-als', 'svdpp', 'item-knn', 'user-knn', 'blend'];
+    rows.push(
+      ...(await compareModels(ds, models, {
+        protocol: 'official',
+        officialSplit: 'u1',
+        seed: SEED,
+        onRows: print,
+      })),
+    );
+  }
+  if (sections.includes('stratified')) {
+    const ds = await load100k();
+    const split = stratifiedSplit(ds, 0.25, SEED);
+    await runOne(ds, 'stratified', split, new PopularityModel());
+    await runOne(ds, 'stratified', split, new BiasedMf({ factors: 100, epochs: 40 }), 'mf-sgd');
+    const lambda = await tunedEase(ds, split.train);
+    await runOne(ds, 'stratified', split, new Ease({ lambda }), `ease(λ=${lambda})`);
+  }
+  if (sections.includes('ncf')) {
+    const ds = await load100k();
+    const split = leaveLastOut(ds);
+    await runOne(ds, 'ncf', split, new PopularityModel());
+    const lambda = await tunedEase(ds, split.train);
+    await runOne(ds, 'ncf', split, new Ease({ lambda }), `ease(λ=${lambda})`);
+  }
+  if (sections.includes('latest')) {
+    const ds = await loadLatest();
+    const models = ['biases', 'mf-sgd', 'svdpp', 'item-knn', 'blend'];
+    rows.push(...(await compareModels(ds, models, { protocol: 'random', seed: SEED, onRows: print })));
+  }
+  if (sections.includes('cold')) {
+    const ds = await loadLatest();
+    const split = coldItemSplit(ds, 0.2, SEED);
+    const text = await fitTextEmbeddings(ds.movies);
+    const textDim = text.embeddings.length / ds.movies.length;
+    const variants: [string, ItemFeatures][] = [
+      [
+        'genres',
+        buildItemFeatures(ds.movies.map((m) => ({ ...m, tags: [], keywords: [], cast: [], director: null }))),
+      ],
+      [
+        'genres+tags+tmdb-text',
+        buildItemFeatures(ds.movies, { textEmbeddings: { data: text.embeddings, dim: textDim } }),
+      ],
+    ];
+    for (const [label, itemFeatures] of variants) {
+      await runOne(
+        ds,
+        'cold',
+        split,
+        new ColdStartHybrid({ itemFeatures, popularityWeight: 0 }),
+        `mf-projection[${label}]`,
+      );
+      await runOne(
+        ds,
+        'cold',
+        split,
+        new ColdStartHybrid({ itemFeatures, tasteWeight: 0 }),
+        `popularity-projection[${label}]`,
+      );
+      await runOne(ds, 'cold', split, new ColdStartHybrid({ itemFeatures }), `cold-hybrid[${label}]`);
+    }
+  }
+  if (sections.includes('refs')) {
+    // Published figures of the references (their own data and splits), quoted as floors.
+    rows.push(
+      row('reference-001', 'published', 'reference-001 best', 'mae', 0.99, 0),
+      row('reference-001', 'published', 'reference-001 best', 'rmse', 1.31, 0),
+      row('reference-003', 'published', 'reference-003 NCF', 'mrr@10', 0.342, 0),
+      row('reference-003', 'published', 'reference-003 NCF', 'ndcg@10', 0.261, 0),
+      row('reference-003', 'published', 'reference-003 NCF', 'precision@10', 0.025, 0),
+      row('reference-003', 'published', 'reference-003 NCF', 'recall@10', 0.078, 0),
+    );
+  }
+
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  const previous: ResultRow[] = existsSync(resultsFile)
+    ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { rows: ResultRow[] }).rows
+    : [];
+  const fresh = new Set(rows.map((r) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`));
+  const merged = [
+    ...previous.filter((r) => !fresh.has(`${r.dataset}|${r.protocol}|${r.model}|${r.metric}`)),
+    ...rows,
+  ];
+  writeFileSync(
+    resultsFile,
+    JSON.stringify({ generatedAt: new Date().toISOString(), rows: merged }, null, 2),
+  );
+  console.log(`\n${formatTable(merged)}\n\nwrote ${resultsFile} (${merged.length} rows)`);
+}
+
+await main();
