@@ -39,7 +39,6 @@ const startCommand = defineCommand({
       ...(args.tmdb ? { tmdb: args.tmdb } : {}),
       log: (line) => console.log(`  ${line}`),
     });
-    console.log(`  version ${result.version} written to ${result.dir} in ${result.seconds.toFixed(1)} s`);
 
     console.log("reelrank start: 2/3 publishing into wrangler dev's local R2 (.wrangler/state)");
     const local = await openLocalR2();
