@@ -160,6 +160,7 @@ export function createApp(): Hono<AppEnv> {
       movies: model.itemCount,
       users: model.userCount,
       factors: model.dim,
+      kernel: model.kernel,
       ratingScale: model.ratingScale,
       genres: model.genreNames,
       channels: {

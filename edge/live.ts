@@ -10,7 +10,8 @@ import { isReelrankError, ReelrankError } from '../shared/errors.ts';
 import { loadServingModel } from '../shared/serving/from-artifacts.ts';
 import type { ServingModel } from '../shared/serving/model.ts';
 import type { ObjectStore } from '../shared/store.ts';
-import { r2Store } from './r2-store.ts';
+import { R2Store } from './store/r2.ts';
+import { simdKernel } from './simd.ts';
 
 export interface LiveVersion {
   model: ServingModel;
@@ -70,7 +71,7 @@ export function searchKey(text: string): string {
 }
 
 function storeOf(env: Env): ObjectStore {
-  return r2Store(env.ARTIFACTS, env.ARTIFACT_PREFIX);
+  return new R2Store(env.ARTIFACTS, env.ARTIFACT_PREFIX);
 }
 
 function checkIntervalMs(env: Env): number {
@@ -118,7 +119,7 @@ async function loadPointer(state: LiveState, store: ObjectStore): Promise<void> 
   if (refused && Date.now() - Date.parse(refused.at) < REFUSAL_RETRY_MS) return;
   try {
     const version = await openVersion(store);
-    const model = await loadServingModel(version);
+    const model = await loadServingModel(version, { simd: simdKernel });
     const next: LiveVersion = {
       model,
       pointer,
@@ -134,7 +135,7 @@ async function loadPointer(state: LiveState, store: ObjectStore): Promise<void> 
     state.live = next; // the one atomic swap
     state.refused = state.refused.filter((r) => r.version !== pointer.version);
     console.log(
-      `reelrank: serving version ${model.version} (${model.itemCount} movies, ${model.userCount} users) loaded in ${next.loadMs} ms`,
+      `reelrank: serving version ${model.version} (${model.itemCount} movies, ${model.userCount} users, ${model.kernel} kernel) loaded in ${next.loadMs} ms`,
     );
   } catch (error) {
     if (!isReelrankError(error)) throw error;

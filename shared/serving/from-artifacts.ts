@@ -11,6 +11,7 @@ import {
   type NeighborLists,
   type ServedMovie,
   type ServingModel,
+  type ServingOptions,
   type SimilarChannel,
 } from './model.ts';
 
@@ -88,7 +89,10 @@ const NEIGHBOR_FILES: Readonly<
  * The global mean, rating scale and fold-in λ come from the manifest's trainingConfig (or metrics,
  * or catalog.json's top level); the global mean falls back to the catalog's rating-weighted mean.
  */
-export async function loadServingModel(version: ArtifactVersion): Promise<ServingModel> {
+export async function loadServingModel(
+  version: ArtifactVersion,
+  options: ServingOptions = {},
+): Promise<ServingModel> {
   const optional = <T>(has: boolean, load: () => Promise<T>): Promise<T | null> =>
     has ? load() : Promise.resolve(null);
   const neighborEntries = Object.entries(NEIGHBOR_FILES) as [
@@ -154,22 +158,25 @@ export async function loadServingModel(version: ArtifactVersion): Promise<Servin
       `version ${version.version}: user factors have ${userFactors.cols} columns, item factors ${itemFactors.cols}`,
     );
   }
-  return createServingModel({
-    version: version.version,
-    movies,
-    ratingScale,
-    globalMean,
-    itemIds,
-    userIds,
-    itemFactors: toInt8Rows(itemFactors),
-    userFactors: matrixToFloat32(userFactors),
-    itemBias,
-    userBias,
-    popularity,
-    seen,
-    topRated,
-    contentEmbeddings: content ? toInt8Rows(content) : null,
-    neighbors,
-    foldInLambda: num(config.foldInLambda) ?? 1,
-  });
+  return createServingModel(
+    {
+      version: version.version,
+      movies,
+      ratingScale,
+      globalMean,
+      itemIds,
+      userIds,
+      itemFactors: toInt8Rows(itemFactors),
+      userFactors: matrixToFloat32(userFactors),
+      itemBias,
+      userBias,
+      popularity,
+      seen,
+      topRated,
+      contentEmbeddings: content ? toInt8Rows(content) : null,
+      neighbors,
+      foldInLambda: num(config.foldInLambda) ?? 1,
+    },
+    options,
+  );
 }

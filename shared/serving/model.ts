@@ -6,7 +6,8 @@
  */
 import { ReelrankError } from '../errors.ts';
 import type { FilterAttributes } from '../kernels/filters.ts';
-import type { Int8RowMatrix } from '../kernels/int8.ts';
+import { type Int8RowMatrix, matVecInt8 } from '../kernels/int8.ts';
+import { type Int8SimdExports, SIMD_MAX_COLS, SimdInt8MatVec } from '../kernels/int8-simd.ts';
 
 /** One movie as served (the catalog.json entry). */
 export interface ServedMovie {
@@ -77,6 +78,37 @@ export interface ServingModel extends ServingParts {
   contentCodeInvNorms: Float32Array | null;
   /** Scratch score buffer of length itemCount, reused by every request (kernels are synchronous). */
   scratch: Float32Array;
+  /** scores[i] = itemFactors row i . vector: the WebAssembly SIMD kernel when given one, else JS. */
+  itemMatVec: (vector: Float32Array | Float64Array, scores: Float32Array) => Float32Array;
+  /** The same over the content embeddings (null without them). */
+  contentMatVec: ((vector: Float32Array | Float64Array, scores: Float32Array) => Float32Array) | null;
+  /** Which kernel scores: 'wasm-simd' or 'js'. */
+  kernel: 'wasm-simd' | 'js';
+}
+
+export interface ServingOptions {
+  /**
+   * A fresh instance of the SIMD kernel module (shared/kernels/int8-simd-wasm.ts) per call; each
+   * matrix gets its own instance. Without it, the JS kernels score.
+   */
+  simd?: () => Int8SimdExports;
+}
+
+/**
+ * The matVec of a matrix: SIMD when available and the rows fit. When the row stride needs no
+ * padding, the matrix's values and scales are re-pointed into the kernel memory so the JS paths
+ * (dot, cosine, dequantize) read the same bytes and the loaded copy can be freed.
+ */
+function bindMatVec(
+  matrix: Int8RowMatrix,
+  simd: (() => Int8SimdExports) | undefined,
+): { matrix: Int8RowMatrix; matVec: ServingModel['itemMatVec']; simd: boolean } {
+  if (!simd || matrix.cols === 0 || matrix.cols > SIMD_MAX_COLS) {
+    return { matrix, matVec: (vector, scores) => matVecInt8(matrix, vector, scores), simd: false };
+  }
+  const kernel = new SimdInt8MatVec(simd(), matrix);
+  const shared = kernel.sharedMatrix();
+  return { matrix: shared ?? matrix, matVec: (vector, scores) => kernel.matVec(vector, scores), simd: true };
 }
 
 function invCodeNorms(matrix: Int8RowMatrix): Float32Array {
@@ -98,7 +130,7 @@ function check(condition: boolean, what: string, got: unknown, expected: unknown
 }
 
 /** Validates the parts against each other and derives the lookups. Throws `artifact_invalid`. */
-export function createServingModel(parts: ServingParts): ServingModel {
+export function createServingModel(parts: ServingParts, { simd }: ServingOptions = {}): ServingModel {
   const itemCount = parts.itemIds.length;
   const userCount = parts.userIds.length;
   const dim = parts.itemFactors.cols;
@@ -163,8 +195,15 @@ export function createServingModel(parts: ServingParts): ServingModel {
   const popularityOrder = Uint32Array.from({ length: itemCount }, (_, i) => i).sort(
     (a, b) => parts.popularity[b]! - parts.popularity[a]! || a - b,
   );
+  const items = bindMatVec(parts.itemFactors, simd);
+  const content = parts.contentEmbeddings ? bindMatVec(parts.contentEmbeddings, simd) : null;
   return {
     ...parts,
+    itemFactors: items.matrix,
+    contentEmbeddings: content?.matrix ?? null,
+    itemMatVec: items.matVec,
+    contentMatVec: content?.matVec ?? null,
+    kernel: items.simd ? 'wasm-simd' : 'js',
     itemCount,
     userCount,
     dim,

@@ -6,7 +6,7 @@ import { ReelrankError } from '../errors.ts';
 import { type BlendWeights, blendScores, blendWeights } from '../kernels/blend.ts';
 import { applyMask, buildItemMask } from '../kernels/filters.ts';
 import { foldIn } from '../kernels/foldin.ts';
-import { dequantizeRowInt8, dotInt8, type Int8RowMatrix, matVecInt8 } from '../kernels/int8.ts';
+import { dequantizeRowInt8, dotInt8, type Int8RowMatrix } from '../kernels/int8.ts';
 import { mmr } from '../kernels/mmr.ts';
 import { topK } from '../kernels/topk.ts';
 import { csrRow, NO_NEIGHBOR, type ServingModel, type SimilarChannel } from './model.ts';
@@ -181,12 +181,12 @@ export function recommend(model: ServingModel, user: UserState, options: Recomme
   const candidates = new Set<number>();
   const scores = model.scratch;
   if (weights.collaborative > 0) {
-    matVecInt8(model.itemFactors, user.vector, scores);
+    model.itemMatVec(user.vector, scores);
     for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! + model.itemBias[i]!;
     collect(applyMask(scores, mask), poolSize, candidates);
   }
   if (weights.content > 0 && profile && model.contentEmbeddings && model.contentCodeInvNorms) {
-    matVecInt8(model.contentEmbeddings, profile, scores);
+    model.contentMatVec!(profile, scores);
     // The matVec applies the stored scales; cosine wants values / code norm instead.
     const { scales } = model.contentEmbeddings;
     const inv = model.contentCodeInvNorms;
@@ -362,6 +362,7 @@ function fromLists(
 function bruteForce(
   model: ServingModel,
   matrix: Int8RowMatrix,
+  matVec: ServingModel['itemMatVec'],
   invNorms: Float32Array,
   itemIndex: number,
   k: number,
@@ -370,7 +371,7 @@ function bruteForce(
   const query = new Float32Array(matrix.cols);
   const base = itemIndex * matrix.cols;
   for (let j = 0; j < matrix.cols; j++) query[j] = matrix.values[base + j]!;
-  const scores = matVecInt8(matrix, query, model.scratch);
+  const scores = matVec(query, model.scratch);
   const qInv = invNorms[itemIndex]!;
   for (let i = 0; i < scores.length; i++)
     scores[i] =
@@ -403,9 +404,16 @@ export function similar(
   const listed = fromLists(model, by, itemIndex, k);
   if (listed) return listed;
   if (by === 'collaborative')
-    return bruteForce(model, model.itemFactors, model.itemCodeInvNorms, itemIndex, k);
-  if (by === 'content' && model.contentEmbeddings && model.contentCodeInvNorms) {
-    return bruteForce(model, model.contentEmbeddings, model.contentCodeInvNorms, itemIndex, k);
+    return bruteForce(model, model.itemFactors, model.itemMatVec, model.itemCodeInvNorms, itemIndex, k);
+  if (by === 'content' && model.contentEmbeddings && model.contentCodeInvNorms && model.contentMatVec) {
+    return bruteForce(
+      model,
+      model.contentEmbeddings,
+      model.contentMatVec,
+      model.contentCodeInvNorms,
+      itemIndex,
+      k,
+    );
   }
   if (by === 'hybrid') {
     const total = new Map<number, number>();

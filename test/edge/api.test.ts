@@ -55,12 +55,14 @@ describe('with version a live', () => {
       movies: number;
       users: number;
       factors: number;
+      kernel: string;
       genres: string[];
     }>();
     expect(version.version).toBe(fixture.a.version);
     expect(version.movies).toBe(9742);
     expect(version.users).toBe(610);
     expect(version.factors).toBe(32);
+    expect(version.kernel).toBe('wasm-simd'); // the bundled .wasm module, instantiated in workerd
     expect(version.genres).toContain('Drama');
     const health = await json<{ status: string; version: string; loadMs: number }>('/v1/health');
     expect(health.status).toBe(200);

@@ -7,6 +7,8 @@
 import type { TestProject } from 'vitest/node';
 import { openVersion } from '../../../shared/artifacts/loader.ts';
 import { sha256Hex } from '../../../shared/hash.ts';
+import type { Int8SimdExports } from '../../../shared/kernels/int8-simd.ts';
+import { INT8_SIMD_WASM } from '../../../shared/kernels/int8-simd-wasm.ts';
 import { loadServingModel } from '../../../shared/serving/from-artifacts.ts';
 import { knownUser, predictRating, recommend } from '../../../shared/serving/scoring.ts';
 import { loadDataset } from '../../../train/data/index.ts';
@@ -43,7 +45,12 @@ export default async function setup(project: TestProject): Promise<void> {
   });
   const objects = new Map(a.files);
   objects.set(POINTER_KEY, a.pointer);
-  const serving = await loadServingModel(await openVersion(memoryStore(objects)));
+  // The same SIMD kernel bytes the edge bundles, compiled by Node: one kernel, two runtimes.
+  const wasm = new WebAssembly.Module(INT8_SIMD_WASM);
+  const simd = () => new WebAssembly.Instance(wasm, {}).exports as unknown as Int8SimdExports;
+  const serving = await loadServingModel(await openVersion(memoryStore(objects)), { simd });
+  if (serving.kernel !== 'wasm-simd')
+    throw new Error(`fixture: Node serving uses the ${serving.kernel} kernel, expected wasm-simd`);
   const predictions: ProvidedFixture['predictions'] = [];
   let maxError = 0;
   for (const userIndex of [0, 1, 17, 300, dataset.userIds.length - 1]) {

@@ -1,0 +1,71 @@
+/**
+ * The Worker that bench/latency.ts runs in workerd: the real edge entry, plus /bench/* routes that
+ * the production entry (edge/index.ts) does not have:
+ *   /bench/reset                 forget the loaded version (cold start of the next request)
+ *   /bench/retrieve?user=&k=     the serving retrieval kernel alone (int8 matVec + bias + top-K)
+ *   /bench/tfjs?user=&k=         the straightforward TF.js baseline: matMul over float32 item
+ *                                factors + tf.topk (tfjs-core + backend-cpu, as DESIGN measured)
+ * Never deployed: wrangler.toml's main is edge/index.ts.
+ */
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { dequantizeInt8, matVecInt8 } from '../shared/kernels/int8.ts';
+import { topK } from '../shared/kernels/topk.ts';
+import type { ServingModel } from '../shared/serving/model.ts';
+import edge from './index.ts';
+import { liveVersion, resetLiveState } from './live.ts';
+
+let tfjsItems: { version: string; factors: tf.Tensor2D; bias: tf.Tensor1D } | null = null;
+
+function tfjsTensors(model: ServingModel) {
+  if (tfjsItems?.version !== model.version) {
+    tfjsItems?.factors.dispose();
+    tfjsItems?.bias.dispose();
+    tfjsItems = {
+      version: model.version,
+      factors: tf.tensor2d(dequantizeInt8(model.itemFactors), [model.itemCount, model.dim]),
+      bias: tf.tensor1d(model.itemBias),
+    };
+  }
+  return tfjsItems;
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (!url.pathname.startsWith('/bench/')) return edge.fetch(request, env, ctx);
+    if (url.pathname === '/bench/reset') {
+      resetLiveState();
+      return Response.json({ reset: true });
+    }
+    const { model } = await liveVersion(env, (p) => ctx.waitUntil(p));
+    const userIndex = Number(url.searchParams.get('user') ?? 0) % model.userCount;
+    const k = Number(url.searchParams.get('k') ?? 10);
+    const user = model.userFactors.subarray(userIndex * model.dim, (userIndex + 1) * model.dim);
+    if (url.pathname === '/bench/retrieve') {
+      const scores = matVecInt8(model.itemFactors, user, model.scratch);
+      for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! + model.itemBias[i]!;
+      const best = topK(scores, k);
+      return Response.json({ ids: Array.from(best.indexes) });
+    }
+    if (url.pathname === '/bench/tfjs') {
+      await tf.setBackend('cpu');
+      const items = tfjsTensors(model);
+      const ids = tf.tidy(() => {
+        const scores = tf.add(
+          tf.reshape(tf.matMul(items.factors, tf.tensor2d(user, [model.dim, 1])), [model.itemCount]),
+          items.bias,
+        );
+        return tf.topk(scores, k).indices;
+      });
+      const out = Array.from(await ids.data());
+      ids.dispose();
+      return Response.json({ ids: out });
+    }
+    return Response.json(
+      { error: { code: 'not_found', message: `no bench route ${url.pathname}` } },
+      { status: 404 },
+    );
+  },
+  scheduled: edge.scheduled,
+} satisfies ExportedHandler<Env>;
