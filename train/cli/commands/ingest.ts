@@ -1,6 +1,7 @@
 import { type CommandDef, defineCommand } from 'citty';
 import { loadDataset } from '../../data/index.ts';
 import { formatSummary, summarizeDataset } from '../../data/summary.ts';
+import { CLIError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 
 /** `reelrank ingest`: load a dataset folder (default: the embedded ml-latest-small) and report it. */
@@ -21,6 +22,12 @@ const ingest = defineCommand({
       description: 'A tmdb-5000 folder to join into the catalog (overview, keywords, cast, director).',
     },
     posters: { type: 'string', description: 'A folder of <movieId>.jpg|png posters to attach.' },
+    'synthetic-users': {
+      type: 'string',
+      default: '500',
+      description: 'Users of the synthetic ratings generated for a catalog without ratings (tmdb-5000).',
+    },
+    seed: { type: 'string', default: '42', description: 'Seed of those synthetic ratings.' },
     strict: {
       type: 'boolean',
       default: false,
@@ -34,12 +41,23 @@ const ingest = defineCommand({
   },
   async run({ args }) {
     const json = args.json === true;
+    const syntheticUsers = Number(args['synthetic-users'] ?? 500);
+    const seed = Number(args.seed ?? 42);
+    if (!Number.isInteger(syntheticUsers) || syntheticUsers < 1) {
+      throw new CLIError(
+        `--synthetic-users must be a positive integer, got ${JSON.stringify(args['synthetic-users'])}`,
+      );
+    }
+    if (!Number.isInteger(seed))
+      throw new CLIError(`--seed must be an integer, got ${JSON.stringify(args.seed)}`);
     const bar = createProgress('ingest', { quiet: json, unit: 'bytes' });
     const started = performance.now();
     let dataset: Awaited<ReturnType<typeof loadDataset>>;
     try {
       dataset = await loadDataset(args.data || undefined, {
         strict: args.strict === true,
+        syntheticUsers,
+        seed,
         ...(args.tmdb ? { tmdb: args.tmdb } : {}),
         ...(args.posters ? { posters: args.posters } : {}),
         onProgress: ({ done, total }) => bar.update(done, total),
