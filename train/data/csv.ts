@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { ReelrankError } from '../../shared/errors.ts';
 
 /** Receives one CSV record: its fields and the 1-based physical line on which it starts. */
 export type CsvRecordHandler = (fields: string[], line: number) => void;
@@ -189,16 +190,38 @@ export async function forEachTextChunk(
   }
 }
 
+export interface ReadCsvOptions {
+  encoding?: TextEncoding;
+  /**
+   * Called with the record's first line when the file ends inside a quoted field (a quote that
+   * is never closed swallows the rest of the file); the partial record is dropped. Without it,
+   * that is a ReelrankError('bad_input').
+   */
+  onUnterminatedQuote?: (line: number) => void;
+}
+
 /** Parse a CSV file (UTF-8 unless told otherwise) record by record, with physical line numbers. */
 export async function readCsvFile(
   path: string,
   onRecord: CsvRecordHandler,
-  encoding: TextEncoding = 'utf-8',
+  { encoding = 'utf-8', onUnterminatedQuote }: ReadCsvOptions = {},
 ): Promise<void> {
   const parser = new CsvParser(onRecord);
   await forEachTextChunk(path, encoding, (text) => parser.push(text));
+  if (parser.unterminatedQuote) {
+    const line = parser.currentRecordLine;
+    if (!onUnterminatedQuote) {
+      throw new ReelrankError('bad_input', `${path}:${line}: ${UNTERMINATED_QUOTE}`);
+    }
+    onUnterminatedQuote(line);
+    return;
+  }
   parser.end();
 }
+
+/** The message for a quoted field that the file never closes. */
+export const UNTERMINATED_QUOTE =
+  'a quoted field opened in this record is never closed (it runs to the end of the file)';
 
 /**
  * Read a delimiter-separated file with no quoting (u.item with '|', movies.dat with '::'), line by

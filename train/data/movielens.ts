@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Movie } from '../../shared/catalog.ts';
-import { readCsvFile, readDelimitedFile } from './csv.ts';
+import { UNTERMINATED_QUOTE, readCsvFile, readDelimitedFile } from './csv.ts';
 import type { RatingsTable, Split, UserProfile } from './dataset.ts';
 import type { IssueLog } from './issues.ts';
 import { densifyUserIds, movieIndexTable, type RawRatings, readRatingsFile } from './ratings-file.ts';
@@ -92,80 +92,96 @@ export async function loadMovieLensCsv(
   const moviesFile = join(dir, 'movies.csv');
   const movies: Movie[] = [];
   const seen = new Set<number>();
-  await readCsvFile(moviesFile, (fields, line) => {
-    if (line === 1) return; // header: movieId,title,genres
-    if (fields.length !== 3) {
-      issues.skip(moviesFile, line, `expected 3 fields (movieId, title, genres), found ${fields.length}`);
-      return;
-    }
-    const movieId = parseId(fields[0]);
-    if (movieId === null) {
-      issues.skip(moviesFile, line, `movieId is not a positive integer: ${JSON.stringify(fields[0])}`);
-      return;
-    }
-    const { title, year } = splitTitleYear(fields[1]!);
-    const movie = blankMovie(movieId, title, year);
-    const genres = fields[2]!;
-    movie.genres = genres === '(no genres listed)' || genres === '' ? [] : genres.split('|');
-    addMovie(movies, seen, movie, moviesFile, line, issues);
-  });
+  await readCsvFile(
+    moviesFile,
+    (fields, line) => {
+      if (line === 1) return; // header: movieId,title,genres
+      if (fields.length !== 3) {
+        issues.skip(moviesFile, line, `expected 3 fields (movieId, title, genres), found ${fields.length}`);
+        return;
+      }
+      const movieId = parseId(fields[0]);
+      if (movieId === null) {
+        issues.skip(moviesFile, line, `movieId is not a positive integer: ${JSON.stringify(fields[0])}`);
+        return;
+      }
+      const { title, year } = splitTitleYear(fields[1]!);
+      const movie = blankMovie(movieId, title, year);
+      const genres = fields[2]!;
+      movie.genres = genres === '(no genres listed)' || genres === '' ? [] : genres.split('|');
+      addMovie(movies, seen, movie, moviesFile, line, issues);
+    },
+    { onUnterminatedQuote: (line) => issues.skip(moviesFile, line, UNTERMINATED_QUOTE) },
+  );
   const movieIndexById = movieIndexTable(movies.map((m) => m.movieId));
   const indexOf = (movieId: number): number =>
     movieId < movieIndexById.length ? movieIndexById[movieId]! : -1;
 
   const linksFile = join(dir, 'links.csv');
   if (existsSync(linksFile)) {
-    await readCsvFile(linksFile, (fields, line) => {
-      if (line === 1) return; // movieId,imdbId,tmdbId
-      if (fields.length !== 3) {
-        issues.skip(linksFile, line, `expected 3 fields (movieId, imdbId, tmdbId), found ${fields.length}`);
-        return;
-      }
-      const movieId = parseId(fields[0]);
-      const index = movieId === null ? -1 : indexOf(movieId);
-      if (index < 0) {
-        issues.skip(
-          linksFile,
-          line,
-          `link for unknown movie ${JSON.stringify(fields[0])} (not in movies.csv)`,
-        );
-        return;
-      }
-      const movie = movies[index]!;
-      const imdb = fields[1]!.trim();
-      if (/^\d+$/.test(imdb)) movie.imdbId = `tt${imdb.padStart(7, '0')}`;
-      movie.tmdbId = parseId(fields[2]); // 8 movies of ml-latest-small have no tmdbId: stays null
-    });
+    await readCsvFile(
+      linksFile,
+      (fields, line) => {
+        if (line === 1) return; // movieId,imdbId,tmdbId
+        if (fields.length !== 3) {
+          issues.skip(linksFile, line, `expected 3 fields (movieId, imdbId, tmdbId), found ${fields.length}`);
+          return;
+        }
+        const movieId = parseId(fields[0]);
+        const index = movieId === null ? -1 : indexOf(movieId);
+        if (index < 0) {
+          issues.skip(
+            linksFile,
+            line,
+            `link for unknown movie ${JSON.stringify(fields[0])} (not in movies.csv)`,
+          );
+          return;
+        }
+        const movie = movies[index]!;
+        const imdb = fields[1]!.trim();
+        if (/^\d+$/.test(imdb)) movie.imdbId = `tt${imdb.padStart(7, '0')}`;
+        movie.tmdbId = parseId(fields[2]); // 8 movies of ml-latest-small have no tmdbId: stays null
+      },
+      { onUnterminatedQuote: (line) => issues.skip(linksFile, line, UNTERMINATED_QUOTE) },
+    );
   }
 
   const tagsFile = join(dir, 'tags.csv');
   if (existsSync(tagsFile)) {
     const tagSets = new Map<number, Set<string>>();
-    await readCsvFile(tagsFile, (fields, line) => {
-      if (line === 1) return; // userId,movieId,tag,timestamp
-      if (fields.length !== 4) {
-        issues.skip(
-          tagsFile,
-          line,
-          `expected 4 fields (userId, movieId, tag, timestamp), found ${fields.length}`,
-        );
-        return;
-      }
-      const movieId = parseId(fields[1]);
-      const index = movieId === null ? -1 : indexOf(movieId);
-      if (index < 0) {
-        issues.skip(tagsFile, line, `tag for unknown movie ${JSON.stringify(fields[1])} (not in movies.csv)`);
-        return;
-      }
-      const tag = fields[2]!.trim().toLowerCase();
-      if (tag === '') return;
-      let set = tagSets.get(index);
-      if (!set) {
-        set = new Set();
-        tagSets.set(index, set);
-      }
-      set.add(tag);
-    });
+    await readCsvFile(
+      tagsFile,
+      (fields, line) => {
+        if (line === 1) return; // userId,movieId,tag,timestamp
+        if (fields.length !== 4) {
+          issues.skip(
+            tagsFile,
+            line,
+            `expected 4 fields (userId, movieId, tag, timestamp), found ${fields.length}`,
+          );
+          return;
+        }
+        const movieId = parseId(fields[1]);
+        const index = movieId === null ? -1 : indexOf(movieId);
+        if (index < 0) {
+          issues.skip(
+            tagsFile,
+            line,
+            `tag for unknown movie ${JSON.stringify(fields[1])} (not in movies.csv)`,
+          );
+          return;
+        }
+        const tag = fields[2]!.trim().toLowerCase();
+        if (tag === '') return;
+        let set = tagSets.get(index);
+        if (!set) {
+          set = new Set();
+          tagSets.set(index, set);
+        }
+        set.add(tag);
+      },
+      { onUnterminatedQuote: (line) => issues.skip(tagsFile, line, UNTERMINATED_QUOTE) },
+    );
     for (const [index, set] of tagSets) movies[index]!.tags = [...set];
   }
 

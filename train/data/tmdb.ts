@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Movie } from '../../shared/catalog.ts';
-import { readCsvFile } from './csv.ts';
+import { UNTERMINATED_QUOTE, readCsvFile } from './csv.ts';
 import type { IssueLog } from './issues.ts';
 import { blankMovie, titleYearKeys } from './titles.ts';
 
@@ -75,53 +75,57 @@ export async function loadTmdbMovies(dir: string, issues: IssueLog): Promise<Mov
   const seen = new Set<number>();
   let columns: Map<string, number> | null = null;
   let columnCount = 0;
-  await readCsvFile(file, (fields, line) => {
-    if (line === 1) {
-      columns = columnIndex(fields, REQUIRED_MOVIE_COLUMNS, file, issues);
-      columnCount = fields.length;
-      return;
-    }
-    if (columns === null) return; // header was bad (already reported)
-    if (fields.length !== columnCount) {
-      issues.skip(file, line, `expected ${columnCount} fields, found ${fields.length}`);
-      return;
-    }
-    const col = columns;
-    const get = (name: string): string => fields[col.get(name)!] ?? '';
-    const id = numberOrNull(get('id'));
-    if (id === null || !Number.isInteger(id) || id <= 0) {
-      issues.skip(file, line, `id is not a positive integer: ${JSON.stringify(get('id'))}`);
-      return;
-    }
-    const genres = parseJsonArray(get('genres'));
-    const keywords = parseJsonArray(get('keywords'));
-    if (genres === null || keywords === null) {
-      const column = genres === null ? 'genres' : 'keywords';
-      issues.skip(
-        file,
-        line,
-        `column ${column} is not a JSON array: ${JSON.stringify(get(column).slice(0, 60))}`,
-      );
-      return;
-    }
-    if (seen.has(id)) {
-      issues.skip(file, line, `duplicate id ${id}`);
-      return;
-    }
-    seen.add(id);
-    const release = /^(\d{4})-/.exec(get('release_date'));
-    // The overview has three stray carriage returns in the real file; they are not content.
-    const movie = blankMovie(id, get('title').trim(), release ? Number(release[1]) : null);
-    movie.genres = names(genres);
-    movie.keywords = names(keywords);
-    movie.overview = get('overview').replace(/\r/g, '').trim();
-    movie.tmdbId = id;
-    movie.voteAverage = numberOrNull(get('vote_average'));
-    movie.voteCount = numberOrNull(get('vote_count'));
-    movie.tmdbPopularity = numberOrNull(get('popularity'));
-    movie.runtime = numberOrNull(get('runtime'));
-    movies.push(movie);
-  });
+  await readCsvFile(
+    file,
+    (fields, line) => {
+      if (line === 1) {
+        columns = columnIndex(fields, REQUIRED_MOVIE_COLUMNS, file, issues);
+        columnCount = fields.length;
+        return;
+      }
+      if (columns === null) return; // header was bad (already reported)
+      if (fields.length !== columnCount) {
+        issues.skip(file, line, `expected ${columnCount} fields, found ${fields.length}`);
+        return;
+      }
+      const col = columns;
+      const get = (name: string): string => fields[col.get(name)!] ?? '';
+      const id = numberOrNull(get('id'));
+      if (id === null || !Number.isInteger(id) || id <= 0) {
+        issues.skip(file, line, `id is not a positive integer: ${JSON.stringify(get('id'))}`);
+        return;
+      }
+      const genres = parseJsonArray(get('genres'));
+      const keywords = parseJsonArray(get('keywords'));
+      if (genres === null || keywords === null) {
+        const column = genres === null ? 'genres' : 'keywords';
+        issues.skip(
+          file,
+          line,
+          `column ${column} is not a JSON array: ${JSON.stringify(get(column).slice(0, 60))}`,
+        );
+        return;
+      }
+      if (seen.has(id)) {
+        issues.skip(file, line, `duplicate id ${id}`);
+        return;
+      }
+      seen.add(id);
+      const release = /^(\d{4})-/.exec(get('release_date'));
+      // The overview has three stray carriage returns in the real file; they are not content.
+      const movie = blankMovie(id, get('title').trim(), release ? Number(release[1]) : null);
+      movie.genres = names(genres);
+      movie.keywords = names(keywords);
+      movie.overview = get('overview').replace(/\r/g, '').trim();
+      movie.tmdbId = id;
+      movie.voteAverage = numberOrNull(get('vote_average'));
+      movie.voteCount = numberOrNull(get('vote_count'));
+      movie.tmdbPopularity = numberOrNull(get('popularity'));
+      movie.runtime = numberOrNull(get('runtime'));
+      movies.push(movie);
+    },
+    { onUnterminatedQuote: (line) => issues.skip(file, line, UNTERMINATED_QUOTE) },
+  );
   const creditsFile = join(dir, TMDB_CREDITS_FILE);
   if (existsSync(creditsFile)) await attachCredits(creditsFile, movies, issues);
   return movies;
@@ -135,46 +139,50 @@ export async function attachCredits(file: string, movies: Movie[], issues: Issue
   const byId = new Map(movies.map((m) => [m.movieId, m]));
   let columns: Map<string, number> | null = null;
   let attached = 0;
-  await readCsvFile(file, (fields, line) => {
-    if (line === 1) {
-      columns = columnIndex(fields, ['movie_id', 'title', 'cast', 'crew'], file, issues);
-      return;
-    }
-    if (columns === null) return;
-    if (fields.length !== 4) {
-      issues.skip(file, line, `expected 4 fields (movie_id, title, cast, crew), found ${fields.length}`);
-      return;
-    }
-    const col = columns;
-    const get = (name: string): string => fields[col.get(name)!] ?? '';
-    const id = numberOrNull(get('movie_id'));
-    const movie = id === null ? undefined : byId.get(id);
-    if (!movie) {
-      issues.skip(
-        file,
-        line,
-        `credits for unknown movie_id ${JSON.stringify(get('movie_id'))} (not in ${TMDB_MOVIES_FILE})`,
-      );
-      return;
-    }
-    const cast = parseJsonArray(get('cast'));
-    const crew = parseJsonArray(get('crew'));
-    if (cast === null || crew === null) {
-      const column = cast === null ? 'cast' : 'crew';
-      issues.skip(
-        file,
-        line,
-        `column ${column} is not a JSON array: ${JSON.stringify(get(column).slice(0, 60))}`,
-      );
-      return;
-    }
-    const order = (c: Record<string, unknown>) =>
-      typeof c.order === 'number' ? c.order : Number.MAX_SAFE_INTEGER;
-    movie.cast = names([...cast].sort((a, b) => order(a) - order(b)).slice(0, 3));
-    const director = crew.find((c) => c.job === 'Director');
-    movie.director = typeof director?.name === 'string' ? director.name : null;
-    attached++;
-  });
+  await readCsvFile(
+    file,
+    (fields, line) => {
+      if (line === 1) {
+        columns = columnIndex(fields, ['movie_id', 'title', 'cast', 'crew'], file, issues);
+        return;
+      }
+      if (columns === null) return;
+      if (fields.length !== 4) {
+        issues.skip(file, line, `expected 4 fields (movie_id, title, cast, crew), found ${fields.length}`);
+        return;
+      }
+      const col = columns;
+      const get = (name: string): string => fields[col.get(name)!] ?? '';
+      const id = numberOrNull(get('movie_id'));
+      const movie = id === null ? undefined : byId.get(id);
+      if (!movie) {
+        issues.skip(
+          file,
+          line,
+          `credits for unknown movie_id ${JSON.stringify(get('movie_id'))} (not in ${TMDB_MOVIES_FILE})`,
+        );
+        return;
+      }
+      const cast = parseJsonArray(get('cast'));
+      const crew = parseJsonArray(get('crew'));
+      if (cast === null || crew === null) {
+        const column = cast === null ? 'cast' : 'crew';
+        issues.skip(
+          file,
+          line,
+          `column ${column} is not a JSON array: ${JSON.stringify(get(column).slice(0, 60))}`,
+        );
+        return;
+      }
+      const order = (c: Record<string, unknown>) =>
+        typeof c.order === 'number' ? c.order : Number.MAX_SAFE_INTEGER;
+      movie.cast = names([...cast].sort((a, b) => order(a) - order(b)).slice(0, 3));
+      const director = crew.find((c) => c.job === 'Director');
+      movie.director = typeof director?.name === 'string' ? director.name : null;
+      attached++;
+    },
+    { onUnterminatedQuote: (line) => issues.skip(file, line, UNTERMINATED_QUOTE) },
+  );
   return attached;
 }
 

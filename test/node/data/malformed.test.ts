@@ -74,6 +74,23 @@ describe('malformed rows (default: report, skip, count)', () => {
     );
   });
 
+  it('reports a quote that is never closed at the line where its record starts', async () => {
+    const dir = folder('ml-latest-quote', {
+      'movies.csv': `${MOVIES}3,"Unclosed (1999),Drama\r\n4,Lost (2000),Drama\r\n`,
+      'ratings.csv': 'userId,movieId,rating,timestamp\r\n1,1,4.0,1\r\n',
+    });
+    const ds = await loadDataset(dir);
+    expect(ds.movies).toHaveLength(2);
+    expect(ds.summary.issues).toEqual([
+      {
+        file: join(dir, 'movies.csv'),
+        line: 4,
+        message: expect.stringMatching(/quoted field .* never closed/),
+      },
+    ]);
+    await expect(loadDataset(dir, { strict: true })).rejects.toThrow(/movies\.csv:4: a quoted field/);
+  });
+
   it('names what was expected for a missing or unrecognised folder', async () => {
     await expect(loadDataset(join(root, 'nope'))).rejects.toThrow(
       /does not exist: expected a folder with ml-100k \(u\.data \+ u\.item\)/,
