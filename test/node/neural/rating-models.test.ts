@@ -60,17 +60,45 @@ describe('title tokens', () => {
     expect([...tuned.matrix.subarray(2)]).toEqual([0.5, -0.5]);
   });
 
-  it('refuses a pretrained variant without vectors, naming the variant', () => {
-    const error = (() => {
-      try {
-        new TitleEmbeddingRecommender({ variant: 'frozen' });
-      } catch (e) {
-        return e;
-      }
-    })();
+  it('refuses a pretrained variant with neither vectors nor overview text to pretrain on', async () => {
+    const movies = ['Toy Story', 'Heat'].map((title, i) => ({
+      movieId: i + 1,
+      title,
+      year: null,
+      genres: [],
+      tags: [],
+      overview: '',
+      keywords: [],
+      cast: [],
+      director: null,
+      tmdbId: null,
+      imdbId: null,
+      posterPath: null,
+    }));
+    const dataset: Dataset = {
+      name: 'tiny',
+      format: 'synthetic',
+      source: 'test',
+      movies,
+      userIds: Uint32Array.of(1),
+      ratings: {
+        length: 2,
+        userIndex: Uint32Array.of(0, 0),
+        itemIndex: Uint32Array.of(0, 1),
+        rating: Float32Array.of(4, 2),
+        timestamp: new Uint32Array(2),
+      },
+      ratingScale: { min: 1, max: 5, step: 1 },
+      syntheticRatings: false,
+      officialSplits: {},
+      summary: { skippedRows: 0, issues: [] },
+    };
+    const error = await new TitleEmbeddingRecommender({ variant: 'frozen' })
+      .fit({ dataset, train: Uint32Array.of(0, 1), seed: 0 })
+      .catch((e: unknown) => e);
     expect(isReelrankError(error)).toBe(true);
     expect((error as Error).message).toMatch(
-      /^title-embedding variant 'frozen' needs pretrained word vectors/,
+      /^title-embedding variant 'frozen' needs pretrained word vectors: .*this catalog has no overview text/,
     );
   });
 });

@@ -1,7 +1,8 @@
+import type { Movie } from '../../../shared/catalog.ts';
 import { tokenize } from '../../../shared/content/tokenize.ts';
 import { ReelrankError } from '../../../shared/errors.ts';
 import type { Rng } from '../../../shared/random.ts';
-import type { WordVectors } from '../../content/word-vectors.ts';
+import { trainWordVectors, type WordVectorOptions, type WordVectors } from '../../content/word-vectors.ts';
 import { SparseTable } from './sparse.ts';
 import {
   type InputPart,
@@ -24,8 +25,14 @@ export const TITLE_VARIANTS: readonly TitleVariant[] = Object.freeze(['learned',
 
 export interface TitleEmbeddingOptions extends RatingTowerOptions {
   variant?: TitleVariant;
-  /** Required for `frozen` and `finetuned`. */
-  pretrained?: WordVectors;
+  /**
+   * For `frozen` and `finetuned`: word vectors (a GloVe file, or vectors pretrained on TMDB
+   * overviews), or 'catalog-overviews' (default) to pretrain skip-gram vectors at fit time on the
+   * overviews of the dataset's own catalog (needs a catalog joined with TMDB text).
+   */
+  pretrained?: WordVectors | 'catalog-overviews';
+  /** Options of the skip-gram pretraining for 'catalog-overviews'. */
+  pretraining?: WordVectorOptions;
   /** Word vector size for `learned` (the pretrained size otherwise). Default 50. */
   wordDim?: number;
   userDim?: number;
@@ -161,31 +168,19 @@ export class TitleEmbeddingRecommender extends RatingTowerModel {
         `title-embedding variant '${variant}' is not one of: ${TITLE_VARIANTS.join(', ')}`,
       );
     }
-    if (variant !== 'learned' && !options.pretrained) {
-      throw new ReelrankError(
-        'bad_input',
-        `title-embedding variant '${variant}' needs pretrained word vectors (a GloVe file, or vectors pretrained on TMDB overviews); only 'learned' runs without`,
-      );
-    }
-    this.title = { ...options, variant };
+    this.title = { pretrained: 'catalog-overviews', ...options, variant };
     this.name = `title-${variant}`;
   }
 
   protected buildParts({ dataset, rows, rng }: PartContext): InputPart[] {
-    const {
-      variant,
-      pretrained,
-      userDim = 32,
-      movieDim = 32,
-      embeddingLearningRate = 1e-3,
-      l2 = 0,
-    } = this.title;
-    const dim = variant === 'learned' ? (this.title.wordDim ?? 50) : pretrained!.dim;
+    const { variant, userDim = 32, movieDim = 32, embeddingLearningRate = 1e-3, l2 = 0 } = this.title;
+    const pretrained = variant === 'learned' ? undefined : this.pretrainedVectors(dataset.movies, rng);
+    const dim = pretrained ? pretrained.dim : (this.title.wordDim ?? 50);
     const titles = titleTokens(dataset.movies.map((m) => m.title));
     const { matrix, covered } = initialWordMatrix(
       titles.vocabulary,
       dim,
-      variant === 'learned' ? undefined : pretrained,
+      pretrained,
       variant !== 'frozen',
       rng,
     );
@@ -205,6 +200,24 @@ export class TitleEmbeddingRecommender extends RatingTowerModel {
       tablePart('movie', table(rows.items, movieDim), 'item'),
       titlePart(words, titles),
     ];
+  }
+
+  private pretrainedVectors(movies: readonly Movie[], rng: Rng): WordVectors {
+    const { pretrained, variant } = this.title;
+    if (pretrained && pretrained !== 'catalog-overviews') return pretrained;
+    const corpus = movies.map((m) => tokenize(m.overview)).filter((doc) => doc.length > 0);
+    if (corpus.length === 0) {
+      throw new ReelrankError(
+        'bad_input',
+        `title-embedding variant '${variant}' needs pretrained word vectors: give a GloVe file, or a catalog joined with TMDB overviews to pretrain on (this catalog has no overview text)`,
+      );
+    }
+    return trainWordVectors(corpus, {
+      dim: 50,
+      epochs: 5,
+      seed: rng.int(2 ** 31),
+      ...this.title.pretraining,
+    });
   }
 
   /** The title word vectors after training (row-major, `dim` columns), with their vocabulary. */
