@@ -3,7 +3,10 @@
 // platform-specific slips in; Node 20 and workerd both provide these globals at run time.
 declare global {
   interface SubtleCrypto {
-    digest(algorithm: 'SHA-256' | 'SHA-1' | 'SHA-384' | 'SHA-512', data: ArrayBufferView | ArrayBuffer): Promise<ArrayBuffer>;
+    digest(
+      algorithm: 'SHA-256' | 'SHA-1' | 'SHA-384' | 'SHA-512',
+      data: ArrayBufferView | ArrayBuffer,
+    ): Promise<ArrayBuffer>;
   }
   interface Crypto {
     readonly subtle: SubtleCrypto;

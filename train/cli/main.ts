@@ -74,7 +74,12 @@ export async function runCli(argv: string[]): Promise<number> {
       return 1;
     }
     // citty reports bad arguments with its own error type; show them as user errors too.
-    if (error instanceof Error && /E_UNKNOWN_COMMAND|E_NO_COMMAND|Missing required/.test(`${(error as { code?: string }).code} ${error.message}`)) {
+    if (
+      error instanceof Error &&
+      /E_UNKNOWN_COMMAND|E_NO_COMMAND|Missing required/.test(
+        `${(error as { code?: string }).code} ${error.message}`,
+      )
+    ) {
       console.error(`reelrank: ${error.message}`);
       return 1;
     }
