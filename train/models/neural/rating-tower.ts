@@ -19,6 +19,8 @@ import { applyEager, applySymbolic, type DenseSpec, DenseTower, denseStack } fro
 export interface InputPart {
   readonly name: string;
   readonly width: number;
+  /** The trained table behind this part, when it has one (for export). */
+  readonly table?: SparseTable;
   /** Write this part's columns for each (user, item) of the batch into `out` at `offset`. */
   gather(users: Uint32Array, items: Uint32Array, out: Float32Array, stride: number, offset: number): void;
   /** Receive d loss/d columns for the batch (absent for fixed inputs). */
@@ -30,6 +32,7 @@ export function tablePart(name: string, table: SparseTable, by: 'user' | 'item')
   return {
     name,
     width: table.dim,
+    table,
     gather: (users, items, out, stride, offset) =>
       table.gather(by === 'user' ? users : items, out, stride, offset),
     scatter: (users, items, grad, stride, offset) =>
@@ -206,6 +209,22 @@ export abstract class RatingTowerModel implements Recommender {
     const out = new Float32Array(users.length * this.trained().width);
     this.gatherInput(users, items, out);
     return out;
+  }
+
+  /** The trained embedding tables by part name (user, movie, title words, ...), for export. */
+  get tables(): Record<string, SparseTable> {
+    const tables: Record<string, SparseTable> = {};
+    for (const part of this.trained().parts) if (part.table) tables[part.name] = part.table;
+    return tables;
+  }
+
+  /** The input layout: part names and widths, in column order (fixed parts have no table). */
+  get inputLayout(): { name: string; width: number; trained: boolean }[] {
+    return this.trained().parts.map((p) => ({
+      name: p.name,
+      width: p.width,
+      trained: p.table !== undefined,
+    }));
   }
 
   get inputWidth(): number {
