@@ -41,12 +41,27 @@ export function artifactPath(ref: FileRef): string {
   return named?.path ?? ref;
 }
 
-/** Read and validate the pointer; null when the store has none (nothing published yet). */
-export async function readPointer(store: ObjectStore): Promise<Pointer | null> {
-  const bytes = await store.get(POINTER_KEY);
-  if (bytes === null) return null;
+/**
+ * Read and validate the pointer; null when the store has none (nothing published yet).
+ * The pointer is the one object that is overwritten in place. S3, R2 and FsStore replace it
+ * atomically, but some S3-compatible servers (s3rver) can serve a half-written object while a
+ * publisher rewrites it, so an unparsable pointer is re-read a few times before it counts as corrupt.
+ */
+export async function readPointer(
+  store: ObjectStore,
+  { attempts = 4, retryDelayMs = 50 }: { attempts?: number; retryDelayMs?: number } = {},
+): Promise<Pointer | null> {
   const where = `${store.description}/${POINTER_KEY}`;
-  return validatePointer(decodeJson(bytes, `Pointer ${where}`), where);
+  for (let attempt = 1; ; attempt++) {
+    const bytes = await store.get(POINTER_KEY);
+    if (bytes === null) return null;
+    try {
+      return validatePointer(decodeJson(bytes, `Pointer ${where}`), where);
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof ReelrankError)) throw error;
+      await new Promise<void>((resolve) => setTimeout(resolve, retryDelayMs * attempt));
+    }
+  }
 }
 
 /**

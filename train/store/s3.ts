@@ -1,6 +1,7 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -32,6 +33,7 @@ export interface S3StoreOptions {
 }
 
 const MB = 1024 * 1024;
+const BODY_READ_ATTEMPTS = 3;
 
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -59,7 +61,7 @@ export class S3Store implements ObjectStore {
     const prefix = options.prefix ?? '';
     this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
     this.bucket = bucket;
-    this.description = `s3://${bucket}/${this.prefix}`;
+    this.description = `s3://${bucket}${this.prefix === '' ? '' : `/${this.prefix.slice(0, -1)}`}`;
     this.multipartThreshold = options.multipartThreshold ?? 8 * MB;
     this.partSize = Math.max(5 * MB, options.partSize ?? 8 * MB);
     this.onUploadProgress = options.onUploadProgress;
@@ -84,15 +86,22 @@ export class S3Store implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array | null> {
-    try {
-      const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }),
-      );
+    // The SDK retries failed requests, but not a body stream that breaks after the headers
+    // arrived (socket reset, 'aborted'): re-issue the GET for those, a bounded number of times.
+    for (let attempt = 1; ; attempt++) {
+      let response: GetObjectCommandOutput;
+      try {
+        response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      } catch (error) {
+        if (isNotFound(error)) return null;
+        throw error;
+      }
       if (response.Body === undefined) return new Uint8Array(0);
-      return await response.Body.transformToByteArray();
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
+      try {
+        return await response.Body.transformToByteArray();
+      } catch (error) {
+        if (attempt >= BODY_READ_ATTEMPTS) throw error;
+      }
     }
   }
 

@@ -213,18 +213,35 @@ describe('publish faults', () => {
     ]);
   });
 
-  it('two racing publishers leave the pointer on one fully verified version', async () => {
+  it('racing publishers leave the pointer on a fully verified version, and a reader never sees a partial one', async () => {
     const store = target('race');
     const base = await makeVersion(11, 11);
     await publishVersion(base.source, store);
-    const a = await makeVersion(12, 12);
-    const b = await makeVersion(13, 13);
-    const results = await Promise.all([publishVersion(a.source, store), publishVersion(b.source, store)]);
-    const pointer = (await readPointer(store))!;
-    expect([a.version, b.version]).toContain(pointer.version);
-    expect(results.map((r) => r.version)).toContain(pointer.version);
-    const report = await verifyVersion(store);
-    expect(report.problems).toEqual([]);
-    expect(report.checkedFiles).toBe(report.manifest!.files.length);
+    let racing = true;
+    let reads = 0;
+    const problemsSeen: string[] = [];
+    // A reader loading the live version over and over while the publishers race.
+    const reader = (async () => {
+      while (racing) {
+        const live = await openVersion(store);
+        for (const p of await live.verifyAll()) problemsSeen.push(`${live.version}: ${p.message}`);
+        reads++;
+      }
+    })();
+    for (let round = 0; round < 3; round++) {
+      const a = await makeVersion(12 + 2 * round, 12 + 2 * round);
+      const b = await makeVersion(13 + 2 * round, 13 + 2 * round);
+      const results = await Promise.all([publishVersion(a.source, store), publishVersion(b.source, store)]);
+      const pointer = (await readPointer(store))!;
+      expect([a.version, b.version]).toContain(pointer.version);
+      expect(results.map((r) => r.version)).toContain(pointer.version);
+      const report = await verifyVersion(store);
+      expect(report.problems).toEqual([]);
+      expect(report.checkedFiles).toBe(report.manifest!.files.length);
+    }
+    racing = false;
+    await reader;
+    expect(reads).toBeGreaterThan(0);
+    expect(problemsSeen).toEqual([]);
   });
 });

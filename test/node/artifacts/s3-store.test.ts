@@ -119,7 +119,7 @@ describe('openStore', () => {
     };
     const opened = openStore(`s3://${s3.bucket}/env/prefix`, {}, env);
     expect(opened).toBeInstanceOf(S3Store);
-    expect(opened.description).toBe(`s3://${s3.bucket}/env/prefix/`);
+    expect(opened.description).toBe(`s3://${s3.bucket}/env/prefix`);
     await opened.put('a.txt', new TextEncoder().encode('hello'));
     const direct = store('env/prefix');
     expect(new TextDecoder().decode((await direct.get('a.txt'))!)).toBe('hello');
