@@ -194,7 +194,7 @@ export function encodeTfjsModel(
     });
   }
   const modelJson: io.ModelJSON = {
-    modelTopology: artifacts.modelTopology as {},
+    modelTopology: artifacts.modelTopology as io.ModelJSON['modelTopology'],
     format: artifacts.format ?? 'layers-model',
     generatedBy: artifacts.generatedBy ?? 'reelrank',
     convertedBy: artifacts.convertedBy ?? null,
