@@ -102,3 +102,26 @@ export function carveValidation(dataset: Dataset, train: Uint32Array, fraction: 
   }
   return { name: 'validation', train: sorted(fit), test: sorted(validation) };
 }
+
+/**
+ * Leave-last-out inside TRAINING rows: each user's latest training rating (ties: later row) is
+ * the validation item, so sequence-aware choices are tuned the way the NCF protocol tests them.
+ */
+export function carveLastOut(dataset: Dataset, train: Uint32Array): Split {
+  const { offsets, rows } = groupByUser(dataset, train);
+  const { timestamp } = dataset.ratings;
+  const fit: number[] = [];
+  const validation: number[] = [];
+  for (let u = 0; u + 1 < offsets.length; u++) {
+    const start = offsets[u]!;
+    const end = offsets[u + 1]!;
+    if (end - start < 2) {
+      for (let p = start; p < end; p++) fit.push(rows[p]!);
+      continue;
+    }
+    let last = start;
+    for (let p = start + 1; p < end; p++) if (timestamp[rows[p]!]! >= timestamp[rows[last]!]!) last = p;
+    for (let p = start; p < end; p++) (p === last ? validation : fit).push(rows[p]!);
+  }
+  return { name: 'validation-last-out', train: sorted(fit), test: sorted(validation) };
+}
