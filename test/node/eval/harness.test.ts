@@ -5,7 +5,9 @@ import {
   evaluateRating,
   evaluateSampled,
 } from '../../../train/eval/harness.ts';
+import { chooseOnValidation } from '../../../train/eval/tuning.ts';
 import {
+  carveLastOut,
   carveValidation,
   coldItemSplit,
   leaveLastOut,
@@ -65,6 +67,27 @@ describe('protocol splits', () => {
     const v = carveValidation(dataset, train, 0.5, 0);
     expect([...v.train, ...v.test].sort()).toEqual([0, 1, 2, 4]);
     expect(v.test.includes(4)).toBe(false); // user 1 has a single training rating
+  });
+  it("the last-out carve takes each user's latest TRAINING row", () => {
+    // Training rows 0, 1 (user 0, t=1,2) and 3, 4 (user 1, t=5,4): validation = rows 1 and 3.
+    const v = carveLastOut(dataset, Uint32Array.of(0, 1, 3, 4));
+    expect([...v.test]).toEqual([1, 3]);
+    expect([...v.train]).toEqual([0, 4]);
+  });
+  it('tuning picks the candidate with the best validation score and never sees other rows', async () => {
+    const seenRows: number[][] = [];
+    const result = await chooseOnValidation(
+      dataset,
+      Uint32Array.of(0, 1, 2, 3, 4),
+      [1, 2, 3].map((value) => ({ value, make: () => fixedModel([[value]]) })),
+      (_model, fit, validation) => {
+        seenRows.push([...fit, ...validation].sort());
+        return -Math.abs(_model.predict(Uint32Array.of(0), Uint32Array.of(0))[0]! - 2);
+      },
+      { fraction: 0.5 },
+    );
+    expect(result.best).toBe(2);
+    for (const rows of seenRows) expect(rows).toEqual([0, 1, 2, 3, 4]);
   });
   it('rejects fractions outside (0, 1)', () => {
     expect(() => randomSplit(dataset, 1, 0)).toThrow(/must be in \(0, 1\)/);

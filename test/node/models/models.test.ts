@@ -159,3 +159,53 @@ it('item-kNN moves a prediction towards the residual of a perfectly correlated i
   const [baseline] = biases.predict(Uint32Array.of(4), Uint32Array.of(1));
   expect(withNeighbour!).toBeGreaterThan(baseline! + 0.5);
 });
+
+it("EASE transition term: the item that followed the user's latest item elsewhere rises", async () => {
+  const { tinyDataset } = await import('../eval/fixture.ts');
+  // Users 0-2 watched item 0 and then item 1 (t=1, t=2); user 3 watched item 2 then item 0 last.
+  // Item 3 co-occurs with item 0 as often as item 1 does, but never right after it.
+  const dataset = tinyDataset(
+    [
+      [0, 0, 5, 1],
+      [0, 1, 5, 2],
+      [1, 0, 5, 1],
+      [1, 1, 5, 2],
+      [2, 3, 5, 0],
+      [2, 0, 5, 1],
+      [2, 1, 5, 2],
+      [4, 3, 5, 0],
+      [4, 0, 5, 1],
+      [5, 3, 5, 0],
+      [5, 0, 5, 1],
+      [3, 2, 5, 1],
+      [3, 0, 5, 2],
+    ],
+    4,
+  );
+  const train = Uint32Array.from({ length: 13 }, (_, j) => j);
+  const ease = new Ease({ lambda: 1 });
+  await ease.fit({ dataset, train, seed: 0 });
+  const plain = new Float32Array(4);
+  ease.scoreAll(3, plain);
+  ease.setSequence(10, 1);
+  const sequenced = new Float32Array(4);
+  ease.scoreAll(3, sequenced);
+  // Only item 1 ever followed item 0: its score gains the transition weight, item 3's does not.
+  expect(sequenced[1]! - plain[1]!).toBeCloseTo(10, 4);
+  expect(sequenced[3]!).toBeCloseTo(plain[3]!, 6);
+});
+
+it('cold-start hybrid scores never-rated movies from their features', async () => {
+  const { tinyDataset } = await import('../eval/fixture.ts');
+  const { ColdStartHybrid } = await import('../../../train/models/cold.ts');
+  // Items 0-1 are 'A' movies and popular; items 2-3 'B' movies, rarely taken. Items 4 (A) and 5 (B) are cold.
+  const rows: [number, number, number, number][] = [];
+  for (let u = 0; u < 6; u++) rows.push([u, 0, 4, 1], [u, 1, 4, 1]);
+  rows.push([0, 2, 3, 1], [1, 3, 3, 1]);
+  const dataset = tinyDataset(rows, 6, [['A'], ['A'], ['B'], ['B'], ['A'], ['B']]);
+  const model = new ColdStartHybrid({ itemFeatures: buildItemFeatures(dataset.movies), tasteWeight: 0 });
+  await model.fit({ dataset, train: Uint32Array.from(rows.keys()), seed: 0 });
+  const scores = new Float32Array(6);
+  model.scoreAll(2, scores);
+  expect(scores[4]!).toBeGreaterThan(scores[5]!);
+});
