@@ -137,7 +137,20 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   const log = options.log ?? (() => {});
   const seed = options.seed ?? 0;
   const modelName = options.model ?? DEFAULT_MODEL;
+  // The neural models (train/models/neural) join the registry; their TF.js backend is chosen by
+  // the one backend module, and recorded in the manifest.
+  const { registerNeuralModels, NEURAL_MODELS } = await import('../models/neural/index.ts');
+  registerNeuralModels();
   const entry = modelEntry(modelName);
+  let backendName = 'typed-arrays';
+  if (NEURAL_MODELS[modelName]?.tfjs || options.backend !== undefined) {
+    const { parseBackendChoice, selectBackend } = await import('../backend.ts');
+    const selection = await selectBackend({ backend: parseBackendChoice(options.backend ?? 'auto') });
+    backendName = `tfjs-${selection.name}`;
+    log(
+      `tfjs backend: ${selection.name}${selection.skipped.length ? ` (skipped ${selection.skipped.map((s) => s.backend).join(', ')})` : ''}`,
+    );
+  }
   const dataset = await loadDataset(options.data, options.tmdb === undefined ? {} : { tmdb: options.tmdb });
   log(
     `dataset ${dataset.name}: ${dataset.ratings.length} ratings, ${dataset.userIds.length} users, ${dataset.movies.length} movies`,
@@ -208,7 +221,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     ...(options.version ? { version: options.version } : {}),
     ...(options.createdAt ? { createdAt: options.createdAt } : {}),
     datasetFingerprint: await datasetFingerprint(dataset),
-    backend: options.backend ?? 'typed-arrays',
+    backend: backendName,
     trainingConfig: {
       model: modelName,
       seed,

@@ -80,6 +80,8 @@ const evaluateCommand = defineCommand({
         throw new CLIError(
           `--protocol '${args.protocol}' is unknown. Available: ${Object.keys(PROTOCOLS).join(', ')}`,
         );
+      const { registerNeuralModels, NEURAL_MODELS } = await import('../../models/neural/index.ts');
+      registerNeuralModels();
       const models = args.models
         .split(',')
         .map((m) => m.trim())
@@ -90,6 +92,13 @@ const evaluateCommand = defineCommand({
       const seed = Number(args.seed);
       if (!Number.isInteger(seed) || seed < 0)
         throw new CLIError(`--seed must be a non-negative integer, got '${args.seed}'`);
+      if (models.some((m) => NEURAL_MODELS[m]?.tfjs) || args.backend) {
+        const { parseBackendChoice, selectBackend } = await import('../../backend.ts');
+        const selection = await selectBackend({
+          backend: parseBackendChoice(typeof args.backend === 'string' ? args.backend : 'auto'),
+        });
+        console.log(`tfjs backend: ${selection.name}`);
+      }
       const { loadDataset } = await import('../../data/index.ts');
       const dataset = await loadDataset(args.data);
       rows = await compareModels(dataset, models, { protocol, seed, officialSplit: args.split });

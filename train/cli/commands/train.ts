@@ -38,6 +38,8 @@ const trainCommand = defineCommand({
     const seed = Number(args.seed);
     if (!Number.isInteger(seed) || seed < 0)
       throw new CLIError(`--seed must be a non-negative integer, got '${args.seed}'`);
+    const { registerNeuralModels } = await import('../../models/neural/index.ts');
+    registerNeuralModels();
     if (!modelNames().includes(args.model)) {
       throw new CLIError(`--model '${args.model}' is unknown. Available: ${modelNames().join(', ')}`);
     }
