@@ -2,11 +2,14 @@
  * An in-memory ObjectStore: for tests, and for handing a freshly trained version to code that
  * reads stores (evaluation, a local server) without touching disk.
  */
-import type { ObjectInfo, ObjectStore } from '../store.ts';
+import type { ObjectInfo } from '../store.ts';
+import type { ConditionalStore, VersionedObject } from './conditional.ts';
 
-export class MemoryStore implements ObjectStore {
+export class MemoryStore implements ConditionalStore {
   readonly description: string;
   private readonly objects = new Map<string, Uint8Array>();
+  private readonly etags = new Map<string, string>();
+  private generation = 0;
 
   constructor(name = 'memory') {
     this.description = `memory://${name}`;
@@ -20,6 +23,20 @@ export class MemoryStore implements ObjectStore {
 
   async put(key: string, body: Uint8Array): Promise<void> {
     this.objects.set(key, body.slice());
+    this.etags.set(key, `g${++this.generation}`);
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | null> {
+    const bytes = this.objects.get(key);
+    return bytes === undefined ? null : { bytes: bytes.slice(), etag: this.etags.get(key)! };
+  }
+
+  async putIf(key: string, body: Uint8Array, expectedEtag: string | null): Promise<boolean> {
+    // Check and write with no await in between: atomic on the single JS thread.
+    if ((this.etags.get(key) ?? null) !== expectedEtag) return false;
+    this.objects.set(key, body.slice());
+    this.etags.set(key, `g${++this.generation}`);
+    return true;
   }
 
   async head(key: string): Promise<ObjectInfo | null> {
@@ -36,5 +53,6 @@ export class MemoryStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
+    this.etags.delete(key);
   }
 }

@@ -1,6 +1,7 @@
 import { readPointer, verifyFileBytes } from '../../shared/artifacts/loader.ts';
 import { type Manifest, type Pointer, validateManifest } from '../../shared/artifacts/manifest.ts';
-import { decodeJson, encodeJson } from '../../shared/artifacts/codecs.ts';
+import { decodeJson } from '../../shared/artifacts/codecs.ts';
+import { swapPointer } from '../../shared/artifacts/conditional.ts';
 import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
 import { ReelrankError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
@@ -27,11 +28,6 @@ export interface PublishResult {
   bytes: number;
   /** True when the pointer already named this exact version (nothing was uploaded). */
   alreadyLive: boolean;
-}
-
-/** Write the pointer object; always the last write of publish and rollback. */
-export async function writePointer(store: ObjectStore, pointer: Pointer): Promise<void> {
-  await store.put(POINTER_KEY, encodeJson(pointer), { contentType: 'application/json' });
 }
 
 /**
@@ -130,21 +126,31 @@ export async function publishVersion(
     );
   }
 
-  // 4. Pointer last. Re-read it: another publisher may have moved it while we uploaded.
-  const latest = await readPointer(target);
-  const previous =
-    latest !== null && latest.version !== version ? latest.version : (latest?.previous ?? null);
-  const pointer: Pointer = { version, manifestSha256, publishedAt: now().toISOString(), previous };
-  await writePointer(target, pointer);
-  onProgress?.({ phase: 'pointer', version, previous });
+  // 4. Pointer last, as a compare-and-swap where the store supports it: if another publisher or a
+  // rollback moves the pointer between our read and our write, we re-read and recompute `previous`.
+  let replaced: Pointer | null = null;
+  const pointer = (await swapPointer(target, (current) => {
+    replaced = current;
+    const previous =
+      current !== null && current.version !== version ? current.version : (current?.previous ?? null);
+    return { version, manifestSha256, publishedAt: now().toISOString(), previous };
+  }))!;
+  onProgress?.({ phase: 'pointer', version, previous: pointer.previous });
 
-  // 5. Re-check: the pointer must name a complete version. Sizes only (cheap); hashes were checked in 3.
+  // 5. Re-check: the pointer must name a complete version (a concurrent prune could have removed
+  // files since step 3). Sizes only (cheap); hashes were checked in 3. If files are gone, put the
+  // replaced pointer back, unless someone else has moved the pointer already.
   const missing = await missingFiles(target, version, manifest);
   if (missing.length > 0) {
-    if (latest !== null) await writePointer(target, latest);
+    const restore: Pointer | null = replaced;
+    if (restore !== null) {
+      await swapPointer(target, (current) => (current?.version === version ? restore : null));
+    } else if ((await readPointer(target))?.version === version) {
+      await target.delete(POINTER_KEY);
+    }
     throw new ReelrankError(
       'artifact_missing',
-      `Version ${version} lost files in ${target.description} while publishing (${missing.join(', ')}); the pointer was put back to ${latest?.version ?? 'none'}.`,
+      `Version ${version} lost files in ${target.description} while publishing (${missing.join(', ')}); the pointer was put back to ${restore === null ? 'none' : (restore as Pointer).version}.`,
     );
   }
   return { version, manifestSha256, pointer, files: total, bytes: uploaded, alreadyLive: false };

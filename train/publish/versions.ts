@@ -3,7 +3,7 @@ import type { Pointer } from '../../shared/artifacts/manifest.ts';
 import { MANIFEST_FILE, VERSIONS_PREFIX, versionKey } from '../../shared/artifacts/spec.ts';
 import { isReelrankError, ReelrankError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/store.ts';
-import { writePointer } from './publish.ts';
+import { swapPointer } from '../../shared/artifacts/conditional.ts';
 import { verifyVersion } from './verify.ts';
 
 export interface VersionInfo {
@@ -77,7 +77,6 @@ export async function rollback(
   to: string,
   { now = () => new Date() }: { now?: () => Date } = {},
 ): Promise<{ pointer: Pointer; from: string | null }> {
-  const current = await readPointer(store);
   const report = await verifyVersion(store, { version: to });
   if (report.problems.length > 0 || report.manifestSha256 === null) {
     const missingManifest = report.problems.some(
@@ -89,14 +88,18 @@ export async function rollback(
       { problems: report.problems },
     );
   }
-  const pointer: Pointer = {
-    version: to,
-    manifestSha256: report.manifestSha256,
-    publishedAt: now().toISOString(),
-    previous: current !== null && current.version !== to ? current.version : (current?.previous ?? null),
-  };
-  await writePointer(store, pointer);
-  return { pointer, from: current?.version ?? null };
+  let from: string | null = null;
+  const manifestSha256 = report.manifestSha256;
+  const pointer = (await swapPointer(store, (current) => {
+    from = current?.version ?? null;
+    return {
+      version: to,
+      manifestSha256,
+      publishedAt: now().toISOString(),
+      previous: current !== null && current.version !== to ? current.version : (current?.previous ?? null),
+    };
+  }))!;
+  return { pointer, from };
 }
 
 export interface PruneResult {

@@ -4,7 +4,12 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { ReelrankError } from '../../shared/errors.ts';
-import type { ObjectInfo, ObjectStore } from '../../shared/store.ts';
+import type { ConditionalStore, VersionedObject } from '../../shared/artifacts/conditional.ts';
+import { sha256Hex } from '../../shared/hash.ts';
+import type { ObjectInfo } from '../../shared/store.ts';
+
+const LOCK_WAIT_MS = 10_000;
+const LOCK_STALE_MS = 30_000;
 
 function isNotFound(error: unknown): boolean {
   const code = (error as { code?: string }).code;
@@ -15,7 +20,7 @@ function isNotFound(error: unknown): boolean {
  * An ObjectStore over a local folder: key 'a/b.bin' is file '<root>/a/b.bin'. Writes are atomic
  * (temp file in the same folder, fsync, rename), so a reader never sees half a file.
  */
-export class FsStore implements ObjectStore {
+export class FsStore implements ConditionalStore {
   readonly root: string;
   readonly description: string;
 
@@ -74,6 +79,51 @@ export class FsStore implements ObjectStore {
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
+    }
+  }
+
+  /** The object with its sha256 as etag. */
+  async getVersioned(key: string): Promise<VersionedObject | null> {
+    const bytes = await this.get(key);
+    return bytes === null ? null : { bytes, etag: await sha256Hex(bytes) };
+  }
+
+  /**
+   * Compare-and-swap through an exclusive lock file beside the object (`<file>.tmp-lock`, created
+   * with O_EXCL): read, compare the sha256 etag, write atomically, unlock. A lock older than
+   * LOCK_STALE_MS is taken to be left by a crashed process and removed.
+   */
+  async putIf(key: string, body: Uint8Array, expectedEtag: string | null): Promise<boolean> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    const lock = `${path}.tmp-lock`;
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        await (await open(lock, 'wx')).close();
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'EEXIST') throw error;
+        const age = await stat(lock).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
+        if (age > LOCK_STALE_MS) await rm(lock, { force: true });
+        else if (Date.now() > deadline) {
+          throw new ReelrankError(
+            'artifact_conflict',
+            `Could not lock ${path} within ${LOCK_WAIT_MS} ms (${lock} is held).`,
+          );
+        } else await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+      }
+    }
+    try {
+      const current = await this.getVersioned(key);
+      if ((current?.etag ?? null) !== expectedEtag) return false;
+      await this.put(key, body);
+      return true;
+    } finally {
+      await rm(lock, { force: true });
     }
   }
 

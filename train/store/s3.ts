@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ReelrankError } from '../../shared/errors.ts';
-import type { ObjectInfo, ObjectStore } from '../../shared/store.ts';
+import type { ConditionalStore, VersionedObject } from '../../shared/artifacts/conditional.ts';
+import type { ObjectInfo } from '../../shared/store.ts';
 
 export interface S3StoreOptions {
   bucket: string;
@@ -45,7 +46,7 @@ function isNotFound(error: unknown): boolean {
  * when an operation requires them: with the SDK's default ('WHEN_SUPPORTED') streamed uploads use
  * aws-chunked framing that some S3-compatible servers store verbatim inside the object.
  */
-export class S3Store implements ObjectStore {
+export class S3Store implements ConditionalStore {
   readonly description: string;
   readonly client: S3Client;
   readonly bucket: string;
@@ -142,6 +143,51 @@ export class S3Store implements ObjectStore {
       upload.on('httpUploadProgress', (p) => onProgress(key, p.loaded ?? 0, p.total ?? body.length));
     }
     await upload.done();
+  }
+
+  /** The object and its ETag from one GET. */
+  async getVersioned(key: string): Promise<VersionedObject | null> {
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }),
+      );
+      const bytes =
+        response.Body === undefined ? new Uint8Array(0) : await response.Body.transformToByteArray();
+      return { bytes, etag: response.ETag ?? '' };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * PUT with If-Match (or If-None-Match: * when the object must not exist yet): AWS S3 and R2
+   * answer 412 when the condition fails. Servers that ignore the headers (s3rver) simply write,
+   * which degrades to read-then-write.
+   */
+  async putIf(
+    key: string,
+    body: Uint8Array,
+    expectedEtag: string | null,
+    options: { contentType?: string } = {},
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(key),
+          Body: body,
+          ContentType: options.contentType ?? 'application/octet-stream',
+          ...(expectedEtag === null ? { IfNoneMatch: '*' } : { IfMatch: expectedEtag }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // 412 Precondition Failed; 409 ConditionalRequestConflict (a concurrent conditional write).
+      if (status === 412 || status === 409) return false;
+      throw error;
+    }
   }
 
   async head(key: string): Promise<ObjectInfo | null> {
