@@ -1,0 +1,211 @@
+/**
+ * `npm run bench -- neural [sections...] [--backend auto|wasm|cpu|...] [--epochs-scale 0.5] [--glove file]`
+ *
+ * The neural models of the references on ml-100k, rows in bench/results/neural.json in the same
+ * format as quality.json ({dataset, protocol, model, metric, value, seed, trainSeconds}):
+ * - ncf: leave-last-out, 99 sampled negatives, HR/NDCG@10 (NeuMF, GMF, MLP; reference 003);
+ * - u1: official u1 split, MSE/RMSE/MAE/R² for the deep hybrid model (ids only, and ids + LSA
+ *   text content + MobileNet poster vectors; reference 000), the title models (learned, frozen,
+ *   fine-tuned; reference 001) and the two-stage model (genre init vs random init; reference 002).
+ * Word vectors for the title models: a GloVe file (--glove), else skip-gram vectors pretrained
+ * here on the 4,803 TMDB 5000 overviews. Rows of sections not run this time are kept.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tokenize } from '../shared/content/tokenize.ts';
+import { parseBackendChoice, selectBackend } from '../train/backend.ts';
+import { fitTextEmbeddings } from '../train/content/index.ts';
+import { loadGloveFile, trainWordVectors, type WordVectors } from '../train/content/word-vectors.ts';
+import type { Dataset } from '../train/data/dataset.ts';
+import { loadDataset } from '../train/data/index.ts';
+import { IssueLog } from '../train/data/issues.ts';
+import { loadTmdbMovies } from '../train/data/tmdb.ts';
+import { formatTable, protocolMetrics, type ResultRow } from '../train/eval/compare.ts';
+import { leaveLastOut } from '../train/eval/protocols.ts';
+import { DeepHybridRecommender } from '../train/models/neural/deep-hybrid.ts';
+import { NcfRecommender } from '../train/models/neural/ncf.ts';
+import type { FeatureMatrix } from '../train/models/neural/rating-tower.ts';
+import { TitleEmbeddingRecommender } from '../train/models/neural/title.ts';
+import { TwoStageRecommender } from '../train/models/neural/two-stage.ts';
+import type { Recommender } from '../train/models/types.ts';
+import { embedPosters, loadPosterCnn } from '../train/visual/cnn.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const sharedData = process.env.REELRANK_SHARED_DATA ?? resolve(repoRoot, '../shared/data');
+const resultsFile = join(repoRoot, 'bench/results/neural.json');
+const SEED = 0;
+const ALL = ['ncf', 'u1'] as const;
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const flagValues = new Set(
+  ['--backend', '--epochs-scale', '--glove', '--models'].flatMap((f) => [flag(f.slice(2))]),
+);
+const sections = process.argv.slice(2).filter((a) => !a.startsWith('--') && !flagValues.has(a));
+for (const s of sections) {
+  if (!(ALL as readonly string[]).includes(s))
+    throw new Error(`unknown section '${s}'. Sections: ${ALL.join(', ')}`);
+}
+const run = sections.length > 0 ? sections : [...ALL];
+const epochsScale = Number(flag('epochs-scale') ?? 1);
+const onlyModels = flag('models')?.split(',');
+const epochs = (n: number) => Math.max(1, Math.round(n * epochsScale));
+
+const backend = await selectBackend({ backend: parseBackendChoice(flag('backend') ?? 'auto') });
+console.log(
+  `tfjs backend: ${backend.name}${backend.skipped.length ? ` (skipped: ${backend.skipped.map((s) => s.backend).join(', ')})` : ''}`,
+);
+
+const previous: ResultRow[] = existsSync(resultsFile)
+  ? JSON.parse(readFileSync(resultsFile, 'utf8')).rows
+  : [];
+const rows: ResultRow[] = [];
+
+async function measure(
+  dataset: Dataset,
+  protocol: 'ncf' | 'official',
+  protocolName: string,
+  split: { train: Uint32Array; test: Uint32Array },
+  name: string,
+  model: Recommender,
+) {
+  if (onlyModels && !onlyModels.includes(name)) return;
+  const started = performance.now();
+  const report = await model.fit({
+    dataset,
+    train: split.train,
+    seed: SEED,
+    onEpoch: (e) =>
+      process.stdout.write(
+        `  ${name} epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)} (${e.seconds.toFixed(1)} s)\n`,
+      ),
+  });
+  const trainSeconds = (performance.now() - started) / 1000;
+  const metrics = protocolMetrics(model, dataset, protocol, { name: protocolName, ...split }, SEED);
+  const mine = Object.entries(metrics)
+    .filter(([metric]) => metric !== 'users')
+    .map(([metric, value]) => ({
+      dataset: dataset.name,
+      protocol: protocolName,
+      model: name,
+      metric,
+      value,
+      seed: SEED,
+      trainSeconds,
+    }));
+  rows.push(...mine);
+  console.log(formatTable(mine), report.notes ? `\n  notes: ${JSON.stringify(report.notes)}` : '');
+  (model as { dispose?: () => void }).dispose?.();
+}
+
+const ml100k = await loadDataset(join(sharedData, 'ml-100k'), {
+  posters: join(sharedData, 'ml-100k-posters'),
+});
+
+if (run.includes('ncf')) {
+  const split = leaveLastOut(ml100k);
+  const common = {
+    epochs: epochs(10),
+    batchSize: 1024,
+    learningRate: 2e-3,
+    embeddingLearningRate: 5e-3,
+    gmfDim: 32,
+    mlpDim: 32,
+  };
+  for (const variant of ['neumf', 'gmf', 'mlp'] as const) {
+    await measure(
+      ml100k,
+      'ncf',
+      'leave-last-out',
+      split,
+      `ncf-${variant}`,
+      new NcfRecommender({ ...common, variant }),
+    );
+  }
+}
+
+if (run.includes('u1')) {
+  const split = ml100k.officialSplits.u1;
+  if (!split) throw new Error(`ml-100k has no official u1 split (loaded from ${ml100k.source})`);
+  const protocolName = 'official-u1';
+  const text = await fitTextEmbeddings(ml100k.movies);
+  const content: FeatureMatrix = {
+    dim: text.embeddings.length / ml100k.movies.length,
+    values: text.embeddings,
+  };
+  let visual: FeatureMatrix | undefined;
+  try {
+    const cnn = await loadPosterCnn();
+    const posters = await embedPosters(
+      cnn,
+      ml100k.movies.map((m) => m.posterPath),
+    );
+    visual = { dim: posters.dim, values: posters.embeddings };
+  } catch (error) {
+    console.warn(
+      `poster embeddings unavailable, deep-hybrid runs without visual input: ${(error as Error).message}`,
+    );
+  }
+  const hybrid = { epochs: epochs(10), batchSize: 512 };
+  await measure(ml100k, 'official', protocolName, split, 'deep-hybrid', new DeepHybridRecommender(hybrid));
+  await measure(
+    ml100k,
+    'official',
+    protocolName,
+    split,
+    'deep-hybrid+content+visual',
+    new DeepHybridRecommender({ ...hybrid, content, ...(visual ? { visual } : {}) }),
+  );
+
+  const glove = flag('glove');
+  let wordVectors: WordVectors;
+  if (glove) {
+    wordVectors = await loadGloveFile(glove);
+  } else {
+    const tmdb = await loadTmdbMovies(join(sharedData, 'tmdb-5000'), new IssueLog());
+    const corpus = tmdb.map((m) =>
+      tokenize(`${m.title} ${m.overview}`, { dropStopWords: false, minLength: 1 }),
+    );
+    const started = performance.now();
+    wordVectors = trainWordVectors(corpus, { dim: 50, epochs: 5, minCount: 2, seed: SEED });
+    console.log(
+      `word vectors: ${wordVectors.vocabulary.length} words x ${wordVectors.dim} from ${corpus.length} TMDB overviews in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+  for (const variant of ['learned', 'frozen', 'finetuned'] as const) {
+    await measure(
+      ml100k,
+      'official',
+      protocolName,
+      split,
+      `title-${variant}`,
+      new TitleEmbeddingRecommender({ variant, pretrained: wordVectors, epochs: epochs(10), batchSize: 512 }),
+    );
+  }
+  await measure(
+    ml100k,
+    'official',
+    protocolName,
+    split,
+    'two-stage',
+    new TwoStageRecommender({ init: 'genre', epochs: epochs(10) }),
+  );
+  await measure(
+    ml100k,
+    'official',
+    protocolName,
+    split,
+    'two-stage-random',
+    new TwoStageRecommender({ init: 'random', epochs: epochs(10) }),
+  );
+}
+
+const key = (r: ResultRow) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`;
+const fresh = new Set(rows.map(key));
+const merged = [...previous.filter((r) => !fresh.has(key(r))), ...rows];
+mkdirSync(dirname(resultsFile), { recursive: true });
+writeFileSync(resultsFile, JSON.stringify({ backend: backend.name, epochsScale, rows: merged }, null, 2));
+console.log(`\n${formatTable(merged)}\n\nwrote ${resultsFile}`);
