@@ -77,7 +77,7 @@ export class RidgeBlend implements Recommender {
     solveSpdInPlace(gram, d, rhs);
     this.weights = rhs;
     members.forEach((m, k) => {
-      notes[`weight:${m.name}`] = rhs[k + 1];
+      notes[`weight:${k}:${m.name}`] = rhs[k + 1];
     });
     notes.intercept = rhs[0];
     if (this.options.refit) {

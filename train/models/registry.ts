@@ -75,14 +75,17 @@ const MODELS: Record<string, ModelEntry> = {
     create: () => new Ease({ lambda: 300 }),
   },
   blend: {
-    about: 'ridge blend of biases, MF, SVD++, item- and user-kNN fitted on a validation carve',
+    about:
+      'ridge blend of biases, MF (SGD and ALS), SVD++, item- and user-kNN, weights fitted on a validation carve',
     ratings: true,
     create: () =>
       new RidgeBlend(() => [
-        new BiasModel(),
+        new BiasModel({ userReg: 5, itemReg: 5 }),
+        new BiasedMf({ factors: 100, epochs: 40 }),
         new BiasedMf({ factors: 50, epochs: 60, reg: 0.06, learningRate: 0.01, decay: 0.95 }),
+        new BiasedMf({ solver: 'als', factors: 32, epochs: 10, reg: 0.1 }),
         new Svdpp({ factors: 50, epochs: 40, reg: 0.08, implicitReg: 0.1 }),
-        new ItemKnnBaseline(),
+        new ItemKnnBaseline({ neighbors: 60 }),
         new UserKnnBaseline(),
       ]),
   },

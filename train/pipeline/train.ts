@@ -282,6 +282,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       ...metrics,
       timing: { evaluationFitSeconds: evalSeconds, productionFitSeconds: fitSeconds, totalSeconds: seconds },
     };
+    const reportStarted = performance.now();
     const html = renderReport({
       title: `reelrank training report: ${modelName} on ${dataset.name}`,
       dataset: dataset.name,
@@ -303,9 +304,12 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         users: dataset.userIds.length,
         movies: dataset.movies.length,
       },
-      ...(options.quickReport ? { tsneIterations: 100, tsneMaxPoints: 500 } : {}),
+      ...(options.quickReport
+        ? { tsneIterations: 100, tsneMaxPoints: 500 }
+        : { tsneIterations: 250, tsneMaxPoints: 1000 }),
     });
     await writer.raw('report', new TextEncoder().encode(html));
+    log(`report (PCA + t-SNE maps) in ${((performance.now() - reportStarted) / 1000).toFixed(1)} s`);
     await writer.metrics(allMetrics);
     const manifest = await writer.finish();
     const total = (performance.now() - started) / 1000;
