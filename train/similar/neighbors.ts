@@ -12,6 +12,7 @@ import {
   cosineToAll,
   rowOf,
   type SimilarityChannel,
+  standardizeScores,
 } from '../../shared/kernels/similarity.ts';
 import { topK } from '../../shared/kernels/topk.ts';
 import { ReelrankError } from '../../shared/errors.ts';
@@ -83,7 +84,16 @@ export function channelNeighbors(
   { k = DEFAULT_NEIGHBORS }: { k?: number } = {},
 ): NeighborTable {
   const rows = channel.vectors.length / channel.dim;
-  return blendNeighbors([{ ...channel, weight: 1 }], rows, { k });
+  return blendNeighbors([{ ...channel, weight: 1 }], rows, { k, standardize: false });
+}
+
+export interface BlendOptions {
+  k?: number;
+  /**
+   * z-score each channel's similarities per query before blending (default true when more than
+   * one channel is given; see standardizeScores). Scores are then blended z-scores, not cosines.
+   */
+  standardize?: boolean;
 }
 
 /**
@@ -94,7 +104,7 @@ export function channelNeighbors(
 export function blendNeighbors(
   channels: readonly (EmbeddingChannel & { weight: number })[],
   rows: number,
-  { k = DEFAULT_NEIGHBORS }: { k?: number } = {},
+  { k = DEFAULT_NEIGHBORS, standardize = channels.length > 1 }: BlendOptions = {},
 ): NeighborTable {
   if (!Number.isInteger(k) || k < 1)
     throw new ReelrankError('bad_input', `neighbours: k must be a positive integer, got ${k}`);
@@ -107,6 +117,7 @@ export function blendNeighbors(
     prepared.forEach((p, c) => {
       if (p.weight === 0 || p.mask[i] === 0) return;
       cosineToAll(p.unit, p.dim, rowOf(p.unit, p.dim, i), scores[c]!, p.mask);
+      if (standardize) standardizeScores(scores[c]!);
       active.push({ scores: scores[c]!, weight: p.weight, mask: p.mask });
     });
     if (active.length === 0) continue;

@@ -5,7 +5,9 @@ import {
   blendSimilarities,
   cosineToAll,
   cosineToAllInt8,
+  dotAll,
   int8RowNorms,
+  standardizeScores,
 } from '../../../shared/kernels/similarity.ts';
 import {
   blendNeighbors,
@@ -36,6 +38,25 @@ describe('similarity kernels', () => {
     expect(out[0]).toBeCloseTo(0.8, 2);
     expect(out[1]).toBe(NEG); // zero row: no direction
     expect(out[2]).toBeCloseTo(0, 6);
+  });
+
+  it('dotAll (unrolled) equals the plain dot for any dim, incl. a tail', () => {
+    const m = Float32Array.from({ length: 3 * 7 }, (_, i) => (i % 5) - 2);
+    const q = Float32Array.from({ length: 7 }, (_, j) => j - 3);
+    const out = dotAll(m, 7, q, new Float32Array(3));
+    for (let r = 0; r < 3; r++) {
+      let s = 0;
+      for (let j = 0; j < 7; j++) s += m[r * 7 + j]! * q[j]!;
+      expect(out[r]).toBe(s);
+    }
+  });
+
+  it('standardizes finite scores to mean 0, sd 1 and leaves masked ones', () => {
+    // [1, 3, -Inf, 5]: mean 3, population sd sqrt(8/3).
+    const z = standardizeScores(Float32Array.of(1, 3, NEG, 5));
+    const sd = Math.sqrt(8 / 3);
+    expect(Array.from(z)).toEqual([expect.closeTo(-2 / sd, 6), 0, NEG, expect.closeTo(2 / sd, 6)]);
+    expect(Array.from(standardizeScores(Float32Array.of(2, 2)))).toEqual([0, 0]);
   });
 
   it('blend renormalises over the channels an item has', () => {
@@ -96,11 +117,22 @@ describe('neighbour lists', () => {
         { ...visual, weight: 1 },
       ],
       4,
-      { k: 3 },
+      { k: 3, standardize: false },
     );
     // item 0 vs 2: (text 0 + visual 1) / 2 = 0.5 beats 0 vs 1: text only 0.994 → 1 first, then 2.
     expect(Array.from(neighborsOf(t, 0))).toEqual([1, 2, 3]);
     expect(t.scores[1]).toBeCloseTo(0.5, 6);
+    // Standardised (default for blends): per query, each channel is z-scored over the candidates.
+    const z = blendNeighbors(
+      [
+        { ...text, weight: 1 },
+        { ...visual, weight: 1 },
+      ],
+      4,
+      { k: 3 },
+    );
+    expect(Array.from(neighborsOf(z, 0))).toHaveLength(3);
+    expect(Number.isFinite(z.scores[0])).toBe(true);
     const all = similarMovieLists({ content: text, visual }, 4, { k: 3 });
     expect(Object.keys(all).sort()).toEqual(['content', 'hybrid', 'visual']);
     expect(() => channelNeighbors({ name: 'x', vectors: Float32Array.of(1, 2, 3), dim: 2 })).toThrow(
