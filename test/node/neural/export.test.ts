@@ -75,6 +75,31 @@ describeWithData('ml-100k', 'neural model export', () => {
       // uint16 weight quantization: agreement to ~1e-3 of a rating.
       expect(Math.min(5, Math.max(1, y + layout.meanRating))).toBeCloseTo(trained[k]!, 2);
     });
+    // NCF: rebuild the two inputs from the exported layout (GMF product, MLP concat) by hand.
+    const ncfLoaded = await tfl.loadLayersModel(
+      fileSystemModelHandler(join(manifest.dir, 'neural/ncf-neumf')),
+    );
+    const { userGmf, itemGmf, userMlp, itemMlp } = ncf.tables;
+    const gmf = new Float32Array(3 * 4);
+    const mlp = new Float32Array(3 * 8);
+    for (let k = 0; k < 3; k++) {
+      for (let j = 0; j < 4; j++) {
+        gmf[k * 4 + j] = userGmf.values[users[k]! * 4 + j]! * itemGmf.values[items[k]! * 4 + j]!;
+        mlp[k * 8 + j] = userMlp.values[users[k]! * 4 + j]!;
+        mlp[k * 8 + 4 + j] = itemMlp.values[items[k]! * 4 + j]!;
+      }
+    }
+    const ncfFromDisk = tf.tidy(() =>
+      (ncfLoaded.predict([tf.tensor2d(gmf, [3, 4]), tf.tensor2d(mlp, [3, 8])]) as tf.Tensor)
+        .dataSync()
+        .slice(),
+    );
+    const ncfTrained = ncf.predict(users, items);
+    ncfFromDisk.forEach((logit, k) => {
+      // uint8 weight quantization: logits agree to within 0.02.
+      expect(Math.abs(logit - ncfTrained[k]!)).toBeLessThan(0.02);
+    });
+    ncfLoaded.dispose();
     loaded.dispose();
     hybrid.dispose();
     ncf.dispose();
