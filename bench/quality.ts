@@ -21,6 +21,7 @@ import { evaluateRanking, evaluateSampled } from '../train/eval/harness.ts';
 import { carveLastOut, coldItemSplit, leaveLastOut, stratifiedSplit } from '../train/eval/protocols.ts';
 import { chooseOnValidation } from '../train/eval/tuning.ts';
 import { PopularityModel } from '../train/models/baselines.ts';
+import { Bpr } from '../train/models/bpr.ts';
 import { ColdStartHybrid } from '../train/models/cold.ts';
 import { Ease, type EaseOptions } from '../train/models/ease.ts';
 import { buildItemFeatures, type ItemFeatures } from '../train/models/features.ts';
@@ -172,6 +173,7 @@ async function main(): Promise<void> {
     const split = stratifiedSplit(ds, 0.25, SEED);
     await runOne(ds, 'stratified', split, new PopularityModel());
     await runOne(ds, 'stratified', split, new BiasedMf({ factors: 100, epochs: 40 }), 'mf-sgd');
+    await runOne(ds, 'stratified', split, new Bpr({ factors: 64, epochs: 100, reg: 0.005 }), 'bpr');
     const lambda = await tunedEase(ds, split.train);
     await runOne(ds, 'stratified', split, new Ease({ lambda }), `ease(λ=${lambda})`);
   }

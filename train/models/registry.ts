@@ -1,6 +1,7 @@
 import { ReelrankError } from '../../shared/errors.ts';
 import { BiasModel, PopularityModel } from './baselines.ts';
 import { RidgeBlend } from './blend.ts';
+import { Bpr } from './bpr.ts';
 import { Ease } from './ease.ts';
 import type { ItemFeatures } from './features.ts';
 import { ItemKnnBaseline, UserKnnBaseline } from './knn.ts';
@@ -68,6 +69,11 @@ const MODELS: Record<string, ModelEntry> = {
     about: 'user-kNN with baselines (pearson-baseline, k=40)',
     ratings: true,
     create: () => new UserKnnBaseline(),
+  },
+  bpr: {
+    about: 'BPR matrix factorisation, 64 factors (ranking; settings chosen on a validation carve)',
+    ratings: false,
+    create: () => new Bpr({ factors: 64, epochs: 100, reg: 0.005 }),
   },
   ease: {
     about: 'EASE^R item-item closed form (ranking)',
