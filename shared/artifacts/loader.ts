@@ -233,7 +233,9 @@ export class ArtifactVersion {
   async matrix(ref: FileRef): Promise<Matrix> {
     const entry = this.entry(ref, 'matrix');
     const [rows = 0, cols = 0] = entry.shape;
-    return decodeMatrix(await this.bytes(ref), rows, cols, entry.dtype);
+    const scaleDtype =
+      entry.quantization?.method === 'int8-row-symmetric' ? entry.quantization.scaleDtype : 'float32';
+    return decodeMatrix(await this.bytes(ref), rows, cols, entry.dtype, { scaleDtype });
   }
 
   /** A float32 or uint8 vector. */

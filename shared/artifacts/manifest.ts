@@ -40,7 +40,7 @@ export type FileDtype = (typeof FILE_DTYPES)[number];
  */
 export type Quantization =
   | { method: 'float16' }
-  | { method: 'int8-row-symmetric'; scaleDtype: 'float32'; layout: 'scales-then-values' }
+  | { method: 'int8-row-symmetric'; scaleDtype: 'float32' | 'float16'; layout: 'scales-then-values' }
   | { method: 'tfjs'; dtype: 'uint8' | 'uint16' | 'float16' };
 
 export interface ManifestFile {
@@ -157,9 +157,12 @@ function validateQuantization(source: string, value: unknown): Quantization | nu
   ] as const);
   if (method === 'float16') return { method };
   if (method === 'int8-row-symmetric') {
-    requireOneOf(source, 'quantization.scaleDtype', value.scaleDtype, ['float32'] as const);
+    const scaleDtype = requireOneOf(source, 'quantization.scaleDtype', value.scaleDtype, [
+      'float32',
+      'float16',
+    ] as const);
     requireOneOf(source, 'quantization.layout', value.layout, ['scales-then-values'] as const);
-    return { method, scaleDtype: 'float32', layout: 'scales-then-values' };
+    return { method, scaleDtype, layout: 'scales-then-values' };
   }
   const dtype = requireOneOf(source, 'quantization.dtype', value.dtype, [
     'uint8',
@@ -169,18 +172,23 @@ function validateQuantization(source: string, value: unknown): Quantization | nu
   return { method, dtype };
 }
 
-/** Expected byte size of a binary file from its kind, dtype and shape; null when not derivable. */
+/** Expected byte size of a binary file from its kind, dtype, shape and int8 scale type; null when not derivable. */
 export function expectedByteLength(
   kind: FileKind,
   dtype: FileDtype,
   shape: readonly number[],
+  quantization: Quantization | null = null,
 ): number | null {
   const [a = 0, b = 0] = shape;
   switch (kind) {
     case 'matrix':
       if (dtype === 'float32') return 4 * a * b;
       if (dtype === 'float16') return 2 * a * b;
-      if (dtype === 'int8') return 4 * a + a * b;
+      if (dtype === 'int8') {
+        const float16Scales =
+          quantization?.method === 'int8-row-symmetric' && quantization.scaleDtype === 'float16';
+        return (float16Scales ? 2 : 4) * a + a * b;
+      }
       return null;
     case 'vector':
       return dtype === 'float32' ? 4 * a : dtype === 'uint8' ? a : null;
@@ -248,14 +256,20 @@ export function validateManifestFile(source: string, value: unknown, index: numb
   if (rank !== undefined && shape.length !== rank) {
     fail(at, `a ${kind} has shape of rank ${rank}, got ${JSON.stringify(shape)}.`);
   }
-  const expected = expectedByteLength(kind, dtype, shape as number[]);
+  const quantization = validateQuantization(at, value.quantization);
+  if (kind === 'matrix' && dtype === 'int8' && quantization?.method !== 'int8-row-symmetric') {
+    fail(
+      at,
+      `an int8 matrix needs quantization method 'int8-row-symmetric', got ${JSON.stringify(quantization)}.`,
+    );
+  }
+  const expected = expectedByteLength(kind, dtype, shape as number[], quantization);
   if (expected !== null && expected !== bytes) {
     fail(
       at,
       `a ${dtype} ${kind} of shape ${JSON.stringify(shape)} has ${expected} bytes, the manifest says ${bytes}.`,
     );
   }
-  const quantization = validateQuantization(at, value.quantization);
   return { path, kind, bytes, sha256, dtype, shape: shape as number[], quantization };
 }
 

@@ -8,6 +8,7 @@ import {
   encodeNeighbors,
   encodeVector,
   type MatrixDtype,
+  type ScaleDtype,
   type ScoreDtype,
 } from '../../shared/artifacts/codecs.ts';
 import {
@@ -140,7 +141,8 @@ export class VersionWriter {
   }
 
   /**
-   * A row-major float32 matrix stored as float32, float16 or int8 with a per-row scale.
+   * A row-major float32 matrix stored as float32, float16 or int8 with a per-row scale (float32
+   * scales by default; `scaleDtype: 'float16'` saves 2 bytes per row, see shared/artifacts/codecs.ts).
    * @example await writer.matrix('itemFactors', factors, items, 64, { dtype: 'int8' })
    */
   matrix(
@@ -148,13 +150,13 @@ export class VersionWriter {
     data: Float32Array,
     rows: number,
     cols: number,
-    { dtype = 'float32' }: { dtype?: MatrixDtype } = {},
+    { dtype = 'float32', scaleDtype = 'float32' }: { dtype?: MatrixDtype; scaleDtype?: ScaleDtype } = {},
   ): Promise<ManifestFile> {
     const path = pathFor(name, 'matrix');
-    const bytes = encodeMatrix(data, rows, cols, dtype);
+    const bytes = encodeMatrix(data, rows, cols, dtype, { scaleDtype });
     const quantization: Quantization | null =
       dtype === 'int8'
-        ? { method: 'int8-row-symmetric', scaleDtype: 'float32', layout: 'scales-then-values' }
+        ? { method: 'int8-row-symmetric', scaleDtype, layout: 'scales-then-values' }
         : dtype === 'float16'
           ? { method: 'float16' }
           : null;

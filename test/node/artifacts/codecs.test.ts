@@ -106,6 +106,32 @@ describe('matrix codecs', () => {
     expect([...matrixRow(m, 2)]).toEqual([127, -64, 1, 2]);
   });
 
+  it('stores int8 with float16 scales (2 bytes per row), scale rounded up to a half', () => {
+    const bytes = encodeMatrix(data, rows, cols, 'int8', { scaleDtype: 'float16' });
+    expect(bytes.length).toBe(2 * rows + rows * cols);
+    // row 2: maxabs 127 -> scale exactly 1.0 = binary16 0x3c00, little-endian at bytes 4..5
+    expect([...bytes.subarray(4, 6)]).toEqual([0x00, 0x3c]);
+    expect(() => decodeMatrix(bytes, rows, cols, 'int8')).toThrow(/has 18 bytes, expected 24/);
+    const m = decodeMatrix(bytes, rows, cols, 'int8', { scaleDtype: 'float16' });
+    if (m.dtype !== 'int8') throw new Error('expected int8');
+    // row 0: 1/127 is not a half; the stored scale is the next half above it
+    expect(m.scales[0]).toBeGreaterThanOrEqual(1 / 127);
+    expect(float32ToFloat16Bits(m.scales[0]!)).toBe(
+      float32ToFloat16Bits(1 / 127) + (float16BitsToFloat32(float32ToFloat16Bits(1 / 127)) < 1 / 127 ? 1 : 0),
+    );
+    expect(m.scales[1]).toBe(0);
+    expect([...m.values.subarray(8, 12)]).toEqual([127, -64, 1, 2]);
+    const back = matrixToFloat32(m);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        expect(Math.abs(m.values[r * cols + c]!)).toBeLessThanOrEqual(127);
+        expect(Math.abs(back[r * cols + c]! - data[r * cols + c]!)).toBeLessThanOrEqual(
+          m.scales[r]! / 2 + 1e-7,
+        );
+      }
+    }
+  });
+
   it('stores float16 and decodes with the stated relative bound', () => {
     const bytes = encodeMatrix(data, rows, cols, 'float16');
     expect(bytes.length).toBe(2 * rows * cols);

@@ -31,6 +31,7 @@ async function writeSmallVersion(dir: string, version?: string) {
   });
   await writer.matrix('itemFactors', factors, 2, 3, { dtype: 'int8' });
   await writer.matrix('userFactors', factors, 3, 2, { dtype: 'float16' });
+  await writer.matrix('contentEmbeddings', factors, 3, 2, { dtype: 'int8', scaleDtype: 'float16' });
   await writer.vector('itemBias', new Float32Array([0.25, -0.75]));
   await writer.vector('visualMask', new Uint8Array([1, 0]));
   await writer.ids('itemIds', new Uint32Array([10, 20]));
@@ -93,6 +94,12 @@ describe('VersionWriter + loader', () => {
       expect(Math.abs(items[i]! - v)).toBeLessThanOrEqual(0.6 / 127 / 2 + 1e-7);
     });
     expect((await live.matrix('userFactors')).dtype).toBe('float16');
+    const content = manifest.files.find((f) => f.path === 'content_embeddings.bin')!;
+    expect(content).toMatchObject({ bytes: 3 * 2 + 6, quantization: { scaleDtype: 'float16' } });
+    const embeddings = matrixToFloat32(await live.matrix('contentEmbeddings'));
+    factors.forEach((v, i) => {
+      expect(Math.abs(embeddings[i]! - v)).toBeLessThanOrEqual(0.6 / 127);
+    });
     expect([...(await live.vector('itemBias'))]).toEqual([0.25, -0.75]);
     expect([...(await live.vector('visualMask'))]).toEqual([1, 0]);
     expect([...(await live.ids('itemIds'))]).toEqual([10, 20]);
