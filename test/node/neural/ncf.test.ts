@@ -49,4 +49,25 @@ describeWithData('ml-100k', 'NCF on a real ml-100k sample', () => {
     second.model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('stops early on a validation carve and keeps the best epoch', async () => {
+    const split = leaveLastOut(dataset);
+    const before = tf.memory().numTensors;
+    const model = new NcfRecommender({
+      epochs: 3,
+      batchSize: 512,
+      gmfDim: 4,
+      mlpDim: 4,
+      mlpLayers: [8],
+      patience: 1,
+    });
+    const report = await model.fit({ dataset, train: split.train, seed: 3 });
+    const hitRates = report.notes?.validationHitRate as number[];
+    expect(report.notes?.validationCarved).toBe(true);
+    expect(hitRates.length).toBe(report.epochs.length);
+    const bestEpoch = report.notes?.bestEpoch as number;
+    expect(hitRates[bestEpoch]).toBe(Math.max(...hitRates));
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

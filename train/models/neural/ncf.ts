@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ReelrankError } from '../../../shared/errors.ts';
 import { createRng, type Rng } from '../../../shared/random.ts';
 import { byUser, gatherRows } from '../interactions.ts';
+import type { Dataset } from '../../data/dataset.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from '../types.ts';
 import { permutation, sampleNegative, sortedItemsByUser } from './batches.ts';
 import { SparseTable } from './sparse.ts';
@@ -42,6 +43,12 @@ export interface NcfOptions {
   l2?: number;
   /** Stop after this many batches per epoch (tests); default all. */
   maxBatchesPerEpoch?: number;
+  /**
+   * Early stopping on sampled HR@10 (99 negatives) of validation rows: the context's `validation`,
+   * else each user's latest training rating, carved out of training. Training stops after
+   * `patience` epochs without improvement and the best epoch's weights are kept. 0 = off.
+   */
+  patience?: number;
 }
 
 const PREDICT_CHUNK = 4096;
@@ -73,6 +80,7 @@ export class NcfRecommender implements Recommender {
       embeddingLearningRate: 1e-3,
       l2: 0,
       maxBatchesPerEpoch: Number.POSITIVE_INFINITY,
+      patience: 0,
       ...options,
     };
     const { variant } = this.options;
@@ -97,9 +105,18 @@ export class NcfRecommender implements Recommender {
     this.dispose();
     const started = performance.now();
     const o = this.options;
-    const rows = gatherRows(context.dataset, context.train);
+    const carve = o.patience > 0 && !context.validation;
+    const { train, validation } = carve
+      ? carveLatestPerUser(context.dataset, context.train)
+      : { train: context.train, validation: o.patience > 0 ? context.validation : undefined };
+    const rows = gatherRows(context.dataset, train);
     const seen = sortedItemsByUser(byUser(rows));
     const rng = createRng(context.seed);
+    const probe = validation
+      ? sampledProbe(context.dataset, validation, seen, rows.items, createRng(context.seed ^ 0x68e31da4))
+      : null;
+    let best: { hitRate: number; epoch: number; tables: Float32Array[]; weights: tf.Tensor[] } | null = null;
+    const validationHitRates: number[] = [];
     const table = (count: number, dim: number) =>
       new SparseTable({
         rows: count,
@@ -168,13 +185,41 @@ export class NcfRecommender implements Recommender {
         trainLoss: lossSum / Math.max(1, batches),
         seconds: (performance.now() - epochStart) / 1000,
       };
+      if (probe) {
+        const hitRate = probe.hitRate(this.predict(probe.users, probe.items));
+        validationHitRates.push(hitRate);
+        if (!best || hitRate > best.hitRate) {
+          for (const w of best?.weights ?? []) w.dispose();
+          best = {
+            hitRate,
+            epoch,
+            tables: [userGmf, itemGmf, userMlp, itemMlp].map((t) => t.values.slice()),
+            weights: tower.model.getWeights().map((w) => w.clone()),
+          };
+        }
+      }
       epochs.push(log);
       context.onEpoch?.(log);
+      if (best && epoch - best.epoch >= o.patience) break;
+    }
+    if (best) {
+      // Keep the best validation epoch: restore its tables and tower weights.
+      [userGmf, itemGmf, userMlp, itemMlp].forEach((t, i) => {
+        t.values.set(best.tables[i]!);
+      });
+      tower.model.setWeights(best.weights);
+      for (const w of best.weights) w.dispose();
     }
     return {
       epochs,
       seconds: (performance.now() - started) / 1000,
-      notes: { backend: tf.getBackend(), variant: o.variant },
+      notes: {
+        backend: tf.getBackend(),
+        variant: o.variant,
+        ...(best
+          ? { bestEpoch: best.epoch, validationHitRate: validationHitRates, validationCarved: carve }
+          : {}),
+      },
     };
   }
 
@@ -242,6 +287,68 @@ export class NcfRecommender implements Recommender {
     if (!this.state) throw new ReelrankError('not_trained', `model '${this.name}' is used before fit()`);
     return this.state;
   }
+}
+
+/** Move each user's latest rating (by timestamp; ties: the later row) out of `train`, for validation. */
+export function carveLatestPerUser(
+  dataset: Dataset,
+  train: Uint32Array,
+): { train: Uint32Array; validation: Uint32Array } {
+  const { userIndex, timestamp } = dataset.ratings;
+  const latest = new Int32Array(dataset.userIds.length).fill(-1);
+  const count = new Uint32Array(dataset.userIds.length);
+  for (const r of train) {
+    const u = userIndex[r]!;
+    count[u]!++;
+    const current = latest[u]!;
+    if (
+      current < 0 ||
+      timestamp[r]! > timestamp[current]! ||
+      (timestamp[r] === timestamp[current] && r > current)
+    )
+      latest[u] = r;
+  }
+  const held = new Set<number>();
+  for (let u = 0; u < latest.length; u++) if (count[u]! >= 2) held.add(latest[u]!);
+  return { train: train.filter((r) => !held.has(r)), validation: Uint32Array.from(held) };
+}
+
+/** Validation rows, each with 99 sampled items the user has not interacted with, scored as HR@10. */
+function sampledProbe(
+  dataset: Dataset,
+  validation: Uint32Array,
+  seen: { offsets: Uint32Array; items: Uint32Array },
+  itemCount: number,
+  rng: Rng,
+) {
+  const candidates = 100;
+  const users = new Uint32Array(validation.length * candidates);
+  const items = new Uint32Array(validation.length * candidates);
+  validation.forEach((r, v) => {
+    const u = dataset.ratings.userIndex[r]!;
+    const positive = dataset.ratings.itemIndex[r]!;
+    users.fill(u, v * candidates, (v + 1) * candidates);
+    items[v * candidates] = positive;
+    for (let n = 1; n < candidates; n++) {
+      let item = sampleNegative(seen, u, itemCount, rng);
+      while (item === positive) item = sampleNegative(seen, u, itemCount, rng);
+      items[v * candidates + n] = item;
+    }
+  });
+  return {
+    users,
+    items,
+    hitRate: (scores: Float32Array): number => {
+      let hits = 0;
+      for (let v = 0; v < validation.length; v++) {
+        const base = v * candidates;
+        let rank = 0;
+        for (let n = 1; n < candidates; n++) if (scores[base + n]! >= scores[base]!) rank++;
+        if (rank < 10) hits++;
+      }
+      return hits / Math.max(1, validation.length);
+    },
+  };
 }
 
 /**
