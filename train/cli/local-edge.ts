@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { R2Store, type R2BucketLike } from '../../shared/stores/r2.ts';
+import { type R2BucketLike, R2Store } from '../../shared/stores/r2.ts';
 import type { ObjectStore } from '../../shared/store.ts';
 
 /**
@@ -31,18 +31,30 @@ export async function openLocalR2(
   };
 }
 
-/** Start `wrangler dev` on localhost, offline, serving the local R2; resolves when it exits. */
-export function serveLocally({
+export interface LocalEdge {
+  baseUrl: string;
+  /** Resolves when wrangler dev says it is ready; rejects if it exits first. */
+  ready: Promise<void>;
+  /** Resolves with wrangler's exit code. */
+  exited: Promise<number>;
+  stop(): void;
+}
+
+/**
+ * Start `wrangler dev` (workerd) on 127.0.0.1:`port`, offline, serving the R2 persisted in
+ * `persistTo`. Its output goes to `output` (default: this process's stdout).
+ */
+export function startLocalEdge({
   port,
   persistTo = DEFAULT_PERSIST_DIR,
-  onReady,
+  output = (chunk: string) => process.stdout.write(chunk),
 }: {
   port: number;
   persistTo?: string;
-  onReady: (baseUrl: string) => void;
-}): Promise<number> {
+  output?: (chunk: string) => void;
+}): LocalEdge {
   const wrangler = fileURLToPath(new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url));
-  const child = spawn(
+  const child: ChildProcess = spawn(
     process.execPath,
     [
       wrangler,
@@ -57,21 +69,22 @@ export function serveLocally({
     ],
     {
       cwd: REPO_ROOT,
-      stdio: ['inherit', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
     },
   );
-  const baseUrl = `http://127.0.0.1:${port}`;
-  let announced = false;
-  child.stdout?.on('data', (chunk: Buffer) => {
-    process.stdout.write(chunk);
-    if (!announced && /Ready on/.test(chunk.toString())) {
-      announced = true;
-      onReady(baseUrl);
-    }
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      output(text);
+      if (/Ready on/.test(text)) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => output(chunk.toString()));
+    void exited.then((code) =>
+      reject(new Error(`wrangler dev exited with code ${code} before it was ready`)),
+    );
   });
-  const stop = () => child.kill('SIGINT');
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
+  return { baseUrl: `http://127.0.0.1:${port}`, ready, exited, stop: () => child.kill('SIGINT') };
 }

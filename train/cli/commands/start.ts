@@ -30,7 +30,7 @@ const startCommand = defineCommand({
     const { runTraining } = await import('../../pipeline/train.ts');
     const { publishVersion } = await import('../../publish/publish.ts');
     const { FsStore } = await import('../../store/fs.ts');
-    const { openLocalR2, serveLocally } = await import('../local-edge.ts');
+    const { openLocalR2, startLocalEdge } = await import('../local-edge.ts');
 
     console.log('reelrank start: 1/3 training the default model');
     const result = await runTraining({
@@ -51,26 +51,28 @@ const startCommand = defineCommand({
 
     if (args.serve === false) return;
     console.log(`reelrank start: 3/3 serving the edge API on http://127.0.0.1:${port} (Ctrl-C to stop)`);
-    const code = await serveLocally({
-      port,
-      onReady: (base) => {
-        console.log(
-          [
-            '',
-            'Try:',
-            `  open ${base}/                                       (web page)`,
-            `  curl '${base}/v1/health'`,
-            `  curl '${base}/v1/users/1/recommendations?k=10'`,
-            `  curl '${base}/v1/movies?q=heat'`,
-            `  curl '${base}/v1/movies/6/similar?by=hybrid&k=5'`,
-            `  curl '${base}/v1/users/1/predictions/6'`,
-            `  curl -X POST '${base}/v1/recommendations' -H 'content-type: application/json' \\`,
-            `       -d '{"ratings":[{"movieId":1,"rating":5},{"movieId":260,"rating":4.5}]}'`,
-            '',
-          ].join('\n'),
-        );
-      },
-    });
+    const edge = startLocalEdge({ port });
+    const stop = () => edge.stop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await edge.ready;
+    const base = edge.baseUrl;
+    console.log(
+      [
+        '',
+        'Try:',
+        `  open ${base}/                                       (web page)`,
+        `  curl '${base}/v1/health'`,
+        `  curl '${base}/v1/users/1/recommendations?k=10'`,
+        `  curl '${base}/v1/movies?q=heat'`,
+        `  curl '${base}/v1/movies/6/similar?by=hybrid&k=5'`,
+        `  curl '${base}/v1/users/1/predictions/6'`,
+        `  curl -X POST '${base}/v1/recommendations' -H 'content-type: application/json' \\`,
+        `       -d '{"ratings":[{"movieId":1,"rating":5},{"movieId":260,"rating":4.5}]}'`,
+        '',
+      ].join('\n'),
+    );
+    const code = await edge.exited;
     if (code !== 0) throw new CLIError(`wrangler dev exited with code ${code}`);
   },
 });
