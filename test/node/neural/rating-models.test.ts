@@ -158,6 +158,36 @@ describeWithData('ml-100k', 'rating models on a real ml-100k sample', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('early stopping keeps the best validation epoch (its RMSE is reproduced after fit)', async () => {
+    const before = tf.memory().numTensors;
+    const model = new DeepHybridRecommender({
+      hidden: SMALL_TOWER,
+      userDim: 8,
+      movieDim: 8,
+      epochs: 10,
+      batchSize: 128,
+      patience: 1,
+      learningRate: 0.01,
+      embeddingLearningRate: 0.05,
+    });
+    const report = await model.fit({ dataset, train, validation, seed: 5 });
+    const rmses = report.epochs.map((e) => e.validationRmse!);
+    const bestEpoch = report.notes?.bestEpoch as number;
+    expect(rmses[bestEpoch]).toBe(Math.min(...rmses));
+    // This seeded run overfits after its best epoch, so the restore is really exercised.
+    expect(bestEpoch).toBeLessThan(report.epochs.length - 1);
+    const u = Uint32Array.from(validation, (r) => dataset.ratings.userIndex[r]!);
+    const m = Uint32Array.from(validation, (r) => dataset.ratings.itemIndex[r]!);
+    const predicted = model.predict(u, m);
+    let se = 0;
+    validation.forEach((r, k) => {
+      se += (predicted[k]! - dataset.ratings.rating[r]!) ** 2;
+    });
+    expect(Math.sqrt(se / validation.length)).toBeCloseTo(rmses[bestEpoch]!, 5);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('title embeddings: learned and fine-tuned vectors train; frozen vectors stay put', async () => {
     const before = tf.memory().numTensors;
     const pretrainedVocabulary = ['the', 'story', 'of', 'man', 'love', 'star'];

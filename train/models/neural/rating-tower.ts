@@ -76,6 +76,13 @@ export interface RatingTowerOptions {
   learningRate?: number;
   /** Stop after this many batches per epoch (tests); default all. */
   maxBatchesPerEpoch?: number;
+  /**
+   * Early stopping on validation RMSE: the context's `validation` rows, else a random
+   * `validationFraction` of the training rows carved out. Stops after `patience` epochs without
+   * improvement and keeps the best epoch's tower weights and tables. 0 = off (default).
+   */
+  patience?: number;
+  validationFraction?: number;
 }
 
 export interface PartContext {
@@ -106,6 +113,8 @@ export abstract class RatingTowerModel implements Recommender {
       batchSize: 256,
       learningRate: 1e-3,
       maxBatchesPerEpoch: Number.POSITIVE_INFINITY,
+      patience: 0,
+      validationFraction: 0.05,
       ...options,
     };
   }
@@ -132,8 +141,18 @@ export abstract class RatingTowerModel implements Recommender {
     this.dispose();
     const started = performance.now();
     const o = this.towerOptions;
-    const rows = gatherRows(context.dataset, context.train);
     const rng = createRng(context.seed);
+    const carve = o.patience > 0 && !context.validation;
+    let trainIndexes = context.train;
+    let validationIndexes = context.validation;
+    if (carve) {
+      // A seeded random carve, drawn from its own generator so training order does not depend on it.
+      const order = permutation(context.train.length, createRng(context.seed ^ 0x1b873593));
+      const held = Math.max(1, Math.round(context.train.length * o.validationFraction));
+      validationIndexes = Uint32Array.from(order.subarray(0, held), (k) => context.train[k]!);
+      trainIndexes = Uint32Array.from(order.subarray(held), (k) => context.train[k]!);
+    }
+    const rows = gatherRows(context.dataset, trainIndexes);
     const parts = this.buildParts({ dataset: context.dataset, rows, rng });
     const width = parts.reduce((sum, p) => sum + p.width, 0);
     const tower = buildRatingTower(width, o, context.seed, createRng(context.seed ^ 0x2545f491));
@@ -146,7 +165,9 @@ export abstract class RatingTowerModel implements Recommender {
       scale: context.dataset.ratingScale,
     };
 
-    const validation = context.validation ? gatherRows(context.dataset, context.validation) : null;
+    const validation = validationIndexes ? gatherRows(context.dataset, validationIndexes) : null;
+    let best: { rmse: number; epoch: number; tables: Float32Array[]; weights: tf.Tensor[] } | null = null;
+    const tables = parts.flatMap((p) => (p.table ? [p.table] : []));
     const users = new Uint32Array(o.batchSize);
     const items = new Uint32Array(o.batchSize);
     const targets = new Float32Array(o.batchSize);
@@ -188,6 +209,27 @@ export abstract class RatingTowerModel implements Recommender {
       log.seconds = (performance.now() - epochStart) / 1000;
       epochs.push(log);
       context.onEpoch?.(log);
+      if (o.patience > 0 && log.validationRmse !== undefined) {
+        if (!best || log.validationRmse < best.rmse) {
+          for (const w of best?.weights ?? []) w.dispose();
+          best = {
+            rmse: log.validationRmse,
+            epoch,
+            tables: tables.map((t) => t.values.slice()),
+            weights: tower.model.getWeights().map((w) => w.clone()),
+          };
+        } else if (epoch - best.epoch >= o.patience) {
+          break;
+        }
+      }
+    }
+    if (best) {
+      const kept = best;
+      tables.forEach((t, k) => {
+        t.values.set(kept.tables[k]!);
+      });
+      tower.model.setWeights(kept.weights);
+      for (const w of kept.weights) w.dispose();
     }
     return {
       epochs,
@@ -196,6 +238,7 @@ export abstract class RatingTowerModel implements Recommender {
         backend: tf.getBackend(),
         inputWidth: width,
         parts: parts.map((p) => `${p.name}:${p.width}`),
+        ...(best ? { bestEpoch: best.epoch, bestValidationRmse: best.rmse, validationCarved: carve } : {}),
         ...this.fitNotes(),
       },
     };
