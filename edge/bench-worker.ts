@@ -1,6 +1,7 @@
 /**
  * The Worker that bench/latency.ts runs in workerd: the real edge entry, plus /bench/* routes that
  * the production entry (edge/index.ts) does not have:
+ *   /bench/noop                  nothing (measures the HTTP hop of the client-side timings)
  *   /bench/reset                 forget the loaded version (cold start of the next request)
  *   /bench/retrieve?user=&k=     the serving retrieval kernel alone (int8 matVec + bias + top-K)
  *   /bench/tfjs?user=&k=         the straightforward TF.js baseline: matMul over float32 item
@@ -9,7 +10,7 @@
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { dequantizeInt8, matVecInt8 } from '../shared/kernels/int8.ts';
+import { dequantizeInt8 } from '../shared/kernels/int8.ts';
 import { topK } from '../shared/kernels/topk.ts';
 import type { ServingModel } from '../shared/serving/model.ts';
 import edge from './index.ts';
@@ -30,42 +31,53 @@ function tfjsTensors(model: ServingModel) {
   return tfjsItems;
 }
 
+async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const url = new URL(request.url);
+  if (!url.pathname.startsWith('/bench/')) return edge.fetch(request, env, ctx);
+  if (url.pathname === '/bench/reset') {
+    resetLiveState();
+    return Response.json({ reset: true });
+  }
+  const { model } = await liveVersion(env, (p) => ctx.waitUntil(p));
+  const userIndex = Number(url.searchParams.get('user') ?? 0) % model.userCount;
+  const k = Number(url.searchParams.get('k') ?? 10);
+  const user = model.userFactors.subarray(userIndex * model.dim, (userIndex + 1) * model.dim);
+  if (url.pathname === '/bench/retrieve') {
+    const scores = model.itemMatVec(user, model.scratch); // the SIMD kernel serving uses
+    for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! + model.itemBias[i]!;
+    const best = topK(scores, k);
+    return Response.json({ ids: Array.from(best.indexes) });
+  }
+  if (url.pathname === '/bench/tfjs') {
+    await tf.setBackend('cpu');
+    const items = tfjsTensors(model);
+    const ids = tf.tidy(() => {
+      const scores = tf.add(
+        tf.reshape(tf.matMul(items.factors, tf.tensor2d(user, [model.dim, 1])), [model.itemCount]),
+        items.bias,
+      );
+      return tf.topk(scores, k).indices;
+    });
+    const out = Array.from(await ids.data());
+    ids.dispose();
+    return Response.json({ ids: out });
+  }
+  return Response.json(
+    { error: { code: 'not_found', message: `no bench route ${url.pathname}` } },
+    { status: 404 },
+  );
+}
+
 export default {
   async fetch(request, env, ctx) {
-    const url = new URL(request.url);
-    if (!url.pathname.startsWith('/bench/')) return edge.fetch(request, env, ctx);
-    if (url.pathname === '/bench/reset') {
-      resetLiveState();
-      return Response.json({ reset: true });
-    }
-    const { model } = await liveVersion(env, (p) => ctx.waitUntil(p));
-    const userIndex = Number(url.searchParams.get('user') ?? 0) % model.userCount;
-    const k = Number(url.searchParams.get('k') ?? 10);
-    const user = model.userFactors.subarray(userIndex * model.dim, (userIndex + 1) * model.dim);
-    if (url.pathname === '/bench/retrieve') {
-      const scores = matVecInt8(model.itemFactors, user, model.scratch);
-      for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! + model.itemBias[i]!;
-      const best = topK(scores, k);
-      return Response.json({ ids: Array.from(best.indexes) });
-    }
-    if (url.pathname === '/bench/tfjs') {
-      await tf.setBackend('cpu');
-      const items = tfjsTensors(model);
-      const ids = tf.tidy(() => {
-        const scores = tf.add(
-          tf.reshape(tf.matMul(items.factors, tf.tensor2d(user, [model.dim, 1])), [model.itemCount]),
-          items.bias,
-        );
-        return tf.topk(scores, k).indices;
-      });
-      const out = Array.from(await ids.data());
-      ids.dispose();
-      return Response.json({ ids: out });
-    }
-    return Response.json(
-      { error: { code: 'not_found', message: `no bench route ${url.pathname}` } },
-      { status: 404 },
-    );
+    // Time inside the isolate too (x-compute-ms: handler + body), apart from the HTTP hop the
+    // client sees. workerd advances performance.now() during execution when run locally.
+    const started = performance.now();
+    const response = await route(request, env, ctx);
+    const body = await response.arrayBuffer();
+    const headers = new Headers(response.headers);
+    headers.set('x-compute-ms', String(performance.now() - started));
+    return new Response(body, { status: response.status, headers });
   },
   scheduled: edge.scheduled,
 } satisfies ExportedHandler<Env>;

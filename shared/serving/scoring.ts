@@ -3,7 +3,7 @@
  * parity with it. Everything here is synchronous typed-array work over a `ServingModel`.
  */
 import { ReelrankError } from '../errors.ts';
-import { type BlendWeights, blendScores, blendWeights } from '../kernels/blend.ts';
+import { type BlendWeightOptions, type BlendWeights, blendScores, blendWeights } from '../kernels/blend.ts';
 import { applyMask, buildItemMask } from '../kernels/filters.ts';
 import { foldIn } from '../kernels/foldin.ts';
 import { dequantizeRowInt8, dotInt8, type Int8RowMatrix } from '../kernels/int8.ts';
@@ -103,6 +103,8 @@ export interface RecommendOptions {
   diversity?: number;
   /** Candidates taken from each channel before blending. */
   poolSize?: number;
+  /** Blend weight rule (defaults: reference 003's 70/20/10 -> 30/60/10, see kernels/blend.ts). */
+  blend?: BlendWeightOptions;
 }
 
 export type Reason =
@@ -174,10 +176,11 @@ export function recommend(model: ServingModel, user: UserState, options: Recomme
     model.contentEmbeddings && model.contentCodeInvNorms
       ? contentProfile(model.contentEmbeddings, model.contentCodeInvNorms, user.favourites, 20)
       : null;
-  const weights = blendWeights(user.ratingCount, {
-    collaborative: user.ratingCount > 0,
-    content: profile !== null,
-  });
+  const weights = blendWeights(
+    user.ratingCount,
+    { collaborative: user.ratingCount > 0, content: profile !== null },
+    options.blend,
+  );
   const candidates = new Set<number>();
   const scores = model.scratch;
   if (weights.collaborative > 0) {
