@@ -108,7 +108,8 @@ const ml100k = await loadDataset(join(sharedData, 'ml-100k'), {
 if (run.includes('ncf')) {
   const split = leaveLastOut(ml100k);
   const common = {
-    epochs: epochs(10),
+    epochs: epochs(8),
+    patience: 2,
     batchSize: 1024,
     learningRate: 2e-3,
     embeddingLearningRate: 5e-3,
@@ -149,7 +150,7 @@ if (run.includes('u1')) {
       `poster embeddings unavailable, deep-hybrid runs without visual input: ${(error as Error).message}`,
     );
   }
-  const hybrid = { epochs: epochs(10), batchSize: 512 };
+  const hybrid = { epochs: epochs(15), batchSize: 512, patience: 2 };
   await measure(ml100k, 'official', protocolName, split, 'deep-hybrid', new DeepHybridRecommender(hybrid));
   await measure(
     ml100k,
@@ -182,7 +183,13 @@ if (run.includes('u1')) {
       protocolName,
       split,
       `title-${variant}`,
-      new TitleEmbeddingRecommender({ variant, pretrained: wordVectors, epochs: epochs(10), batchSize: 512 }),
+      new TitleEmbeddingRecommender({
+        variant,
+        pretrained: wordVectors,
+        epochs: epochs(15),
+        batchSize: 512,
+        patience: 2,
+      }),
     );
   }
   await measure(
