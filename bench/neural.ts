@@ -210,6 +210,10 @@ if (run.includes('u1')) {
   );
 }
 
+// Read the previous rows only now, so that two sections run in parallel processes both keep theirs.
+const previous: ResultRow[] = existsSync(resultsFile)
+  ? JSON.parse(readFileSync(resultsFile, 'utf8')).rows
+  : [];
 const key = (r: ResultRow) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`;
 const fresh = new Set(rows.map(key));
 const merged = [...previous.filter((r) => !fresh.has(key(r))), ...rows];
