@@ -35,6 +35,12 @@ export interface TrainOptions {
   testFraction?: number;
   /** Fit text embeddings (LSA) for content features and the cold-item projection. */
   content?: boolean;
+  /**
+   * Precompute top-50 similar-movie lists (content, collaborative, hybrid). Off by default: the
+   * exact O(n²d) lists cost ~1 CPU-minute on ml-latest-small, beyond the 60 s training budget;
+   * the edge can rank similar movies from the exported vectors directly.
+   */
+  neighbors?: boolean;
   /** Skip the t-SNE map (it is the slowest part of the report). */
   quickReport?: boolean;
   /** Progress lines. */
@@ -276,6 +282,32 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         intercept: false,
       });
       await writer.matrix('contentToFactors', projection.weights, textDim, exported.factors);
+    }
+    if (options.neighbors ?? false) {
+      const neighborsStarted = performance.now();
+      const { similarMovieLists } = await import('../similar/neighbors.ts');
+      const lists = similarMovieLists(
+        {
+          collaborative: { name: 'collaborative', vectors: exported.itemFactors, dim: exported.factors },
+          ...(text ? { content: { name: 'content', vectors: text.embeddings, dim: textDim } } : {}),
+        },
+        dataset.movies.length,
+      );
+      const files = {
+        content: 'neighborsContent',
+        collaborative: 'neighborsCollaborative',
+        hybrid: 'neighborsHybrid',
+      } as const;
+      for (const [channel, file] of Object.entries(files) as [
+        keyof typeof files,
+        (typeof files)[keyof typeof files],
+      ][]) {
+        const table = lists[channel];
+        if (table) await writer.neighbors(file, table.ids, table.scores, table.rows, table.k);
+      }
+      log(
+        `neighbour lists (${Object.keys(lists).join(', ')}) in ${((performance.now() - neighborsStarted) / 1000).toFixed(1)} s`,
+      );
     }
     const seconds = (performance.now() - started) / 1000;
     const allMetrics = {

@@ -32,6 +32,11 @@ const trainCommand = defineCommand({
       default: true,
       description: 'Fit text embeddings for content features (--no-content to skip).',
     },
+    neighbors: {
+      type: 'boolean',
+      default: true,
+      description: 'Precompute top-50 similar-movie lists (--no-neighbors to skip).',
+    },
     json: { type: 'boolean', default: false, description: 'Print the result as JSON.' },
   },
   async run({ args }) {
@@ -50,6 +55,7 @@ const trainCommand = defineCommand({
       out: args.out,
       seed,
       content: args.content !== false,
+      neighbors: args.neighbors === true,
       ...(args.data ? { data: args.data } : {}),
       ...(args.tmdb ? { tmdb: args.tmdb } : {}),
       ...(args.backend ? { backend: args.backend } : {}),
