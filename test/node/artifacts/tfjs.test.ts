@@ -9,6 +9,8 @@ import { POINTER_KEY, versionKey } from '../../../shared/artifacts/spec.ts';
 import { type TfjsQuantization, tfjsIOHandler } from '../../../shared/artifacts/tfjs.ts';
 import { sha256Hex } from '../../../shared/hash.ts';
 import { VersionWriter } from '../../../train/artifacts/writer.ts';
+import { S3Store } from '../../../train/store/s3.ts';
+import { S3RVER_CREDENTIALS, startS3 } from './s3-server.ts';
 import { FsStore } from '../../../train/store/fs.ts';
 
 beforeAll(async () => {
@@ -196,5 +198,49 @@ describe('TF.js model inside a version', () => {
       message: expect.stringContaining(entries[1]!.path),
     });
     model.dispose();
+  });
+});
+
+describe('TF.js model over an S3 store (s3rver)', () => {
+  it('saves through the IOHandler to S3 and loads back with tf.loadLayersModel unchanged', async () => {
+    const s3 = await startS3();
+    const store = new S3Store({
+      bucket: s3.bucket,
+      prefix: 'models',
+      endpoint: s3.endpoint,
+      credentials: S3RVER_CREDENTIALS,
+    });
+    try {
+      const io = {
+        read: (key: string) => store.get(key),
+        write: (key: string, bytes: Uint8Array) => store.put(key, bytes),
+      };
+      const model = makeModel();
+      const before = tf.memory().numTensors;
+      await model.save(
+        tfjsIOHandler(io, 'reranker/model.json', { quantization: 'float16', shardBytes: 300 }),
+      );
+      // 212 weights x 2 bytes = 424 bytes in 300-byte shards
+      expect((await store.list('reranker/')).map((o) => o.key)).toEqual([
+        'reranker/group1-shard1of2.bin',
+        'reranker/group1-shard2of2.bin',
+        'reranker/model.json',
+      ]);
+      const loaded = await tf.loadLayersModel(tfjsIOHandler(io, 'reranker/model.json'));
+      const original = weightsOf(model);
+      weightsOf(loaded).forEach((values, t) => {
+        values.forEach((v, i) => {
+          expect(Math.abs(v - original[t]![i]!)).toBeLessThanOrEqual(
+            Math.abs(original[t]![i]!) * 2 ** -11 + 1e-7,
+          );
+        });
+      });
+      loaded.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      model.dispose();
+    } finally {
+      store.destroy();
+      await s3.stop();
+    }
   });
 });
