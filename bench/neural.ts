@@ -59,9 +59,6 @@ console.log(
   `tfjs backend: ${backend.name}${backend.skipped.length ? ` (skipped: ${backend.skipped.map((s) => s.backend).join(', ')})` : ''}`,
 );
 
-const previous: ResultRow[] = existsSync(resultsFile)
-  ? JSON.parse(readFileSync(resultsFile, 'utf8')).rows
-  : [];
 const rows: ResultRow[] = [];
 
 async function measure(
