@@ -1,8 +1,12 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { R2Store } from '../../edge/store/r2.ts';
 import { encodeJson, encodeMatrix, matrixToFloat32 } from '../../shared/artifacts/codecs.ts';
 import { openVersion } from '../../shared/artifacts/loader.ts';
+import { tfjsIOHandler } from '../../shared/artifacts/tfjs.ts';
 import { type Manifest, validateManifest } from '../../shared/artifacts/manifest.ts';
 import { FORMAT_VERSION, MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
 import { ReelrankError } from '../../shared/errors.ts';
@@ -142,5 +146,35 @@ describe('R2Store over the ARTIFACTS binding (workerd + miniflare R2)', () => {
 
     await store.delete(POINTER_KEY);
     await expect(openVersion(store)).rejects.toMatchObject({ code: 'artifact_missing' });
+  });
+});
+
+describe('TF.js LayersModel over R2 in workerd', () => {
+  it('saves uint8-quantized weights through the IOHandler and loads them with loadLayersModel', async () => {
+    await tf.setBackend('cpu');
+    const store = new R2Store(env.ARTIFACTS, 'models');
+    const io = {
+      read: (key: string) => store.get(key),
+      write: (key: string, bytes: Uint8Array) => store.put(key, bytes),
+    };
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ units: 3, inputShape: [2], kernelInitializer: 'ones', biasInitializer: 'zeros' }),
+      ],
+    });
+    // kernel [[1, 2, 3], [-1, 0, 0.5]]: uint8 affine range [-1, 3], scale 4/255, 0 exact after nudging
+    model.setWeights([tf.tensor2d([1, 2, 3, -1, 0, 0.5], [2, 3]), tf.tensor1d([0, 0, 0])]);
+    await model.save(tfjsIOHandler(io, 'reranker/model.json', { quantization: 'uint8' }));
+    const loaded = await tfl.loadLayersModel(tfjsIOHandler(io, 'reranker/model.json'));
+    const kernel = loaded.getWeights()[0]!.dataSync();
+    const expected = [1, 2, 3, -1, 0, 0.5];
+    kernel.forEach((v, i) => {
+      expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(4 / 255 / 2 + 1e-6);
+    });
+    expect(kernel[4]).toBe(0);
+    const json = JSON.parse(new TextDecoder().decode((await store.get('reranker/model.json'))!));
+    expect(json.weightsManifest[0].weights[0].quantization.dtype).toBe('uint8');
+    model.dispose();
+    loaded.dispose();
   });
 });
