@@ -22,9 +22,10 @@ export interface BlendOptions {
 export class RidgeBlend implements Recommender {
   readonly name: string;
   readonly predictsRatings = true;
-  /** Intercept first, then one weight per member. */
+  /** [members + 1, META_FEATURES] row-major: row 0 the intercept terms, row m+1 member m's. */
   weights = new Float64Array(0);
   members: Recommender[] = [];
+  private support: Support = { user: new Float32Array(0), item: new Float32Array(0) };
   private scale = { min: 1, max: 5 };
   private readonly options: Required<Omit<BlendOptions, 'name'>>;
 
@@ -59,14 +60,23 @@ export class RidgeBlend implements Recommender {
       await member.fit({ dataset, train: carve.train, seed });
       columns.push(member.predict(validation.user, validation.item));
     }
-    // Ridge on [1, p_1, ..., p_m]: (XᵀX + λI) w = Xᵀ r (the intercept is not penalised).
-    const d = members.length + 1;
+    // Feature-weighted linear stacking (Sill et al. 2009): each member's weight is a linear
+    // function of meta-features [1, user support, item support], so e.g. kNN can count more for
+    // heavily rated items. Ridge: (XᵀX + λI) w = Xᵀ r, the plain intercept not penalised.
+    const carveRows = gatherRows(dataset, carve.train);
+    const support = supportFeatures(carveRows.user, carveRows.item, carveRows.users, carveRows.items);
+    const f = META_FEATURES;
+    const d = (members.length + 1) * f;
     const gram = new Float64Array(d * d);
     const rhs = new Float64Array(d);
     const x = new Float64Array(d);
+    const meta = new Float64Array(f);
     for (let j = 0; j < validation.length; j++) {
-      x[0] = 1;
-      for (let m = 0; m < members.length; m++) x[m + 1] = columns[m]![j]!;
+      metaFeatures(support, validation.user[j]!, validation.item[j]!, meta);
+      for (let m = 0; m <= members.length; m++) {
+        const p = m === 0 ? 1 : columns[m - 1]![j]!;
+        for (let t = 0; t < f; t++) x[m * f + t] = p * meta[t]!;
+      }
       for (let a = 0; a < d; a++) {
         rhs[a] = rhs[a]! + x[a]! * validation.rating[j]!;
         for (let b = 0; b < d; b++) gram[a * d + b] = gram[a * d + b]! + x[a]! * x[b]!;
@@ -77,12 +87,15 @@ export class RidgeBlend implements Recommender {
     solveSpdInPlace(gram, d, rhs);
     this.weights = rhs;
     members.forEach((m, k) => {
-      notes[`weight:${k}:${m.name}`] = rhs[k + 1];
+      notes[`weight:${k}:${m.name}`] = Array.from(rhs.subarray((k + 1) * f, (k + 2) * f));
     });
     notes.intercept = rhs[0];
+    this.support = support;
     if (this.options.refit) {
       members = this.makeMembers();
       for (const member of members) await member.fit({ dataset, train: context.train, seed });
+      const all = gatherRows(dataset, context.train);
+      this.support = supportFeatures(all.user, all.item, all.users, all.items);
     }
     this.members = members;
     const seconds = (performance.now() - started) / 1000;
@@ -91,23 +104,66 @@ export class RidgeBlend implements Recommender {
     return { epochs: [epoch], seconds, notes };
   }
 
+  /** Σ_m Σ_t w[m,t]·meta_t·p_m (member 0 = the constant 1). */
+  private combine(
+    user: number,
+    item: number,
+    predictions: (m: number) => number,
+    meta: Float64Array,
+  ): number {
+    metaFeatures(this.support, user, item, meta);
+    let value = 0;
+    for (let m = 0; m <= this.members.length; m++) {
+      const p = m === 0 ? 1 : predictions(m - 1);
+      for (let t = 0; t < META_FEATURES; t++) value += this.weights[m * META_FEATURES + t]! * meta[t]! * p;
+    }
+    return value;
+  }
+
   predict(userIndex: Uint32Array, itemIndex: Uint32Array): Float32Array {
-    const out = new Float32Array(userIndex.length).fill(this.weights[0]!);
-    this.members.forEach((member, m) => {
-      const p = member.predict(userIndex, itemIndex);
-      const w = this.weights[m + 1]!;
-      for (let j = 0; j < out.length; j++) out[j] = out[j]! + w * p[j]!;
-    });
+    const parts = this.members.map((member) => member.predict(userIndex, itemIndex));
+    const meta = new Float64Array(META_FEATURES);
+    const out = Float32Array.from(userIndex, (u, j) =>
+      this.combine(u, itemIndex[j]!, (m) => parts[m]![j]!, meta),
+    );
     return clampInPlace(out, this.scale.min, this.scale.max);
   }
 
   scoreAll(userIndex: number, out: Float32Array): void {
-    const part = new Float32Array(out.length);
-    out.fill(this.weights[0]!);
+    const parts = this.members.map(() => new Float32Array(out.length));
     this.members.forEach((member, m) => {
-      member.scoreAll(userIndex, part);
-      const w = this.weights[m + 1]!;
-      for (let i = 0; i < out.length; i++) out[i] = out[i]! + w * part[i]!;
+      member.scoreAll(userIndex, parts[m]!);
     });
+    const meta = new Float64Array(META_FEATURES);
+    for (let i = 0; i < out.length; i++) out[i] = this.combine(userIndex, i, (m) => parts[m]![i]!, meta);
   }
+}
+
+/** Meta-features per prediction: [1, user support, item support]. */
+const META_FEATURES = 3;
+
+interface Support {
+  user: Float32Array;
+  item: Float32Array;
+}
+
+/** log(1 + count) / log(1 + max count) of every user and item in the training rows. */
+function supportFeatures(user: Uint32Array, item: Uint32Array, users: number, items: number): Support {
+  const userCount = new Float32Array(users);
+  const itemCount = new Float32Array(items);
+  for (let j = 0; j < user.length; j++) {
+    userCount[user[j]!]!++;
+    itemCount[item[j]!]!++;
+  }
+  const scale = (counts: Float32Array) => {
+    const max = Math.log1p(Math.max(1, ...counts));
+    return counts.map((c) => Math.log1p(c) / max);
+  };
+  return { user: scale(userCount), item: scale(itemCount) };
+}
+
+function metaFeatures(support: Support, u: number, i: number, out: Float64Array): void {
+  out[0] = 1;
+  out[1] = support.user[u] ?? 0;
+  out[2] = support.item[i] ?? 0;
 }

@@ -94,7 +94,7 @@ describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100
     }
     const blend = new RidgeBlend(() => [new BiasModel(), new ItemKnnBaseline()], { refit: false });
     await fitModel(blend);
-    expect(blend.weights.length).toBe(3);
+    expect(blend.weights.length).toBe(9); // (intercept + 2 members) × [1, user support, item support]
     expect(Number.isFinite(testRmse(blend))).toBe(true);
   });
 
