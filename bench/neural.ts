@@ -24,6 +24,7 @@ import { loadTmdbMovies } from '../train/data/tmdb.ts';
 import { formatTable, protocolMetrics, type ResultRow } from '../train/eval/compare.ts';
 import { leaveLastOut } from '../train/eval/protocols.ts';
 import { DeepHybridRecommender } from '../train/models/neural/deep-hybrid.ts';
+import { NCF_DEFAULTS, RATING_TOWER_DEFAULTS } from '../train/models/neural/index.ts';
 import { NcfRecommender } from '../train/models/neural/ncf.ts';
 import type { FeatureMatrix } from '../train/models/neural/rating-tower.ts';
 import { TitleEmbeddingRecommender } from '../train/models/neural/title.ts';
@@ -104,15 +105,7 @@ const ml100k = await loadDataset(join(sharedData, 'ml-100k'), {
 
 if (run.includes('ncf')) {
   const split = leaveLastOut(ml100k);
-  const common = {
-    epochs: epochs(8),
-    patience: 2,
-    batchSize: 1024,
-    learningRate: 2e-3,
-    embeddingLearningRate: 5e-3,
-    gmfDim: 32,
-    mlpDim: 32,
-  };
+  const common = { ...NCF_DEFAULTS, epochs: epochs(NCF_DEFAULTS.epochs) };
   for (const variant of ['neumf', 'gmf', 'mlp'] as const) {
     await measure(
       ml100k,
@@ -147,7 +140,7 @@ if (run.includes('u1')) {
       `poster embeddings unavailable, deep-hybrid runs without visual input: ${(error as Error).message}`,
     );
   }
-  const hybrid = { epochs: epochs(15), batchSize: 512, patience: 2 };
+  const hybrid = { ...RATING_TOWER_DEFAULTS, epochs: epochs(RATING_TOWER_DEFAULTS.epochs) };
   await measure(ml100k, 'official', protocolName, split, 'deep-hybrid', new DeepHybridRecommender(hybrid));
   await measure(
     ml100k,
@@ -183,9 +176,7 @@ if (run.includes('u1')) {
       new TitleEmbeddingRecommender({
         variant,
         pretrained: wordVectors,
-        epochs: epochs(15),
-        batchSize: 512,
-        patience: 2,
+        ...hybrid,
       }),
     );
   }

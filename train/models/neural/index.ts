@@ -32,6 +32,20 @@ export interface NeuralModelEntry extends ModelEntry {
   create: (setup: NeuralSetup) => Recommender;
 }
 
+/** NCF settings measured by bench/neural.ts (early stopping on a carve of each user's latest rating). */
+export const NCF_DEFAULTS = Object.freeze({
+  epochs: 8,
+  patience: 2,
+  batchSize: 1024,
+  learningRate: 2e-3,
+  embeddingLearningRate: 5e-3,
+  gmfDim: 32,
+  mlpDim: 32,
+});
+
+/** Rating-tower settings measured by bench/neural.ts (early stopping on a 5% carve). */
+export const RATING_TOWER_DEFAULTS = Object.freeze({ epochs: 15, batchSize: 512, patience: 2 });
+
 const contentOf = (setup: NeuralSetup): FeatureMatrix | undefined =>
   setup.content ??
   (setup.itemFeatures ? { dim: setup.itemFeatures.dim, values: setup.itemFeatures.data } : undefined);
@@ -39,26 +53,30 @@ const contentOf = (setup: NeuralSetup): FeatureMatrix | undefined =>
 const titleModel =
   (variant: 'learned' | 'frozen' | 'finetuned') =>
   ({ wordVectors }: NeuralSetup): Recommender =>
-    new TitleEmbeddingRecommender({ variant, ...(wordVectors ? { pretrained: wordVectors } : {}) });
+    new TitleEmbeddingRecommender({
+      ...RATING_TOWER_DEFAULTS,
+      variant,
+      ...(wordVectors ? { pretrained: wordVectors } : {}),
+    });
 
 export const NEURAL_MODELS: Readonly<Record<string, NeuralModelEntry>> = Object.freeze({
   'ncf-neumf': {
     about: 'NCF NeuMF (GMF + MLP 64-32-16), implicit feedback, 4 sampled negatives, BCE (ref 003)',
     ratings: false,
     tfjs: true,
-    create: () => new NcfRecommender({ variant: 'neumf' }),
+    create: () => new NcfRecommender({ ...NCF_DEFAULTS, variant: 'neumf' }),
   },
   'ncf-gmf': {
     about: 'NCF GMF only (ref 003)',
     ratings: false,
     tfjs: true,
-    create: () => new NcfRecommender({ variant: 'gmf' }),
+    create: () => new NcfRecommender({ ...NCF_DEFAULTS, variant: 'gmf' }),
   },
   'ncf-mlp': {
     about: 'NCF MLP only (ref 003)',
     ratings: false,
     tfjs: true,
-    create: () => new NcfRecommender({ variant: 'mlp' }),
+    create: () => new NcfRecommender({ ...NCF_DEFAULTS, variant: 'mlp' }),
   },
   'deep-hybrid': {
     about:
@@ -68,6 +86,7 @@ export const NEURAL_MODELS: Readonly<Record<string, NeuralModelEntry>> = Object.
     create: (setup) => {
       const content = contentOf(setup);
       return new DeepHybridRecommender({
+        ...RATING_TOWER_DEFAULTS,
         ...(content ? { content } : {}),
         ...(setup.visual ? { visual: setup.visual } : {}),
       });
@@ -96,13 +115,13 @@ export const NEURAL_MODELS: Readonly<Record<string, NeuralModelEntry>> = Object.
       'movie-genre embeddings by negative sampling, then user-movie dot model initialised from them (ref 002)',
     ratings: true,
     tfjs: false,
-    create: () => new TwoStageRecommender({ init: 'genre' }),
+    create: () => new TwoStageRecommender({ init: 'genre', epochs: 10 }),
   },
   'two-stage-random': {
     about: 'the two-stage user-movie model from a random init (the comparison for ref 002)',
     ratings: true,
     tfjs: false,
-    create: () => new TwoStageRecommender({ init: 'random' }),
+    create: () => new TwoStageRecommender({ init: 'random', epochs: 10 }),
   },
 });
 
