@@ -288,8 +288,11 @@ function minMax(values: Float32Array): Float32Array {
 }
 
 /**
- * Why an item was recommended: the channel that contributed most decides. Personal channels name
- * the user's favourite most similar to the item; popularity names a genre (the filtered one if any).
+ * Why an item was recommended: the channel in which it stands out most among the candidates (each
+ * channel rescaled to [0, 1]; a channel with weight 0 does not count). Blend weights are not
+ * applied here: popularity carries most of the weight (see kernels/blend.ts), yet an item that
+ * ranks high on the user's own signal is better explained by it. Personal channels name the
+ * user's favourite most similar to the item; popularity names a genre (the filtered one if any).
  */
 function reasonFor(
   model: ServingModel,
@@ -299,15 +302,11 @@ function reasonFor(
   weights: BlendWeights,
   genreMask: number,
 ): Reason {
-  const personal = Math.max(
-    weights.collaborative * channels.collaborative,
-    weights.content * channels.content,
-  );
-  if (user.favourites.length > 0 && personal >= weights.popularity * channels.popularity) {
-    const byContent =
-      weights.content * channels.content > weights.collaborative * channels.collaborative &&
-      model.contentEmbeddings &&
-      model.contentCodeInvNorms;
+  const collaborative = weights.collaborative > 0 ? channels.collaborative : 0;
+  const content = weights.content > 0 ? channels.content : 0;
+  const popularity = weights.popularity > 0 ? channels.popularity : 0;
+  if (user.favourites.length > 0 && Math.max(collaborative, content) >= popularity) {
+    const byContent = content > collaborative && model.contentEmbeddings && model.contentCodeInvNorms;
     let best = user.favourites[0]!;
     let bestSim = Number.NEGATIVE_INFINITY;
     const limit = Math.min(user.favourites.length, 20);

@@ -5,6 +5,7 @@
 import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../edge/app.ts';
+import { NEW_USER_WEIGHTS, REGULAR_USER_WEIGHTS } from '../../shared/kernels/blend.ts';
 import { call, coldStart, fixture, json, post, publish } from './helpers.ts';
 
 type Item = {
@@ -75,8 +76,8 @@ describe('with version a live', () => {
     expect(status).toBe(200);
     expect(body.items).toHaveLength(15);
     expect(body.ratingCount).toBeGreaterThan(30);
-    expect(body.weights.collaborative).toBeCloseTo(0.6, 6); // a regular user: 30/60/10
-    expect(body.weights.content).toBeCloseTo(0.3, 6);
+    expect(body.weights.collaborative).toBeCloseTo(REGULAR_USER_WEIGHTS.collaborative, 4); // a regular user
+    expect(body.weights.content).toBeCloseTo(REGULAR_USER_WEIGHTS.content, 4);
     const seen = await json<{ predictions: { movieId: number }[] }>(
       `/v1/users/${USER}/predictions`,
       post({ movieIds: [TOY_STORY] }),
@@ -161,8 +162,8 @@ describe('with version a live', () => {
     const { status, body } = await json<Recs>('/v1/recommendations', post(session));
     expect(status).toBe(200);
     expect(body.ratingCount).toBe(3);
-    expect(body.weights.content).toBeCloseTo(0.7, 6); // a new user: 70/20/10
-    expect(body.weights.collaborative).toBeCloseTo(0.2, 6);
+    expect(body.weights.content).toBeCloseTo(NEW_USER_WEIGHTS.content, 4); // a new user
+    expect(body.weights.collaborative).toBeCloseTo(NEW_USER_WEIGHTS.collaborative, 4);
     expect(body.items).toHaveLength(10);
     const ids = body.items.map((i) => i.movieId);
     for (const rated of [HEAT, 2571, TOY_STORY]) expect(ids).not.toContain(rated);

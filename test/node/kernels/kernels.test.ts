@@ -4,6 +4,8 @@ import {
   blendWeights,
   minMaxInPlace,
   NEW_USER_WEIGHTS,
+  REFERENCE_NEW_USER_WEIGHTS,
+  REFERENCE_REGULAR_USER_WEIGHTS,
   REGULAR_USER_WEIGHTS,
 } from '../../../shared/kernels/blend.ts';
 import { applyMask, buildItemMask } from '../../../shared/kernels/filters.ts';
@@ -153,20 +155,27 @@ describe('mmr', () => {
 });
 
 describe('blend', () => {
-  it('uses reference 003 weights at the ends and interpolates between', () => {
-    const fresh = blendWeights(1);
-    for (const channel of ['collaborative', 'content', 'popularity'] as const)
-      expect(fresh[channel]).toBeCloseTo(NEW_USER_WEIGHTS[channel], 12);
-    const regular = blendWeights(500);
-    expect(regular.collaborative).toBeCloseTo(REGULAR_USER_WEIGHTS.collaborative, 12);
-    expect(regular.content).toBeCloseTo(REGULAR_USER_WEIGHTS.content, 12);
-    const mid = blendWeights(17.5); // halfway between 5 and 30
+  it('interpolates between the new-user and regular weights (reference 003 rule, hand-computed)', () => {
+    const reference = { newUser: REFERENCE_NEW_USER_WEIGHTS, regular: REFERENCE_REGULAR_USER_WEIGHTS };
+    const fresh = blendWeights(1, undefined, reference);
+    expect(fresh.collaborative).toBeCloseTo(0.2, 12);
+    expect(fresh.content).toBeCloseTo(0.7, 12);
+    const regular = blendWeights(500, undefined, reference);
+    expect(regular.collaborative).toBeCloseTo(0.6, 12);
+    expect(regular.content).toBeCloseTo(0.3, 12);
+    const mid = blendWeights(17.5, undefined, reference); // halfway between 5 and 30
     expect(mid.collaborative).toBeCloseTo(0.4, 12);
     expect(mid.content).toBeCloseTo(0.5, 12);
-    expect(blendWeights(0)).toEqual({ collaborative: 0, content: 0, popularity: 1 });
-    const noContent = blendWeights(1, { collaborative: true, content: false });
+    const noContent = blendWeights(1, { collaborative: true, content: false }, reference);
     expect(noContent.collaborative).toBeCloseTo(2 / 3, 12);
     expect(noContent.popularity).toBeCloseTo(1 / 3, 12);
+  });
+  it('defaults to the evaluated rule and falls back to popularity without ratings', () => {
+    for (const channel of ['collaborative', 'content', 'popularity'] as const) {
+      expect(blendWeights(1)[channel]).toBeCloseTo(NEW_USER_WEIGHTS[channel], 12);
+      expect(blendWeights(500)[channel]).toBeCloseTo(REGULAR_USER_WEIGHTS[channel], 12);
+    }
+    expect(blendWeights(0)).toEqual({ collaborative: 0, content: 0, popularity: 1 });
   });
   it('rescales channels before mixing', () => {
     expect(Array.from(minMaxInPlace(Float32Array.of(2, 4, 3)))).toEqual([0, 1, 0.5]);
