@@ -3,8 +3,9 @@
  *
  * Sections (default: all): u1 (ml-100k official u1 RMSE), stratified (ml-100k per-user 75/25 full
  * ranking @10), ncf (ml-100k leave-last-out, 99 sampled negatives), latest (ml-latest-small
- * random 90/10 RMSE), cold (ml-latest-small cold items, genres + tags + TMDB text), refs (the
- * references' published floors, for the table).
+ * random 90/10 RMSE), cold (ml-latest-small cold items, genres + tags + TMDB text), neural (the
+ * references' neural models from train/models/neural on the same ml-100k splits: u1 rating
+ * models, NCF protocol for NCF), refs (the references' published floors, for the table).
  *
  * Reads ../shared/data (or REELRANK_SHARED_DATA); writes bench/results/quality.json as rows
  * {dataset, protocol, model, metric, value, seed, trainSeconds}, merging with rows of sections
@@ -32,7 +33,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sharedData = process.env.REELRANK_SHARED_DATA ?? resolve(repoRoot, '../shared/data');
 const resultsFile = join(repoRoot, 'bench/results/quality.json');
 const SEED = 0;
-const ALL = ['u1', 'stratified', 'ncf', 'latest', 'cold', 'refs'] as const;
+const ALL = ['u1', 'stratified', 'ncf', 'latest', 'cold', 'neural', 'refs'] as const;
 type Section = (typeof ALL)[number];
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -222,6 +223,25 @@ async function main(): Promise<void> {
       );
       await runOne(ds, 'cold', split, new ColdStartHybrid({ itemFeatures }), `cold-hybrid[${label}]`);
     }
+  }
+  if (sections.includes('neural')) {
+    const ds = await load100k();
+    const { NEURAL_MODELS, registerNeuralModels } = await import('../train/models/neural/index.ts');
+    registerNeuralModels();
+    const { selectBackend } = await import('../train/backend.ts');
+    const selection = await selectBackend({ backend: 'auto' });
+    console.log(`tfjs backend: ${selection.name}`);
+    const ratingModels = Object.keys(NEURAL_MODELS).filter((m) => NEURAL_MODELS[m]!.ratings);
+    const rankingModels = Object.keys(NEURAL_MODELS).filter((m) => !NEURAL_MODELS[m]!.ratings);
+    rows.push(
+      ...(await compareModels(ds, ratingModels, {
+        protocol: 'official',
+        officialSplit: 'u1',
+        seed: SEED,
+        onRows: print,
+      })),
+    );
+    rows.push(...(await compareModels(ds, rankingModels, { protocol: 'ncf', seed: SEED, onRows: print })));
   }
   if (sections.includes('refs')) {
     // Published figures of the references (their own data and splits), quoted as floors.
