@@ -16,19 +16,17 @@
  * <= 300 ms (ml-latest-small); memory of the 100k catalog < 128 MB.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
 import { createRng } from '../shared/random.ts';
 import {
   type FixtureVersion,
   fitBiasedMf,
-  POINTER_KEY,
   writeFixtureVersion,
 } from '../test/node/kernels/fixture-version.ts';
+import { bundleWorker, type RunningWorker, startWorker } from '../test/node/kernels/worker-harness.ts';
 import { loadDataset } from '../train/data/index.ts';
 import { generateSyntheticWorld, syntheticWorldDataset } from '../train/data/synthetic.ts';
 
@@ -85,63 +83,12 @@ function workerdRss(): number {
   return total;
 }
 
-async function bundle(outDir: string): Promise<string> {
-  const outfile = join(outDir, 'bench-worker.mjs');
-  await build({
-    entryPoints: [join(repoRoot, 'edge/bench-worker.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['workerd', 'worker', 'browser'],
-    target: 'es2022',
-    outfile,
-    external: ['node:*'],
-    logLevel: 'error',
-    // `.wasm` imports stay modules (CompiledWasm, as wrangler bundles them): copy them beside.
-    plugins: [
-      {
-        name: 'wasm-modules',
-        setup(builder) {
-          builder.onResolve({ filter: /\.wasm$/ }, (args) => {
-            const source = resolve(args.resolveDir, args.path);
-            copyFileSync(source, join(outDir, basename(source)));
-            return { path: `./${basename(source)}`, external: true };
-          });
-        },
-      },
-    ],
-  });
-  return outfile;
-}
+let nextInspectorPort = 9400;
 
-let inspectorPort = 9400;
+type Worker = RunningWorker;
 
-interface Worker {
-  mf: Miniflare;
-  port: number;
-}
-
-async function startWorker(script: string, version: FixtureVersion): Promise<Worker> {
-  const port = inspectorPort++;
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: script,
-    modulesRoot: dirname(script),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-04-26',
-    compatibilityFlags: ['nodejs_compat'],
-    r2Buckets: ['ARTIFACTS'],
-    bindings: { ARTIFACT_PREFIX: '', POINTER_CHECK_SECONDS: '30' },
-    inspectorPort: port,
-  });
-  await mf.ready;
-  // Miniflare's R2 type is the Workers one wrapped for Node; put() is all we need here.
-  const bucket = (await mf.getR2Bucket('ARTIFACTS')) as unknown as {
-    put(key: string, value: Uint8Array): Promise<unknown>;
-  };
-  for (const [key, bytes] of version.files) await bucket.put(key, bytes);
-  await bucket.put(POINTER_KEY, version.pointer);
-  return { mf, port };
+async function startBenchWorker(script: string, version: FixtureVersion): Promise<Worker> {
+  return startWorker(script, version, { inspectorPort: nextInspectorPort++ });
 }
 
 /**
@@ -151,7 +98,7 @@ async function startWorker(script: string, version: FixtureVersion): Promise<Wor
 async function isolateHeap(
   worker: Worker,
 ): Promise<{ jsHeapMB: number; arrayBuffersMB: number; embedderMB: number; totalMB: number }> {
-  const targets = (await (await fetch(`http://127.0.0.1:${worker.port}/json`)).json()) as {
+  const targets = (await (await fetch(`http://127.0.0.1:${worker.inspectorPort}/json`)).json()) as {
     id: string;
     webSocketDebuggerUrl: string;
   }[];
@@ -276,7 +223,7 @@ async function main(): Promise<void> {
     });
     const buildSeconds = (performance.now() - t) / 1000;
     t = performance.now();
-    const script = await bundle(work);
+    const script = await bundleWorker('edge/bench-worker.ts', work);
     console.log(
       `versions built in ${buildSeconds.toFixed(1)} s, worker bundled in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
@@ -291,7 +238,7 @@ async function main(): Promise<void> {
       })),
     });
 
-    let worker = await startWorker(script, smallVersion);
+    let worker = await startBenchWorker(script, smallVersion);
     const smallCold = await coldStarts(worker, `/v1/users/${smallUsers[0]}/recommendations?k=10`);
     const httpHop = await run(worker, () => ['/bench/noop']);
     const smallResults = {
@@ -327,7 +274,7 @@ async function main(): Promise<void> {
     await worker.mf.dispose();
     console.log('ml-latest-small done');
 
-    worker = await startWorker(script, bigVersion);
+    worker = await startBenchWorker(script, bigVersion);
     await timed(worker, '/bench/reset');
     const heapBefore = await isolateHeap(worker);
     const rssBefore = workerdRss();
