@@ -7,7 +7,8 @@
  * 1,663 real posters in ml-100k-posters (+ overviews/keywords for the 499 movies in tmdb-5000);
  * ml-latest-small (9,742 movies) for the all-catalog text embedding and the text map.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Movie } from '../shared/catalog.ts';
 import { embedMovies, parseTextModel, serializeTextModel } from '../shared/content/text-model.ts';
@@ -32,7 +33,13 @@ import {
   meanUserAuc,
   predictRidge,
 } from '../train/similar/quality.ts';
+import {
+  AUTOENCODER_INPUT,
+  embedWithAutoencoder,
+  trainPosterAutoencoder,
+} from '../train/visual/autoencoder.ts';
 import { embedPosters, loadPosterCnn, type PosterEmbeddings } from '../train/visual/cnn.ts';
+import { decodeImage, resizeBilinearToUnitRange } from '../train/visual/image.ts';
 import { pca, tsne } from '../train/viz/project.ts';
 import { primaryGenres, scatterSvg } from '../train/viz/svg.ts';
 
@@ -191,6 +198,53 @@ for (let rep = 0; rep < 3; rep++) {
 const cpuImagesPerSecond = median(cpuRates);
 await selectBackend({ backend: backend.name });
 
+// ---------------------------------------------------------------- autoencoder alternative
+log(
+  `visual alternative: patchify-conv autoencoder trained on the posters themselves (64x64, ${backend.name})`,
+);
+const aeRows: number[] = [];
+const aeImages: Float32Array[] = [];
+posterPaths.forEach((p, i) => {
+  if (p === null || visual.mask[i] === 0) return;
+  aeRows.push(i);
+  aeImages.push(resizeBilinearToUnitRange(decodeImage(readFileSync(p), p), AUTOENCODER_INPUT));
+});
+const aeEpochs = quick ? 2 : 8;
+const aeDim = 64;
+const aeLosses: number[] = [];
+const tAe = performance.now();
+const autoencoder = await trainPosterAutoencoder(aeImages, {
+  dim: aeDim,
+  epochs: aeEpochs,
+  onEpoch: (epoch, loss) => {
+    aeLosses.push(round(loss));
+    log(`  epoch ${epoch + 1}/${aeEpochs}: reconstruction MSE ${loss.toFixed(4)}`);
+  },
+});
+const aeTrainSeconds = (performance.now() - tAe) / 1000;
+const aeCodes = embedWithAutoencoder(autoencoder, aeImages);
+const aeEmbeddings = new Float32Array(items * aeDim);
+const aeMask = new Uint8Array(items);
+aeRows.forEach((i, n) => {
+  aeEmbeddings.set(aeCodes.subarray(n * aeDim, (n + 1) * aeDim), i * aeDim);
+  aeMask[i] = 1;
+});
+const aeChannel: EmbeddingChannel = {
+  name: 'visual-autoencoder',
+  vectors: aeEmbeddings,
+  dim: aeDim,
+  mask: aeMask,
+};
+// Pixel-variance baseline for the reconstruction error: predicting every pixel's mean.
+let pixelVariance = 0;
+{
+  const px = aeImages[0]!.length;
+  const mean = new Float64Array(px);
+  for (const img of aeImages) for (let j = 0; j < px; j++) mean[j] = mean[j]! + img[j]! / aeImages.length;
+  for (const img of aeImages)
+    for (let j = 0; j < px; j++) pixelVariance += (img[j]! - mean[j]!) ** 2 / (px * aeImages.length);
+}
+
 // ---------------------------------------------------------------- collaborative + neighbour quality
 log('collaborative: biased MF (k=32) on a random 80% of the ratings; co-ratings measured on the other 20%');
 const rng = createRng(2024);
@@ -291,6 +345,14 @@ const concat = (...parts: { x: Float32Array; d: number }[]) => {
 const G = { x: genreFeatures, d: genreList.length };
 const T = { x: lsa.embeddings, d: lsa.model.dim };
 const V = { x: visualFeatures, d: visual.dim + 1 };
+const A = (() => {
+  const x = new Float32Array(items * (aeDim + 1));
+  for (let i = 0; i < items; i++) {
+    x.set(aeEmbeddings.subarray(i * aeDim, (i + 1) * aeDim), i * (aeDim + 1));
+    x[i * (aeDim + 1) + aeDim] = aeMask[i]!;
+  }
+  return { x, d: aeDim + 1 };
+})();
 const featureSets: Record<string, { x: Float32Array; d: number }> = {
   'popularity-only (intercept)': { x: new Float32Array(items), d: 1 },
   genres: G,
@@ -299,9 +361,23 @@ const featureSets: Record<string, { x: Float32Array; d: number }> = {
   'text+visual': concat(T, V),
   'genres+visual': concat(G, V),
   'genres+text+visual': concat(G, T, V),
+  'visual-autoencoder': A,
+  'text+visual-autoencoder': concat(T, A),
 };
+/** z-score every feature column over all movies (unsupervised), so one lambda grid fits all sets. */
+for (const fs of Object.values(featureSets)) {
+  for (let j = 0; j < fs.d; j++) {
+    let mean = 0;
+    for (let i = 0; i < items; i++) mean += fs.x[i * fs.d + j]! / items;
+    let sd = 0;
+    for (let i = 0; i < items; i++) sd += (fs.x[i * fs.d + j]! - mean) ** 2 / items;
+    sd = Math.sqrt(sd);
+    for (let i = 0; i < items; i++) fs.x[i * fs.d + j] = sd > 0 ? (fs.x[i * fs.d + j]! - mean) / sd : 0;
+  }
+}
 const seeds = quick ? [1] : [1, 2, 3];
 const aucs: Record<string, number[]> = Object.fromEntries(Object.keys(featureSets).map((k) => [k, []]));
+const likedAucs: Record<string, number[]> = Object.fromEntries(Object.keys(featureSets).map((k) => [k, []]));
 const lambdas: Record<string, number[]> = Object.fromEntries(Object.keys(featureSets).map((k) => [k, []]));
 let coldUsers = 0;
 for (const seed of seeds) {
@@ -340,19 +416,21 @@ for (const seed of seeds) {
   const validation = fitRows.slice(0, Math.floor(fitRows.length * 0.2));
   const fitting = fitRows.slice(validation.length);
   const positives: number[][] = Array.from({ length: ratings.users }, () => []);
+  const disliked: number[][] = Array.from({ length: ratings.users }, () => []);
   const rated: Set<number>[] = Array.from({ length: ratings.users }, () => new Set());
   for (let r = 0; r < ratings.user.length; r++) {
     const i = ratings.item[r]!;
     if (!isCold[i]) continue;
     rated[ratings.user[r]!]!.add(i);
     if (ratings.rating[r]! >= 4) positives[ratings.user[r]!]!.push(i);
+    else disliked[ratings.user[r]!]!.push(i);
   }
   const coldItems = [...order.subarray(0, Math.floor(items * 0.2))];
   const negatives = rated.map((s) => coldItems.filter((i) => !s.has(i)));
   for (const [name, fs] of Object.entries(featureSets)) {
     // lambda by validation MSE of the predicted [bias, factors] on held-out warm movies.
     let best = { lambda: 1, mse: Number.POSITIVE_INFINITY };
-    for (const lambda of [0.1, 1, 10, 100, 1000]) {
+    for (const lambda of [1, 10, 100, 1000, 10_000, 100_000]) {
       const model = fitRidge(fs.x, fs.d, targets, t, fitting, lambda);
       const pred = predictRidge(model, fs.x);
       let mse = 0;
@@ -369,9 +447,12 @@ for (const seed of seeds) {
     };
     const { auc, users } = meanUserAuc(ratings.users, positives, negatives, score);
     aucs[name]!.push(auc);
+    likedAucs[name]!.push(meanUserAuc(ratings.users, positives, disliked, score).auc);
     lambdas[name]!.push(best.lambda);
     coldUsers = users;
-    log(`  seed ${seed} ${name}: AUC ${round(auc)} (lambda ${best.lambda})`);
+    log(
+      `  seed ${seed} ${name}: AUC ${round(auc)}, liked-vs-disliked AUC ${round(likedAucs[name]!.at(-1)!)} (lambda ${best.lambda})`,
+    );
   }
 }
 const meanSd = (xs: number[]) => {
@@ -443,9 +524,9 @@ const result = {
     coRatingLiftAt10:
       'ml-100k, ratings split 80/20 at random: collaborative factors use the 80%, co-ratings are counted on the held-out 20%. For each movie i with >= 5 held-out users rating it >= 4: mean over its top-10 neighbours j of |liked(i) ∩ liked(j)| / |liked(i)|, divided by the same mean over random movies j',
     coldStartAuc:
-      'ml-100k: 20% of movies held out (cold). Biased MF (k=32, SGD 25 epochs) on the ratings of warm movies only. Ridge regression from content features to [item bias, item factors] fitted on warm movies with >= 5 ratings (lambda from {0.1..1000} by validation MSE on 20% of them). For each user: positives = cold movies they rated >= 4, negatives = cold movies they did not rate; AUC of b_j + p_u . q_j (ties 1/2), averaged over users; mean and sd over seeds. popularity-only = intercept only: every cold movie gets the same score, AUC 0.5 by construction',
+      'ml-100k: 20% of movies held out (cold). Biased MF (k=32, SGD 25 epochs) on the ratings of warm movies only. Ridge regression from content features to [item bias, item factors] fitted on warm movies with >= 5 ratings (feature columns z-scored; lambda from {1..1e5} by validation MSE on 20% of them). For each user: positives = cold movies they rated >= 4, negatives = cold movies they did not rate; AUC of b_j + p_u . q_j (ties 1/2), averaged over users; mean and sd over seeds. likedVsDislikedAuc: same scores, negatives = cold movies the user rated < 4 (preference among watched movies, without the which-movies-get-watched signal). popularity-only = intercept only: every cold movie gets the same score, AUC 0.5 by construction',
     channels:
-      'content = LSA-64 of title, genres, TMDB overview and keywords (499 ml-100k movies have TMDB text); content-sif = SIF over 64-d SGNS word vectors pretrained on the 4,803 TMDB overviews + the catalog tokens; visual = MobileNet v1 0.25 global_average_pooling2d_1 (256-d), movies without a poster have no vector; collaborative = MF item factors (movies with >= 5 training ratings); blend = weights ' +
+      'content = LSA-64 of title, genres, TMDB overview and keywords (499 ml-100k movies have TMDB text); content-sif = SIF over 64-d SGNS word vectors pretrained on the 4,803 TMDB overviews + the catalog tokens; visual = MobileNet v1 0.25 global_average_pooling2d_1 (256-d), movies without a poster have no vector; visual-autoencoder = 64-d code of the poster autoencoder trained here; collaborative = MF item factors (movies with >= 5 training ratings); blend = weights ' +
       JSON.stringify(DEFAULT_BLEND) +
       ' renormalised over the channels a pair has',
     caveat: 'the content channel includes genre tokens, so its genre overlap is partly by construction',
@@ -495,6 +576,19 @@ const result = {
         3,
       ),
     ),
+  },
+  visualAutoencoder: {
+    architecture:
+      '64x64x3 -> 4 x (2x2 stride-2 conv = space-to-depth + dense) 16/32/64/64 -> dense 64 code -> mirror with depth-to-space, tanh output',
+    posters: aeImages.length,
+    dim: aeDim,
+    epochs: aeEpochs,
+    backend: backend.name,
+    trainSeconds: round(aeTrainSeconds, 1),
+    secondsPerEpoch: round(aeTrainSeconds / aeEpochs, 2),
+    reconstructionMsePerEpoch: aeLosses,
+    pixelVarianceBaseline: round(pixelVariance),
+    note: 'bench only; compare its rows in neighbors.quality and coldStart with the MobileNet ones',
   },
   neighbors: { k: 50, movies: items, secondsFourChannels: round(neighborSeconds, 2), quality },
   coldStart: { coldShare: 0.2, seeds, usersScored: coldUsers, featureSets: coldStart },

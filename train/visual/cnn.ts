@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReelrankError } from '../../shared/errors.ts';
-import { decodeImage, resizeBilinearToUnitRange } from './image.ts';
+import { decodeImage, type RgbaImage, resizeBilinearToUnitRange } from './image.ts';
 
 /** The bundled default encoder. */
 export const DEFAULT_CNN_DIR = resolve(
@@ -161,6 +161,8 @@ export interface PosterEmbeddings {
   embeddings: Float32Array;
   /** 1 = embedded from a real poster, 0 = no poster (no vector). */
   mask: Uint8Array;
+  /** True when the images were rendered (renderSyntheticPoster), not real posters. */
+  synthetic: boolean;
 }
 
 export interface EmbedPostersOptions {
@@ -208,5 +210,32 @@ export async function embedPosters(
     });
     onProgress?.(Math.min(start + batchSize, withPoster.length), withPoster.length);
   }
-  return { dim: cnn.dim, embeddings, mask };
+  return { dim: cnn.dim, embeddings, mask, synthetic: false };
+}
+
+/**
+ * Embed already-decoded images, one per movie (null = none: zero row, mask 0). Used for the
+ * explicit synthetic-poster option (`synthetic: true` in the result, never mixed with real ones).
+ */
+export function embedImages(
+  cnn: PosterCnn,
+  images: readonly (RgbaImage | null)[],
+  { batchSize = 32, synthetic }: { batchSize?: number; synthetic: boolean },
+): PosterEmbeddings {
+  const n = images.length;
+  const embeddings = new Float32Array(n * cnn.dim);
+  const mask = new Uint8Array(n);
+  const rows = [...images.keys()].filter((i) => images[i] !== null);
+  for (let start = 0; start < rows.length; start += batchSize) {
+    const batch = rows.slice(start, start + batchSize);
+    const out = embedImageBatch(
+      cnn,
+      batch.map((i) => resizeBilinearToUnitRange(images[i]!, cnn.inputSize)),
+    );
+    batch.forEach((i, b) => {
+      embeddings.set(out.subarray(b * cnn.dim, (b + 1) * cnn.dim), i * cnn.dim);
+      mask[i] = 1;
+    });
+  }
+  return { dim: cnn.dim, embeddings, mask, synthetic };
 }

@@ -7,6 +7,7 @@ import {
   cosineToAllInt8,
   dotAll,
   int8RowNorms,
+  similarItems,
   standardizeScores,
 } from '../../../shared/kernels/similarity.ts';
 import {
@@ -57,6 +58,33 @@ describe('similarity kernels', () => {
     const sd = Math.sqrt(8 / 3);
     expect(Array.from(z)).toEqual([expect.closeTo(-2 / sd, 6), 0, NEG, expect.closeTo(2 / sd, 6)]);
     expect(Array.from(standardizeScores(Float32Array.of(2, 2)))).toEqual([0, 0]);
+  });
+
+  it('similarItems: ad-hoc blend at request time, float32 and int8 channels agree on the ranking', () => {
+    // Items on the unit circle at 0, 10, 50, 100, 180 degrees: neighbours of item 0 by angle.
+    const deg = [0, 10, 50, 100, 180].map((d) => (d * Math.PI) / 180);
+    const unit = Float32Array.from(deg.flatMap((a) => [Math.cos(a), Math.sin(a)]));
+    const f = similarItems(0, [{ kind: 'float32', rows: unit, dim: 2, weight: 1 }], 3);
+    expect(Array.from(f.indexes)).toEqual([1, 2, 3]);
+    expect(f.scores[0]).toBeCloseTo(Math.cos(deg[1]!), 6);
+    const q = quantizeRowsInt8(unit, 2);
+    const i8 = similarItems(0, [{ kind: 'int8', matrix: q, norms: int8RowNorms(q), weight: 1 }], 3);
+    expect(Array.from(i8.indexes)).toEqual([1, 2, 3]);
+    expect(i8.scores[0]).toBeCloseTo(Math.cos(deg[1]!), 2);
+    // A query without the channel's vector gets nothing; excluded items are skipped.
+    expect(
+      similarItems(
+        0,
+        [{ kind: 'float32', rows: unit, dim: 2, weight: 1, mask: Uint8Array.of(0, 1, 1, 1, 1) }],
+        3,
+      ).indexes.length,
+    ).toBe(0);
+    expect(
+      Array.from(
+        similarItems(0, [{ kind: 'float32', rows: unit, dim: 2, weight: 1 }], 2, { exclude: (i) => i === 1 })
+          .indexes,
+      ),
+    ).toEqual([2, 3]);
   });
 
   it('blend renormalises over the channels an item has', () => {
