@@ -4,9 +4,11 @@ import {
   readPointer,
   verifyFileBytes,
 } from '../../shared/artifacts/loader.ts';
-import type { Manifest } from '../../shared/artifacts/manifest.ts';
+import { decodeJson } from '../../shared/artifacts/codecs.ts';
+import { type Manifest, validateManifest } from '../../shared/artifacts/manifest.ts';
 import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
 import { isReelrankError, ReelrankError } from '../../shared/errors.ts';
+import { sha256Hex } from '../../shared/hash.ts';
 import type { ObjectStore } from '../../shared/store.ts';
 
 export interface VerifyReport {
@@ -86,6 +88,55 @@ export async function verifyVersion(store: ObjectStore, options: VerifyOptions =
     }
     report.checkedFiles++;
     options.onFile?.(entry.path, i + 1, files.length, problem);
+  }
+  return report;
+}
+
+/**
+ * Verify a finished version folder before it is published (e.g. `artifacts/<version>`, keys are
+ * the manifest's paths, manifest.json at the root): the same checks as `verifyVersion`.
+ */
+export async function verifyVersionFolder(
+  folder: ObjectStore,
+  onFile?: VerifyOptions['onFile'],
+): Promise<VerifyReport> {
+  const report: VerifyReport = {
+    version: '',
+    manifest: null,
+    manifestSha256: null,
+    problems: [],
+    checkedFiles: 0,
+    checkedBytes: 0,
+  };
+  const where = `${folder.description}/${MANIFEST_FILE}`;
+  try {
+    const bytes = await folder.get(MANIFEST_FILE);
+    if (bytes === null)
+      throw new ReelrankError('artifact_missing', `${where} does not exist: not a version folder.`);
+    report.manifest = validateManifest(decodeJson(bytes, where), where);
+    report.manifestSha256 = await sha256Hex(bytes);
+    report.version = report.manifest.version;
+    report.checkedBytes += bytes.length;
+  } catch (error) {
+    report.problems.push(problemOf(MANIFEST_FILE, error));
+    return report;
+  }
+  const files = report.manifest.files;
+  for (let i = 0; i < files.length; i++) {
+    const entry = files[i]!;
+    const at = `File ${entry.path} of version ${report.version} (${folder.description}/${entry.path})`;
+    let problem: FileProblem | null = null;
+    try {
+      const bytes = await folder.get(entry.path);
+      if (bytes === null) throw new ReelrankError('artifact_missing', `${at} does not exist.`);
+      await verifyFileBytes(entry, bytes, at);
+      report.checkedBytes += bytes.length;
+    } catch (error) {
+      problem = problemOf(entry.path, error);
+      report.problems.push(problem);
+    }
+    report.checkedFiles++;
+    onFile?.(entry.path, i + 1, files.length, problem);
   }
   return report;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -66,6 +66,16 @@ describe('reelrank publish / verify / versions / rollback / prune', () => {
       expect(published.err).toMatch(/upload 1\/\d+ /);
       expect(published.err).toContain(`pointer -> ${v.version}`);
     }
+    // A local version folder verifies before publishing too.
+    expect((await cli('verify', '--store', v1.dir)).out).toContain(`Version ${v1.version} in file://`);
+    const folderFile = join(v1.dir, 'catalog.json');
+    const folderBytes = await readFile(folderFile);
+    await writeFile(folderFile, folderBytes.subarray(0, 3));
+    const badFolder = await cli('verify', '--store', v1.dir);
+    expect(badFolder.code).toBe(1);
+    expect(badFolder.err).toMatch(/catalog.json.*truncated/);
+    await writeFile(folderFile, folderBytes);
+
     const listed = await cli('versions', '--store', url);
     expect(listed.code).toBe(0);
     expect(listed.out).toContain(`* ${v3.version}`);

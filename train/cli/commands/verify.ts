@@ -1,5 +1,7 @@
 import { defineCommand } from 'citty';
-import { verifyVersion } from '../../publish/verify.ts';
+import type { FileProblem } from '../../../shared/artifacts/loader.ts';
+import { MANIFEST_FILE, POINTER_KEY } from '../../../shared/artifacts/spec.ts';
+import { verifyVersion, verifyVersionFolder } from '../../publish/verify.ts';
 import { formatBytes, S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
 import { CLIError } from '../errors.ts';
 
@@ -14,7 +16,8 @@ export default defineCommand({
     store: {
       type: 'string',
       required: true,
-      description: "Store: 's3://bucket/prefix', 'file://dir' or a path.",
+      description:
+        "Store: 's3://bucket/prefix', 'file://dir' or a path; or a local version folder (artifacts/<version>).",
     },
     version: {
       type: 'string',
@@ -26,14 +29,19 @@ export default defineCommand({
   async run({ args }) {
     const store = storeFromFlags(args.store, args);
     const json = args.json === true;
-    const report = await withStore(store, () =>
-      verifyVersion(store, {
-        ...(args.version ? { version: args.version } : {}),
-        onFile: (path, index, total, problem) => {
-          if (!json) console.log(`${problem === null ? 'ok ' : 'BAD'} ${index}/${total} ${path}`);
-        },
-      }),
-    );
+    const onFile = (path: string, index: number, total: number, problem: FileProblem | null) => {
+      if (!json) console.log(`${problem === null ? 'ok ' : 'BAD'} ${index}/${total} ${path}`);
+    };
+    const report = await withStore(store, async () => {
+      // A local version folder (artifacts/<version>: manifest.json at its root, no pointer) is
+      // checked as it is, before publishing.
+      const isFolder =
+        !args.version &&
+        (await store.head(MANIFEST_FILE)) !== null &&
+        (await store.head(POINTER_KEY)) === null;
+      if (isFolder) return verifyVersionFolder(store, onFile);
+      return verifyVersion(store, { ...(args.version ? { version: args.version } : {}), onFile });
+    });
     if (json) console.log(JSON.stringify(report));
     if (report.problems.length > 0) {
       throw new CLIError(
