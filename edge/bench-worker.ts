@@ -34,6 +34,7 @@ function tfjsTensors(model: ServingModel) {
 async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const url = new URL(request.url);
   if (!url.pathname.startsWith('/bench/')) return edge.fetch(request, env, ctx);
+  if (url.pathname === '/bench/noop') return Response.json({ ok: true }); // the HTTP hop alone
   if (url.pathname === '/bench/reset') {
     resetLiveState();
     return Response.json({ reset: true });
