@@ -190,6 +190,16 @@ describe('publish faults', () => {
       expect((await live.verifyAll()).length).toBe(0);
       expect(matrixToFloat32(await live.matrix('itemFactors'))[0]).toBeCloseTo(7, 5);
     }
+    // The failed uploads left a folder without a manifest: listed as incomplete, never live.
+    const listing = await listVersions(inner);
+    expect(listing.versions.find((v) => v.version === next.version)).toMatchObject({
+      complete: false,
+      live: false,
+    });
+    expect(listing.versions.find((v) => v.version === old.version)).toMatchObject({
+      complete: true,
+      live: true,
+    });
     // A clean retry then succeeds.
     expect((await publishVersion(next.source, inner)).pointer.previous).toBe(old.version);
   });
