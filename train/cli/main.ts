@@ -20,6 +20,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   prune: lazy(() => import('./commands/prune.ts')),
   train: lazy(() => import('./commands/train.ts')),
   evaluate: lazy(() => import('./commands/evaluate.ts')),
+  embed: lazy(() => import('./commands/embed.ts')),
 };
 
 export const main = defineCommand({
