@@ -159,7 +159,7 @@ async function main(): Promise<void> {
 
   if (sections.includes('u1')) {
     const ds = await load100k();
-    const models = ['biases', 'mf-sgd', 'mf-als', 'svdpp', 'item-knn', 'user-knn', 'blend'];
+    const models = ['biases', 'time-biases', 'mf-sgd', 'mf-als', 'svdpp', 'item-knn', 'user-knn', 'blend'];
     rows.push(
       ...(await compareModels(ds, models, {
         protocol: 'official',
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
   }
   if (sections.includes('latest')) {
     const ds = await loadLatest();
-    const models = ['biases', 'mf-sgd', 'svdpp', 'item-knn', 'blend'];
+    const models = ['biases', 'time-biases', 'mf-sgd', 'svdpp', 'item-knn', 'blend'];
     rows.push(...(await compareModels(ds, models, { protocol: 'random', seed: SEED, onRows: print })));
   }
   if (sections.includes('cold')) {

@@ -7,6 +7,7 @@ import type { ItemFeatures } from './features.ts';
 import { ItemKnnBaseline, UserKnnBaseline } from './knn.ts';
 import { BiasedMf } from './mf.ts';
 import { Svdpp } from './svdpp.ts';
+import { TimeBiasModel } from './time-biases.ts';
 import type { Recommender } from './types.ts';
 
 /** What a model factory may use beyond its name. */
@@ -55,6 +56,11 @@ const MODELS: Record<string, ModelEntry> = {
         ...(itemFeatures ? { itemFeatures } : {}),
       }),
   },
+  'time-biases': {
+    about: 'time-aware biases: item bias per time bin + user drift (Koren 2009)',
+    ratings: true,
+    create: () => new TimeBiasModel(),
+  },
   svdpp: {
     about: 'SVD++ (implicit feedback), 50 factors',
     ratings: true,
@@ -87,6 +93,7 @@ const MODELS: Record<string, ModelEntry> = {
     create: () =>
       new RidgeBlend(() => [
         new BiasModel({ userReg: 5, itemReg: 5 }),
+        new TimeBiasModel(),
         new BiasedMf({ factors: 100, epochs: 40 }),
         new BiasedMf({ factors: 50, epochs: 60, reg: 0.06, learningRate: 0.01, decay: 0.95 }),
         new BiasedMf({ solver: 'als', factors: 32, epochs: 10, reg: 0.1 }),

@@ -8,6 +8,7 @@ import { buildItemFeatures } from '../../../train/models/features.ts';
 import { ItemKnnBaseline, UserKnnBaseline } from '../../../train/models/knn.ts';
 import { BiasedMf } from '../../../train/models/mf.ts';
 import { Svdpp } from '../../../train/models/svdpp.ts';
+import { TimeBiasModel } from '../../../train/models/time-biases.ts';
 import type { EpochLog, Recommender } from '../../../train/models/types.ts';
 import { describeWithData } from '../../support/data.ts';
 import { readMl100kSample } from './ml100k.ts';
@@ -45,6 +46,7 @@ describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100
     ['mf-als', () => new BiasedMf({ solver: 'als', factors: 8, epochs: 5 })],
     ['svdpp', () => new Svdpp({ factors: 16, epochs: 12 })],
     ['bpr', () => new Bpr({ factors: 8, epochs: 10 })],
+    ['time-biases', () => new TimeBiasModel({ epochs: 10 })],
   ] as const) {
     it(`${name}: training loss decreases and a seed reproduces the run exactly`, async () => {
       const a = make();
