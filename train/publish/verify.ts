@@ -9,6 +9,7 @@ import { type Manifest, validateManifest } from '../../shared/artifacts/manifest
 import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
 import { isReelrankError, ReelrankError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
+import { forEachLimit } from './limit.ts';
 import type { ObjectStore } from '../../shared/store.ts';
 
 export interface VerifyReport {
@@ -28,6 +29,8 @@ export interface VerifyOptions {
   /** The manifest must hash to this (publish passes its local manifest's hash). */
   expectedManifestSha256?: string;
   onFile?: (path: string, index: number, total: number, problem: FileProblem | null) => void;
+  /** Files read at the same time (default 1: memory stays at the largest file). */
+  concurrency?: number;
 }
 
 function problemOf(path: string, error: unknown): FileProblem {
@@ -72,8 +75,8 @@ export async function verifyVersion(store: ObjectStore, options: VerifyOptions =
     return report;
   }
   const files = report.manifest.files;
-  for (let i = 0; i < files.length; i++) {
-    const entry = files[i]!;
+  const problems = new Map<string, FileProblem>();
+  await forEachLimit(files, options.concurrency ?? 1, async (entry) => {
     const key = versionKey(version, entry.path);
     const where = `File ${entry.path} of version ${version} (${store.description}/${key})`;
     let problem: FileProblem | null = null;
@@ -84,10 +87,15 @@ export async function verifyVersion(store: ObjectStore, options: VerifyOptions =
       report.checkedBytes += bytes.length;
     } catch (error) {
       problem = problemOf(entry.path, error);
-      report.problems.push(problem);
+      problems.set(entry.path, problem);
     }
     report.checkedFiles++;
-    options.onFile?.(entry.path, i + 1, files.length, problem);
+    options.onFile?.(entry.path, report.checkedFiles, files.length, problem);
+  });
+  // Report problems in manifest order, whatever order the reads finished in.
+  for (const entry of files) {
+    const problem = problems.get(entry.path);
+    if (problem !== undefined) report.problems.push(problem);
   }
   return report;
 }
