@@ -429,7 +429,12 @@ export function similar(
       }
       const w = HYBRID_BLEND[channel];
       weightSum += w;
-      for (const it of items) total.set(it.itemIndex, (total.get(it.itemIndex) ?? 0) + w * it.score);
+      // Channels score on different scales (text cosines run high, factor cosines low): rescale
+      // each list to [0, 1] first so that no channel wins by its scale alone.
+      const scaled = minMax(Float32Array.from(items, (it) => it.score));
+      items.forEach((it, n) => {
+        total.set(it.itemIndex, (total.get(it.itemIndex) ?? 0) + w * scaled[n]!);
+      });
     }
     if (weightSum > 0) {
       return [...total.entries()]
