@@ -265,6 +265,8 @@ async function main(): Promise<void> {
         `/v1/users/${smallUsers[rng.int(smallUsers.length)]}/predictions/${popular[rng.int(popular.length)]}`,
       ]),
     };
+    // What a small neural re-ranker would add per request (edge/README.md: decision).
+    const rerank100 = await run(worker, () => ['/bench/rerank?n=100']);
     const [smallKernel, smallTfjs] = await interleaved(
       worker,
       (n) => `/bench/retrieve?user=${n}&k=10`,
@@ -339,6 +341,7 @@ async function main(): Promise<void> {
         ...smallResults,
         retrievalKernel: smallKernel,
         retrievalTfjsBaseline: smallTfjs,
+        tfjsRerankerMlp100Candidates: rerank100,
         baselineOverKernelWorkerMean: ratio(smallTfjs.worker, smallKernel.worker),
         baselineOverKernelClientP50: ratioP50(smallTfjs.client, smallKernel.client),
       },

@@ -4,17 +4,36 @@
  *   /bench/noop                  nothing (measures the HTTP hop of the client-side timings)
  *   /bench/reset                 forget the loaded version (cold start of the next request)
  *   /bench/retrieve?user=&k=     the serving retrieval kernel alone (int8 matVec + bias + top-K)
+ *   /bench/rerank?n=             a small TF.js re-ranker's cost: an MLP (features -> 64 -> 32 -> 1,
+ *                                random weights) over n candidates' features (latency only)
  *   /bench/tfjs?user=&k=         the straightforward TF.js baseline: matMul over float32 item
  *                                factors + tf.topk (tfjs-core + backend-cpu, as DESIGN measured)
  * Never deployed: wrangler.toml's main is edge/index.ts.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { dequantizeInt8 } from '../shared/kernels/int8.ts';
+import { dequantizeInt8, dequantizeRowInt8 } from '../shared/kernels/int8.ts';
 import { topK } from '../shared/kernels/topk.ts';
 import type { ServingModel } from '../shared/serving/model.ts';
 import edge from './index.ts';
 import { liveVersion, resetLiveState } from './live.ts';
+
+/** Re-ranker weights: [features, 64], [64, 32], [32, 1] (random: only the latency is measured). */
+let reranker: { features: number; layers: { w: tf.Tensor2D; b: tf.Tensor1D }[] } | null = null;
+
+function rerankerFor(features: number) {
+  if (reranker?.features !== features) {
+    const sizes = [features, 64, 32, 1];
+    reranker = {
+      features,
+      layers: sizes.slice(1).map((out, n) => ({
+        w: tf.randomNormal([sizes[n]!, out], 0, 0.1) as tf.Tensor2D,
+        b: tf.zeros([out]) as tf.Tensor1D,
+      })),
+    };
+  }
+  return reranker;
+}
 
 let tfjsItems: { version: string; factors: tf.Tensor2D; bias: tf.Tensor1D } | null = null;
 
@@ -48,6 +67,29 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
     for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! + model.itemBias[i]!;
     const best = topK(scores, k);
     return Response.json({ ids: Array.from(best.indexes) });
+  }
+  if (url.pathname === '/bench/rerank') {
+    // Features per candidate as a re-ranker would see them: user vector, item vector, 3 channel scores.
+    await tf.setBackend('cpu');
+    const n = Number(url.searchParams.get('n') ?? 100);
+    const features = 2 * model.dim + 3;
+    const net = rerankerFor(features);
+    const input = new Float32Array(n * features);
+    for (let c = 0; c < n; c++) {
+      input.set(user, c * features);
+      input.set(dequantizeRowInt8(model.itemFactors, c % model.itemCount), c * features + model.dim);
+    }
+    const scores = tf.tidy(() => {
+      let x: tf.Tensor2D = tf.tensor2d(input, [n, features]);
+      net.layers.forEach((layer, i) => {
+        const z = tf.add(tf.matMul(x, layer.w), layer.b) as tf.Tensor2D;
+        x = i < net.layers.length - 1 ? tf.relu(z) : z;
+      });
+      return x;
+    });
+    const out = Array.from(await scores.data());
+    scores.dispose();
+    return Response.json({ n: out.length });
   }
   if (url.pathname === '/bench/tfjs') {
     await tf.setBackend('cpu');
