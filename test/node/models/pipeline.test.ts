@@ -9,6 +9,23 @@ import { REPO_ROOT } from '../../support/data.ts';
 const work = mkdtempSync(join(tmpdir(), 'reelrank-train-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+it('reelrank train/evaluate reject unknown models and protocols with the allowed values', async () => {
+  const { runCli } = await import('../../../train/cli/main.ts');
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (line: unknown) => errors.push(String(line));
+  try {
+    expect(await runCli(['train', '--model', 'nope', '--out', join(work, 'x')])).toBe(1);
+    expect(await runCli(['evaluate', '--protocol', 'nope'])).toBe(1);
+  } finally {
+    console.error = original;
+  }
+  expect(errors.join('\n')).toMatch(/--model 'nope' is unknown. Available: .*svdpp/);
+  expect(errors.join('\n')).toMatch(
+    /--protocol 'nope' is unknown. Available: random, official, stratified, ncf, cold/,
+  );
+});
+
 it('reelrank train writes a version with every required artifact, metrics.json and report.html', async () => {
   // A real sample: the first 4,000 ratings of the embedded ml-latest-small, with its full catalog.
   const source = join(REPO_ROOT, 'data/ml-latest-small');
@@ -46,4 +63,17 @@ it('reelrank train writes a version with every required artifact, metrics.json a
   expect(html).toContain('validation RMSE');
   expect(html).toContain('PCA of');
   expect(html).toContain('t-SNE of');
+
+  // `reelrank evaluate --versions` reads it back into the side-by-side table.
+  const { runCli } = await import('../../../train/cli/main.ts');
+  const lines: string[] = [];
+  const original = console.log;
+  console.log = (line: unknown) => lines.push(String(line));
+  try {
+    expect(await runCli(['evaluate', '--versions', result.dir])).toBe(0);
+  } finally {
+    console.log = original;
+  }
+  expect(lines.join('\n')).toContain(`mf-sgd@${result.version}`);
+  expect(lines.join('\n')).toContain(metrics.holdoutRating!.rmse!.toFixed(4));
 });
