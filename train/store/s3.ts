@@ -2,6 +2,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
+  type ListObjectsV2CommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -95,13 +96,13 @@ export class S3Store implements ConditionalStore {
         response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
       } catch (error) {
         if (isNotFound(error)) return null;
-        throw error;
+        throw this.failure('GET', key, error);
       }
       if (response.Body === undefined) return new Uint8Array(0);
       try {
         return await response.Body.transformToByteArray();
       } catch (error) {
-        if (attempt >= BODY_READ_ATTEMPTS) throw error;
+        if (attempt >= BODY_READ_ATTEMPTS) throw this.failure('GET (body)', key, error);
       }
     }
   }
@@ -115,7 +116,7 @@ export class S3Store implements ConditionalStore {
       return response.Body.transformToWebStream() as ReadableStream<Uint8Array>;
     } catch (error) {
       if (isNotFound(error)) return null;
-      throw error;
+      throw this.failure('GET', key, error);
     }
   }
 
@@ -128,7 +129,11 @@ export class S3Store implements ConditionalStore {
         options.contentType ?? (key.endsWith('.json') ? 'application/json' : 'application/octet-stream'),
     };
     if (body.length < this.multipartThreshold) {
-      await this.client.send(new PutObjectCommand(params));
+      try {
+        await this.client.send(new PutObjectCommand(params));
+      } catch (error) {
+        throw this.failure('PUT', key, error);
+      }
       return;
     }
     const upload = new Upload({
@@ -142,7 +147,11 @@ export class S3Store implements ConditionalStore {
     if (onProgress !== undefined) {
       upload.on('httpUploadProgress', (p) => onProgress(key, p.loaded ?? 0, p.total ?? body.length));
     }
-    await upload.done();
+    try {
+      await upload.done();
+    } catch (error) {
+      throw this.failure('multipart PUT', key, error);
+    }
   }
 
   /** The object and its ETag from one GET. */
@@ -156,7 +165,7 @@ export class S3Store implements ConditionalStore {
       return { bytes, etag: response.ETag ?? '' };
     } catch (error) {
       if (isNotFound(error)) return null;
-      throw error;
+      throw this.failure('GET', key, error);
     }
   }
 
@@ -186,7 +195,7 @@ export class S3Store implements ConditionalStore {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       // 412 Precondition Failed; 409 ConditionalRequestConflict (a concurrent conditional write).
       if (status === 412 || status === 409) return false;
-      throw error;
+      throw this.failure('conditional PUT', key, error);
     }
   }
 
@@ -200,7 +209,7 @@ export class S3Store implements ConditionalStore {
       return info;
     } catch (error) {
       if (isNotFound(error)) return null;
-      throw error;
+      throw this.failure('HEAD', key, error);
     }
   }
 
@@ -208,9 +217,18 @@ export class S3Store implements ConditionalStore {
     const out: ObjectInfo[] = [];
     let token: string | undefined;
     do {
-      const response = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(prefix), ContinuationToken: token }),
-      );
+      let response: ListObjectsV2CommandOutput;
+      try {
+        response = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.key(prefix),
+            ContinuationToken: token,
+          }),
+        );
+      } catch (error) {
+        throw this.failure('LIST', prefix, error);
+      }
       for (const object of response.Contents ?? []) {
         if (object.Key === undefined) continue;
         const info: ObjectInfo = { key: object.Key.slice(this.prefix.length), size: object.Size ?? 0 };
@@ -223,7 +241,32 @@ export class S3Store implements ConditionalStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    } catch (error) {
+      throw this.failure('DELETE', key, error);
+    }
+  }
+
+  /**
+   * An S3 failure as a ReelrankError naming the operation, the object and what the server said:
+   * 'store_denied' for credential and permission errors, 'store_error' for the rest.
+   */
+  private failure(operation: string, key: string, error: unknown): ReelrankError {
+    const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    const name = e.name ?? 'Error';
+    const status = e.$metadata?.httpStatusCode;
+    const denied =
+      status === 401 ||
+      status === 403 ||
+      /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|CredentialsProviderError|ExpiredToken/.test(
+        name,
+      );
+    return new ReelrankError(
+      denied ? 'store_denied' : 'store_error',
+      `S3 ${operation} of ${this.description}/${key} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(error)}${denied ? '. Check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --access-key-id) and the bucket permissions.' : ''}`,
+      { operation, key, name, status, cause: error },
+    );
   }
 
   /** Close the client's sockets (tests, short-lived CLI runs). */

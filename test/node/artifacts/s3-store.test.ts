@@ -109,6 +109,39 @@ describe('S3Store against s3rver', () => {
   });
 });
 
+describe('S3Store errors', () => {
+  it('names the operation, the object and the server answer', async () => {
+    const noBucket = new S3Store({
+      bucket: 'no-such-bucket',
+      endpoint: s3.endpoint,
+      credentials: S3RVER_CREDENTIALS,
+    });
+    await expect(noBucket.put('versions/v1/a.bin', new Uint8Array(1))).rejects.toMatchObject({
+      code: 'store_error',
+      message: expect.stringMatching(
+        /S3 PUT of s3:\/\/no-such-bucket\/versions\/v1\/a.bin failed: NoSuchBucket \(HTTP 404\)/,
+      ),
+    });
+    noBucket.destroy();
+    // s3rver does not check signatures on reads, so a permission error is simulated.
+    const deniedClient = {
+      send: async () => {
+        throw Object.assign(new Error('Access Denied'), {
+          name: 'AccessDenied',
+          $metadata: { httpStatusCode: 403 },
+        });
+      },
+    } as unknown as S3Client;
+    const denied = new S3Store({ bucket: 'locked', prefix: 'p', client: deniedClient });
+    await expect(denied.get('current.json')).rejects.toMatchObject({
+      code: 'store_denied',
+      message: expect.stringMatching(
+        /S3 GET of s3:\/\/locked\/p\/current.json failed: AccessDenied \(HTTP 403\).*Check the credentials/,
+      ),
+    });
+  });
+});
+
 describe('openStore', () => {
   it('opens s3:// with endpoint and credentials from the AWS_* environment', async () => {
     const env = {
