@@ -21,13 +21,18 @@ export interface FilterAttributes {
   years: Uint16Array;
 }
 
-/** A mask (1 = keep) for `itemCount` items, or null when the filter keeps everything. */
-export function buildItemMask(attributes: FilterAttributes, filter: ItemFilter): Uint8Array | null {
+/** A mask (1 = keep) for `itemCount` items (written into `out` when given), or null when the filter keeps everything. */
+export function buildItemMask(
+  attributes: FilterAttributes,
+  filter: ItemFilter,
+  out?: Uint8Array,
+): Uint8Array | null {
   const { genreMask = 0, yearFrom, yearTo, exclude } = filter;
   const hasYear = yearFrom !== undefined || yearTo !== undefined;
   if (genreMask === 0 && !hasYear && (exclude === undefined || exclude.length === 0)) return null;
   const n = attributes.genreBits.length;
-  const mask = new Uint8Array(n);
+  // A caller-owned buffer (serving reuses one per model) saves a catalog-sized allocation per request.
+  const mask = out && out.length >= n ? out.subarray(0, n) : new Uint8Array(n);
   const from = yearFrom ?? 0;
   const to = yearTo ?? 65535;
   for (let i = 0; i < n; i++) {

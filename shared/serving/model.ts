@@ -78,6 +78,13 @@ export interface ServingModel extends ServingParts {
   contentCodeInvNorms: Float32Array | null;
   /** Scratch score buffer of length itemCount, reused by every request (kernels are synchronous). */
   scratch: Float32Array;
+  /** Scratch filter mask of length itemCount, reused the same way. */
+  scratchMask: Uint8Array;
+  /**
+   * Per content row, 1 / (scale * code norm): turns a content matVec (which applies the stored
+   * scales) into cosines with one multiply per row. Null without content embeddings.
+   */
+  contentCosineFactors: Float32Array | null;
   /** scores[i] = itemFactors row i . vector: the WebAssembly SIMD kernel when given one, else JS. */
   itemMatVec: (vector: Float32Array | Float64Array, scores: Float32Array) => Float32Array;
   /** The same over the content embeddings (null without them). */
@@ -196,6 +203,7 @@ export function createServingModel(parts: ServingParts, { simd }: ServingOptions
     (a, b) => parts.popularity[b]! - parts.popularity[a]! || a - b,
   );
   const items = bindMatVec(parts.itemFactors, simd);
+  const contentInvNorms = parts.contentEmbeddings ? invCodeNorms(parts.contentEmbeddings) : null;
   const content = parts.contentEmbeddings ? bindMatVec(parts.contentEmbeddings, simd) : null;
   return {
     ...parts,
@@ -213,8 +221,16 @@ export function createServingModel(parts: ServingParts, { simd }: ServingOptions
     filterAttributes: { genreBits, years },
     popularityOrder,
     itemCodeInvNorms: invCodeNorms(parts.itemFactors),
-    contentCodeInvNorms: parts.contentEmbeddings ? invCodeNorms(parts.contentEmbeddings) : null,
+    contentCodeInvNorms: contentInvNorms,
     scratch: new Float32Array(itemCount),
+    scratchMask: new Uint8Array(itemCount),
+    contentCosineFactors:
+      contentInvNorms && parts.contentEmbeddings
+        ? Float32Array.from(contentInvNorms, (inv, i) => {
+            const scale = parts.contentEmbeddings!.scales[i]!;
+            return scale > 0 ? inv / scale : 0;
+          })
+        : null,
   };
 }
 

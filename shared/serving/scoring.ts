@@ -166,12 +166,11 @@ function collect(scores: Float32Array, size: number, into: Set<number>): void {
 export function recommend(model: ServingModel, user: UserState, options: RecommendOptions): RecommendResult {
   const { k, genreMask = 0, yearFrom, yearTo, excludeSeen = true, diversity = 0 } = options;
   const poolSize = Math.min(model.itemCount, options.poolSize ?? Math.max(100, 4 * k));
-  const mask = buildItemMask(model.filterAttributes, {
-    genreMask,
-    yearFrom,
-    yearTo,
-    exclude: excludeSeen ? user.seen : undefined,
-  });
+  const mask = buildItemMask(
+    model.filterAttributes,
+    { genreMask, yearFrom, yearTo, exclude: excludeSeen ? user.seen : undefined },
+    model.scratchMask,
+  );
   const profile =
     model.contentEmbeddings && model.contentCodeInvNorms
       ? contentProfile(model.contentEmbeddings, model.contentCodeInvNorms, user.favourites, 20)
@@ -191,10 +190,8 @@ export function recommend(model: ServingModel, user: UserState, options: Recomme
   if (weights.content > 0 && profile && model.contentEmbeddings && model.contentCodeInvNorms) {
     model.contentMatVec!(profile, scores);
     // The matVec applies the stored scales; cosine wants values / code norm instead.
-    const { scales } = model.contentEmbeddings;
-    const inv = model.contentCodeInvNorms;
-    for (let i = 0; i < scores.length; i++)
-      scores[i] = scales[i]! > 0 ? (scores[i]! / scales[i]!) * inv[i]! : 0;
+    const factor = model.contentCosineFactors!;
+    for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! * factor[i]!;
     collect(applyMask(scores, mask), poolSize, candidates);
   }
   // Popularity: walk the precomputed order, skipping filtered items.
