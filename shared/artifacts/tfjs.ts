@@ -13,6 +13,7 @@
  */
 import type { io } from '@tensorflow/tfjs-core';
 import { ReelrankError } from '../errors.ts';
+import type { ObjectStore } from '../store.ts';
 import { encodeFloat16 } from './float16.ts';
 
 export type TfjsQuantization = 'uint8' | 'uint16' | 'float16' | null;
@@ -327,4 +328,22 @@ export function tfjsIOHandler(
     };
   }
   return handler;
+}
+
+/**
+ * `tfjsIOHandler` over an ObjectStore (filesystem, S3, R2, memory): `model.save(handler)` writes
+ * shards then model.json; `tf.loadLayersModel(handler)` reads them back. Unverified: to load a
+ * model of a published version, use `ArtifactVersion.tfjsHandler`, which checks every file.
+ * @example await model.save(storeIOHandler(store, 'models/reranker/model.json', { quantization: 'uint8' }))
+ */
+export function storeIOHandler(
+  store: ObjectStore,
+  modelKey: string,
+  options: TfjsSaveOptions = {},
+): io.IOHandler {
+  return tfjsIOHandler(
+    { read: (key) => store.get(key), write: (key, bytes) => store.put(key, bytes) },
+    modelKey,
+    options,
+  );
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openVersion } from '../../../shared/artifacts/loader.ts';
 import { MemoryStore } from '../../../shared/artifacts/memory-store.ts';
 import { POINTER_KEY, versionKey } from '../../../shared/artifacts/spec.ts';
-import { type TfjsQuantization, tfjsIOHandler } from '../../../shared/artifacts/tfjs.ts';
+import { storeIOHandler, type TfjsQuantization, tfjsIOHandler } from '../../../shared/artifacts/tfjs.ts';
 import { sha256Hex } from '../../../shared/hash.ts';
 import { VersionWriter } from '../../../train/artifacts/writer.ts';
 import { S3Store } from '../../../train/store/s3.ts';
@@ -211,14 +211,10 @@ describe('TF.js model over an S3 store (s3rver)', () => {
       credentials: S3RVER_CREDENTIALS,
     });
     try {
-      const io = {
-        read: (key: string) => store.get(key),
-        write: (key: string, bytes: Uint8Array) => store.put(key, bytes),
-      };
       const model = makeModel();
       const before = tf.memory().numTensors;
       await model.save(
-        tfjsIOHandler(io, 'reranker/model.json', { quantization: 'float16', shardBytes: 300 }),
+        storeIOHandler(store, 'reranker/model.json', { quantization: 'float16', shardBytes: 300 }),
       );
       // 212 weights x 2 bytes = 424 bytes in 300-byte shards
       expect((await store.list('reranker/')).map((o) => o.key)).toEqual([
@@ -226,7 +222,7 @@ describe('TF.js model over an S3 store (s3rver)', () => {
         'reranker/group1-shard2of2.bin',
         'reranker/model.json',
       ]);
-      const loaded = await tf.loadLayersModel(tfjsIOHandler(io, 'reranker/model.json'));
+      const loaded = await tf.loadLayersModel(storeIOHandler(store, 'reranker/model.json'));
       const original = weightsOf(model);
       weightsOf(loaded).forEach((values, t) => {
         values.forEach((v, i) => {
