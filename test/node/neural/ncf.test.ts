@@ -68,6 +68,21 @@ describeWithData('ml-100k', 'NCF on a real ml-100k sample', () => {
     const bestEpoch = report.notes?.bestEpoch as number;
     expect(hitRates[bestEpoch]).toBe(Math.max(...hitRates));
     model.dispose();
+    // With refit, the chosen epoch count is retrained on every training row.
+    const refit = new NcfRecommender({
+      epochs: 3,
+      batchSize: 512,
+      gmfDim: 4,
+      mlpDim: 4,
+      mlpLayers: [8],
+      patience: 1,
+      refit: true,
+    });
+    const refitReport = await refit.fit({ dataset, train: split.train, seed: 3 });
+    expect(refitReport.notes?.refitEpochs).toBe(bestEpoch + 1);
+    expect(refitReport.epochs.length).toBe(bestEpoch + 1);
+    expect(refitReport.notes?.selection).toMatchObject({ bestEpoch });
+    refit.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 });

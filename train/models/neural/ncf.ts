@@ -49,6 +49,8 @@ export interface NcfOptions {
    * `patience` epochs without improvement and the best epoch's weights are kept. 0 = off.
    */
   patience?: number;
+  /** After early stopping on a carve, retrain on all training rows for the chosen epoch count. */
+  refit?: boolean;
 }
 
 const PREDICT_CHUNK = 4096;
@@ -81,6 +83,7 @@ export class NcfRecommender implements Recommender {
       l2: 0,
       maxBatchesPerEpoch: Number.POSITIVE_INFINITY,
       patience: 0,
+      refit: false,
       ...options,
     };
     const { variant } = this.options;
@@ -102,9 +105,22 @@ export class NcfRecommender implements Recommender {
   }
 
   async fit(context: TrainContext): Promise<FitReport> {
+    const selection = await this.fitOnce(context, this.options);
+    if (!this.options.refit || selection.notes?.validationCarved !== true) return selection;
+    // The carve held out each user's most recent rating, the most telling one for what comes
+    // next: retrain on all training rows for the number of epochs the carve chose.
+    const refitEpochs = (selection.notes.bestEpoch as number) + 1;
+    const refit = await this.fitOnce(context, { ...this.options, patience: 0, epochs: refitEpochs });
+    return {
+      epochs: refit.epochs,
+      seconds: selection.seconds + refit.seconds,
+      notes: { ...refit.notes, refitEpochs, selection: selection.notes },
+    };
+  }
+
+  private async fitOnce(context: TrainContext, o: Required<NcfOptions>): Promise<FitReport> {
     this.dispose();
     const started = performance.now();
-    const o = this.options;
     const carve = o.patience > 0 && !context.validation;
     const { train, validation } = carve
       ? carveLatestPerUser(context.dataset, context.train)
