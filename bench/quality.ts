@@ -50,7 +50,16 @@ function dataDir(name: string): string {
   return dir;
 }
 
-const rows: ResultRow[] = [];
+/** A result row and the bench section that produced it (a re-run replaces its section's rows). */
+type BenchRow = ResultRow & { section?: Section };
+let current: Section = 'u1';
+/** Rows of this run, tagged with the section running when they were pushed. */
+class SectionRows extends Array<BenchRow> {
+  override push(...items: BenchRow[]): number {
+    return super.push(...items.map((r) => ({ ...r, section: current })));
+  }
+}
+const rows = new SectionRows();
 const print = (mine: ResultRow[]) => {
   if (mine.length > 0) console.log(formatTable(mine));
 };
@@ -158,6 +167,7 @@ async function main(): Promise<void> {
   };
 
   if (sections.includes('u1')) {
+    current = 'u1';
     const ds = await load100k();
     const models = ['biases', 'time-biases', 'mf-sgd', 'mf-als', 'svdpp', 'item-knn', 'user-knn', 'blend'];
     rows.push(
@@ -170,6 +180,7 @@ async function main(): Promise<void> {
     );
   }
   if (sections.includes('stratified')) {
+    current = 'stratified';
     const ds = await load100k();
     const split = stratifiedSplit(ds, 0.25, SEED);
     await runOne(ds, 'stratified', split, new PopularityModel());
@@ -179,6 +190,7 @@ async function main(): Promise<void> {
     await runOne(ds, 'stratified', split, new Ease({ lambda }), `ease(λ=${lambda})`);
   }
   if (sections.includes('ncf')) {
+    current = 'ncf';
     const ds = await load100k();
     const split = leaveLastOut(ds);
     await runOne(ds, 'ncf', split, new PopularityModel());
@@ -187,11 +199,13 @@ async function main(): Promise<void> {
     await runOne(ds, 'ncf', split, new Ease(best), `ease+recency+sequence(${JSON.stringify(best)})`);
   }
   if (sections.includes('latest')) {
+    current = 'latest';
     const ds = await loadLatest();
     const models = ['biases', 'time-biases', 'mf-sgd', 'svdpp', 'item-knn', 'blend'];
     rows.push(...(await compareModels(ds, models, { protocol: 'random', seed: SEED, onRows: print })));
   }
   if (sections.includes('cold')) {
+    current = 'cold';
     const ds = await loadLatest();
     const split = coldItemSplit(ds, 0.2, SEED);
     const text = await fitTextEmbeddings(ds.movies);
@@ -225,6 +239,7 @@ async function main(): Promise<void> {
     }
   }
   if (sections.includes('neural')) {
+    current = 'neural';
     const ds = await load100k();
     const { NEURAL_MODELS, registerNeuralModels } = await import('../train/models/neural/index.ts');
     registerNeuralModels();
@@ -244,6 +259,7 @@ async function main(): Promise<void> {
     rows.push(...(await compareModels(ds, rankingModels, { protocol: 'ncf', seed: SEED, onRows: print })));
   }
   if (sections.includes('refs')) {
+    current = 'refs';
     // Published figures of the references (their own data and splits), quoted as floors.
     rows.push(
       row('reference-001', 'published', 'reference-001 best', 'mae', 0.99, 0),
@@ -259,9 +275,15 @@ async function main(): Promise<void> {
   const previous: ResultRow[] = existsSync(resultsFile)
     ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { rows: ResultRow[] }).rows
     : [];
+  // Rows of the sections run now replace every earlier row of those sections; untagged rows
+  // (older runs) are replaced only by an identical (dataset, protocol, model, metric).
   const fresh = new Set(rows.map((r) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`));
   const merged = [
-    ...previous.filter((r) => !fresh.has(`${r.dataset}|${r.protocol}|${r.model}|${r.metric}`)),
+    ...(previous as BenchRow[]).filter(
+      (r) =>
+        !(r.section !== undefined && sections.includes(r.section)) &&
+        !fresh.has(`${r.dataset}|${r.protocol}|${r.model}|${r.metric}`),
+    ),
     ...rows,
   ];
   writeFileSync(
