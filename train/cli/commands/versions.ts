@@ -2,6 +2,23 @@ import { defineCommand } from 'citty';
 import { formatBytes, S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
 import { listVersions } from '../../publish/versions.ts';
 
+/** The first few numeric metrics, one level of nesting flattened ('holdoutRating.rmse=0.8637'). */
+function headlineMetrics(metrics: Record<string, unknown>, count = 3): string {
+  const flat: [string, number][] = [];
+  for (const [key, value] of Object.entries(metrics)) {
+    if (typeof value === 'number') flat.push([key, value]);
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [inner, innerValue] of Object.entries(value)) {
+        if (typeof innerValue === 'number') flat.push([`${key}.${inner}`, innerValue]);
+      }
+    }
+  }
+  return flat
+    .slice(0, count)
+    .map(([key, value]) => `${key}=${value.toFixed(4)}`)
+    .join(' ');
+}
+
 /** `reelrank versions --store <url>`: every version, the live one marked. */
 export default defineCommand({
   meta: {
@@ -33,13 +50,7 @@ export default defineCommand({
       const notes = [v.previous ? 'previous' : '', v.complete ? '' : 'INCOMPLETE (no valid manifest)'].filter(
         Boolean,
       );
-      const metrics = v.metrics
-        ? Object.entries(v.metrics)
-            .filter(([, value]) => typeof value === 'number')
-            .slice(0, 3)
-            .map(([key, value]) => `${key}=${Number(value).toFixed(4)}`)
-            .join(' ')
-        : '';
+      const metrics = v.metrics ? headlineMetrics(v.metrics) : '';
       console.log(
         `${mark} ${v.version}  ${v.createdAt ?? '-'}  ${v.objects} files ${formatBytes(v.bytes)}  ${metrics}${notes.length ? `  [${notes.join(', ')}]` : ''}`,
       );
