@@ -43,7 +43,7 @@ export class R2Store implements ObjectStore {
     { name = 'ARTIFACTS', listLimit }: { name?: string; listLimit?: number } = {},
   ) {
     this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-    this.description = `r2://${name}/${this.prefix}`;
+    this.description = `r2://${name}${this.prefix === '' ? '' : `/${this.prefix.slice(0, -1)}`}`;
     this.listLimit = listLimit;
   }
 
