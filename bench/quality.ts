@@ -154,6 +154,30 @@ async function tunedSequenceEase(dataset: Dataset, train: Uint32Array): Promise<
   return best!.options;
 }
 
+/** Merge this run's rows into bench/results/quality.json (called after each long step). */
+function save(): BenchRow[] {
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  const previous: ResultRow[] = existsSync(resultsFile)
+    ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { rows: ResultRow[] }).rows
+    : [];
+  // Rows of the sections run now replace every earlier row of those sections; untagged rows
+  // (older runs) are replaced only by an identical (dataset, protocol, model, metric).
+  const fresh = new Set(rows.map((r) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`));
+  const merged = [
+    ...(previous as BenchRow[]).filter(
+      (r) =>
+        !(r.section !== undefined && sections.includes(r.section)) &&
+        !fresh.has(`${r.dataset}|${r.protocol}|${r.model}|${r.metric}`),
+    ),
+    ...rows,
+  ];
+  writeFileSync(
+    resultsFile,
+    JSON.stringify({ generatedAt: new Date().toISOString(), rows: merged }, null, 2),
+  );
+  return merged;
+}
+
 async function main(): Promise<void> {
   let ml100k: Dataset | null = null;
   const load100k = async () => {
@@ -240,23 +264,31 @@ async function main(): Promise<void> {
   }
   if (sections.includes('neural')) {
     current = 'neural';
-    const ds = await load100k();
     const { NEURAL_MODELS, registerNeuralModels } = await import('../train/models/neural/index.ts');
     registerNeuralModels();
     const { selectBackend } = await import('../train/backend.ts');
     const selection = await selectBackend({ backend: 'auto' });
     console.log(`tfjs backend: ${selection.name}`);
-    const ratingModels = Object.keys(NEURAL_MODELS).filter((m) => NEURAL_MODELS[m]!.ratings);
-    const rankingModels = Object.keys(NEURAL_MODELS).filter((m) => !NEURAL_MODELS[m]!.ratings);
-    rows.push(
-      ...(await compareModels(ds, ratingModels, {
-        protocol: 'official',
-        officialSplit: 'u1',
-        seed: SEED,
-        onRows: print,
-      })),
-    );
-    rows.push(...(await compareModels(ds, rankingModels, { protocol: 'ncf', seed: SEED, onRows: print })));
+    // ml-100k joined with TMDB (overviews) so the title models can pretrain word vectors offline.
+    const joined = await loadDataset(dataDir('ml-100k'), { tmdb: dataDir('tmdb-5000') });
+    // One model at a time, rows saved as they come: the neural models take minutes each on CPU,
+    // and one model failing must not lose the others' results.
+    for (const [name, entry] of Object.entries(NEURAL_MODELS)) {
+      try {
+        const mine = await compareModels(joined, [name], {
+          protocol: entry.ratings ? 'official' : 'ncf',
+          officialSplit: 'u1',
+          seed: SEED,
+          onRows: print,
+        });
+        rows.push(...mine);
+        save();
+      } catch (error) {
+        console.error(
+          `neural model ${name} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
   }
   if (sections.includes('refs')) {
     current = 'refs';
@@ -271,25 +303,7 @@ async function main(): Promise<void> {
     );
   }
 
-  mkdirSync(dirname(resultsFile), { recursive: true });
-  const previous: ResultRow[] = existsSync(resultsFile)
-    ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { rows: ResultRow[] }).rows
-    : [];
-  // Rows of the sections run now replace every earlier row of those sections; untagged rows
-  // (older runs) are replaced only by an identical (dataset, protocol, model, metric).
-  const fresh = new Set(rows.map((r) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`));
-  const merged = [
-    ...(previous as BenchRow[]).filter(
-      (r) =>
-        !(r.section !== undefined && sections.includes(r.section)) &&
-        !fresh.has(`${r.dataset}|${r.protocol}|${r.model}|${r.metric}`),
-    ),
-    ...rows,
-  ];
-  writeFileSync(
-    resultsFile,
-    JSON.stringify({ generatedAt: new Date().toISOString(), rows: merged }, null, 2),
-  );
+  const merged = save();
   console.log(`\n${formatTable(merged)}\n\nwrote ${resultsFile} (${merged.length} rows)`);
 }
 
