@@ -64,6 +64,24 @@ it('reelrank train writes a version with every required artifact, metrics.json a
   expect(html).toContain('PCA of');
   expect(html).toContain('t-SNE of');
 
+  // The serving code (shared/, what the edge runs) loads and verifies the version and scores with it.
+  const { symlinkSync, mkdirSync: mkdir } = await import('node:fs');
+  const storeRoot = join(work, 'store');
+  mkdir(join(storeRoot, 'versions'), { recursive: true });
+  symlinkSync(result.dir, join(storeRoot, 'versions', result.version));
+  const { FsStore } = await import('../../../train/store/fs.ts');
+  const { openVersion } = await import('../../../shared/artifacts/loader.ts');
+  const { loadServingModel } = await import('../../../shared/serving/from-artifacts.ts');
+  const { knownUser, predictRating } = await import('../../../shared/serving/scoring.ts');
+  const serving = await loadServingModel(
+    await openVersion(new FsStore(storeRoot), { version: result.version }),
+  );
+  expect(serving.itemCount).toBe(9742);
+  expect(serving.dim).toBe(100);
+  const predicted = predictRating(serving, knownUser(serving, 0), 0);
+  expect(predicted).toBeGreaterThanOrEqual(0.5);
+  expect(predicted).toBeLessThanOrEqual(5);
+
   // `reelrank evaluate --versions` reads it back into the side-by-side table.
   const { runCli } = await import('../../../train/cli/main.ts');
   const lines: string[] = [];
