@@ -102,25 +102,49 @@ export interface SimilarityChannel {
 }
 
 /**
+ * How a blend treats a channel that a candidate item lacks (no poster, too few ratings):
+ *  - 'renormalize': leave it out and divide by the weights of the channels the item has;
+ *  - 'neutral': it contributes `neutralScore` (0 = the channel's mean once z-scored), so an item
+ *    known by fewer channels needs stronger evidence in the ones it has.
+ * Neither invents a vector: the item is never compared through a channel it does not have.
+ */
+export type MissingChannelPolicy = 'renormalize' | 'neutral';
+
+/**
  * out[i] = sum_c w_c s_c[i] / sum_c w_c over the channels available for item i (mask 1 and a
- * finite score). A channel an item lacks (no poster) is left out and the remaining weights are
- * renormalised: no made-up similarity. Items with no available channel get -Infinity.
- * Channels with weight 0 are ignored. Call with channels the QUERY item has.
+ * finite score), with a lacking channel handled by `missing` (see MissingChannelPolicy). Items
+ * with no available channel get -Infinity. Channels with weight 0 are ignored. Call with the
+ * channels the QUERY item has.
  * @example blendSimilarities([{ scores: text, weight: 0.5 }, { scores: visual, weight: 0.2, mask }], out)
  */
-export function blendSimilarities(channels: readonly SimilarityChannel[], out: Float32Array): Float32Array {
+export function blendSimilarities(
+  channels: readonly SimilarityChannel[],
+  out: Float32Array,
+  {
+    missing = 'renormalize',
+    neutralScore = 0,
+  }: { missing?: MissingChannelPolicy; neutralScore?: number } = {},
+): Float32Array {
   const n = out.length;
   for (let i = 0; i < n; i++) {
     let sum = 0;
     let weights = 0;
+    let available = 0;
     for (const c of channels) {
-      if (c.weight === 0 || c.mask?.[i] === 0) continue;
+      if (c.weight === 0) continue;
       const s = c.scores[i]!;
-      if (!Number.isFinite(s)) continue;
+      if (c.mask?.[i] === 0 || !Number.isFinite(s)) {
+        if (missing === 'neutral') {
+          sum += c.weight * neutralScore;
+          weights += c.weight;
+        }
+        continue;
+      }
+      available++;
       sum += c.weight * s;
       weights += c.weight;
     }
-    out[i] = weights > 0 ? sum / weights : Number.NEGATIVE_INFINITY;
+    out[i] = available > 0 ? sum / weights : Number.NEGATIVE_INFINITY;
   }
   return out;
 }
@@ -175,7 +199,11 @@ export function similarItems(
   query: number,
   channels: readonly BlendChannelInput[],
   k: number,
-  { exclude, standardize }: { exclude?: (index: number) => boolean; standardize?: boolean } = {},
+  {
+    exclude,
+    standardize,
+    missing = 'neutral',
+  }: { exclude?: (index: number) => boolean; standardize?: boolean; missing?: MissingChannelPolicy } = {},
 ): TopK {
   const active: SimilarityChannel[] = [];
   let items = 0;
@@ -195,7 +223,10 @@ export function similarItems(
     active.push({ scores, weight: c.weight, ...(c.mask ? { mask: c.mask } : {}) });
   }
   if (active.length === 0) return { indexes: new Uint32Array(0), scores: new Float32Array(0) };
-  if (standardize ?? active.length > 1) for (const a of active) standardizeScores(a.scores);
-  const blended = blendSimilarities(active, new Float32Array(items));
+  const standardized = standardize ?? active.length > 1;
+  if (standardized) for (const a of active) standardizeScores(a.scores);
+  // 'neutral' scores a lacking channel at its mean, which is 0 only for z-scored channels.
+  const policy: MissingChannelPolicy = standardized ? missing : 'renormalize';
+  const blended = blendSimilarities(active, new Float32Array(items), { missing: policy });
   return topK(blended, k, (i) => i === query || (exclude?.(i) ?? false));
 }

@@ -7,7 +7,11 @@
  */
 import { NO_NEIGHBOR } from '../../shared/artifacts/codecs.ts';
 import { normalizeRows } from '../../shared/kernels/dense.ts';
-import { type BlendChannelInput, similarItems } from '../../shared/kernels/similarity.ts';
+import {
+  type BlendChannelInput,
+  type MissingChannelPolicy,
+  similarItems,
+} from '../../shared/kernels/similarity.ts';
 import { ReelrankError } from '../../shared/errors.ts';
 
 export const DEFAULT_NEIGHBORS = 50;
@@ -87,6 +91,8 @@ export interface BlendOptions {
    * channel is active for the query; see standardizeScores). Scores are then blended z-scores.
    */
   standardize?: boolean;
+  /** A channel a candidate lacks: 'neutral' (default, scored at the channel mean) or 'renormalize'. */
+  missing?: MissingChannelPolicy;
 }
 
 /**
@@ -97,7 +103,7 @@ export interface BlendOptions {
 export function blendNeighbors(
   channels: readonly (EmbeddingChannel & { weight: number })[],
   rows: number,
-  { k = DEFAULT_NEIGHBORS, standardize }: BlendOptions = {},
+  { k = DEFAULT_NEIGHBORS, standardize, missing }: BlendOptions = {},
 ): NeighborTable {
   if (!Number.isInteger(k) || k < 1)
     throw new ReelrankError('bad_input', `neighbours: k must be a positive integer, got ${k}`);
@@ -108,7 +114,10 @@ export function blendNeighbors(
   });
   const table = emptyTable(rows, k);
   for (let i = 0; i < rows; i++) {
-    const top = similarItems(i, inputs, k, standardize === undefined ? {} : { standardize });
+    const top = similarItems(i, inputs, k, {
+      ...(standardize === undefined ? {} : { standardize }),
+      ...(missing === undefined ? {} : { missing }),
+    });
     table.ids.set(top.indexes, i * k);
     table.scores.set(top.scores, i * k);
   }

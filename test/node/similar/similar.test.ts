@@ -102,6 +102,18 @@ describe('similarity kernels', () => {
     expect(
       blendSimilarities([{ scores: text, weight: 1, mask: Uint8Array.of(0, 0, 0) }], new Float32Array(3))[0],
     ).toBe(NEG);
+    // 'neutral': the missing visual channel of item 2 counts as score 0 (the mean of a z-scored
+    // channel) instead of being dropped: (3 * 0.2 + 1 * 0) / 4.
+    const neutral = blendSimilarities(
+      [
+        { scores: text, weight: 3 },
+        { scores: visual, weight: 1, mask: Uint8Array.of(1, 1, 0) },
+      ],
+      new Float32Array(3),
+      { missing: 'neutral' },
+    );
+    expect(neutral[2]).toBeCloseTo(0.15, 6);
+    expect(neutral[0]).toBe(0.75);
   });
 });
 
