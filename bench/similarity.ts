@@ -530,7 +530,7 @@ const result = {
     channels:
       'content = LSA-64 of title, genres, TMDB overview and keywords (499 ml-100k movies have TMDB text); content-sif = SIF over 64-d SGNS word vectors pretrained on the 4,803 TMDB overviews + the catalog tokens; visual = MobileNet v1 0.25 global_average_pooling2d_1 (256-d), movies without a poster have no vector; visual-autoencoder = 64-d code of the poster autoencoder trained here; collaborative = MF item factors (movies with >= 5 training ratings); blend = weights ' +
       JSON.stringify(DEFAULT_BLEND) +
-      ' renormalised over the channels a pair has',
+      ' over per-query z-scored channel similarities; a channel the candidate lacks (no poster, < 5 ratings) scores at its mean (z = 0, the neutral policy of shared/kernels/similarity.ts)',
     caveat: 'the content channel includes genre tokens, so its genre overlap is partly by construction',
   },
   text: {
