@@ -5,6 +5,8 @@
  * 1/254 of the row's largest magnitude. Shared by the exporter (quantize) and serving (score).
  */
 
+import { quantizeInt8Rows } from '../artifacts/codecs.ts';
+
 /** A row-major int8 matrix with one scale per row. */
 export interface Int8RowMatrix {
   rows: number;
@@ -26,20 +28,9 @@ export function quantizeRowsInt8(matrix: Float32Array, dim: number): Int8RowMatr
     );
   }
   const rows = matrix.length / dim;
-  const values = new Int8Array(matrix.length);
-  const scales = new Float32Array(rows);
-  for (let i = 0, base = 0; i < rows; i++, base += dim) {
-    let maxAbs = 0;
-    for (let j = 0; j < dim; j++) {
-      const a = Math.abs(matrix[base + j]!);
-      if (a > maxAbs) maxAbs = a;
-    }
-    if (maxAbs === 0) continue;
-    const scale = maxAbs / 127;
-    scales[i] = scale;
-    const inv = 1 / scale;
-    for (let j = 0; j < dim; j++) values[base + j] = Math.round(matrix[base + j]! * inv);
-  }
+  // One quantizer for the whole project: the artifact codec's, so that serving a float matrix
+  // quantized at load time gives exactly the bytes an int8 artifact file would have held.
+  const { values, scales } = quantizeInt8Rows(matrix, rows, dim);
   return { rows, cols: dim, values, scales };
 }
 
