@@ -1,4 +1,5 @@
 import { ReelrankError } from '../../shared/errors.ts';
+import { IAutoRec } from './autorec.ts';
 import { BiasModel, PopularityModel } from './baselines.ts';
 import { RidgeBlend } from './blend.ts';
 import { Bpr } from './bpr.ts';
@@ -65,6 +66,11 @@ const MODELS: Record<string, ModelEntry> = {
     about: 'SVD++ (implicit feedback), 50 factors',
     ratings: true,
     create: () => new Svdpp({ factors: 50, epochs: 40, reg: 0.08, implicitReg: 0.1 }),
+  },
+  'i-autorec': {
+    about: 'I-AutoRec: item autoencoder over users (sparse, Adam), 300 hidden sigmoid units',
+    ratings: true,
+    create: () => new IAutoRec(),
   },
   'item-knn': {
     about: 'item-kNN with baselines (pearson-baseline, k=40)',

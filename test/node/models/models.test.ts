@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { randomSplit } from '../../../train/eval/protocols.ts';
+import { IAutoRec } from '../../../train/models/autorec.ts';
 import { BiasModel, PopularityModel } from '../../../train/models/baselines.ts';
 import { Bpr } from '../../../train/models/bpr.ts';
 import { RidgeBlend } from '../../../train/models/blend.ts';
@@ -47,6 +48,7 @@ describeWithData('ml-100k', 'classic models on a 5k-rating real sample of ml-100
     ['svdpp', () => new Svdpp({ factors: 16, epochs: 12 })],
     ['bpr', () => new Bpr({ factors: 8, epochs: 10 })],
     ['time-biases', () => new TimeBiasModel({ epochs: 10 })],
+    ['i-autorec', () => new IAutoRec({ hidden: 16, epochs: 8, learningRate: 0.01 })],
   ] as const) {
     it(`${name}: training loss decreases and a seed reproduces the run exactly`, async () => {
       const a = make();
