@@ -193,7 +193,17 @@ async function main(): Promise<void> {
   if (sections.includes('u1')) {
     current = 'u1';
     const ds = await load100k();
-    const models = ['biases', 'time-biases', 'mf-sgd', 'mf-als', 'svdpp', 'item-knn', 'user-knn', 'blend'];
+    const models = [
+      'biases',
+      'time-biases',
+      'mf-sgd',
+      'mf-als',
+      'svdpp',
+      'item-knn',
+      'user-knn',
+      'i-autorec',
+      'blend',
+    ];
     rows.push(
       ...(await compareModels(ds, models, {
         protocol: 'official',

@@ -33,8 +33,9 @@ export class IAutoRec implements Recommender {
 
   constructor(options: AutoRecOptions = {}) {
     this.o = {
-      hidden: options.hidden ?? 300,
-      epochs: options.epochs ?? 40,
+      // Chosen on a validation carve of ml-100k u1.base: reg 0.2 overfits, 1 underfits.
+      hidden: options.hidden ?? 200,
+      epochs: options.epochs ?? 20,
       learningRate: options.learningRate ?? 0.001,
       reg: options.reg ?? 0.5,
     };

@@ -68,7 +68,7 @@ const MODELS: Record<string, ModelEntry> = {
     create: () => new Svdpp({ factors: 50, epochs: 40, reg: 0.08, implicitReg: 0.1 }),
   },
   'i-autorec': {
-    about: 'I-AutoRec: item autoencoder over users (sparse, Adam), 300 hidden sigmoid units',
+    about: 'I-AutoRec: item autoencoder over users (sparse, Adam), 200 hidden sigmoid units',
     ratings: true,
     create: () => new IAutoRec(),
   },
@@ -94,7 +94,7 @@ const MODELS: Record<string, ModelEntry> = {
   },
   blend: {
     about:
-      'ridge blend of biases, MF (SGD and ALS), SVD++, item- and user-kNN, weights fitted on a validation carve',
+      'ridge blend of biases, MF (SGD and ALS), SVD++, item- and user-kNN, weights fitted on a validation carve; + I-AutoRec',
     ratings: true,
     create: () =>
       new RidgeBlend(() => [
@@ -106,6 +106,7 @@ const MODELS: Record<string, ModelEntry> = {
         new Svdpp({ factors: 50, epochs: 40, reg: 0.08, implicitReg: 0.1 }),
         new ItemKnnBaseline({ neighbors: 60 }),
         new UserKnnBaseline(),
+        new IAutoRec(),
       ]),
   },
 };
