@@ -461,7 +461,10 @@ const meanSd = (xs: number[]) => {
   return { mean: round(m), sd: round(sd), runs: xs.map((x) => round(x)) };
 };
 const coldStart = Object.fromEntries(
-  Object.keys(featureSets).map((k) => [k, { auc: meanSd(aucs[k]!), lambdas: lambdas[k] }]),
+  Object.keys(featureSets).map((k) => [
+    k,
+    { auc: meanSd(aucs[k]!), likedVsDislikedAuc: meanSd(likedAucs[k]!), lambdas: lambdas[k] },
+  ]),
 );
 
 // ---------------------------------------------------------------- maps
