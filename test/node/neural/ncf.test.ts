@@ -26,9 +26,10 @@ describeWithData('ml-100k', 'NCF on a real ml-100k sample', () => {
         mlpDim: 8,
         mlpLayers: [16, 8],
       });
-      const report = await model.fit({ dataset, train: split.train, seed: 3 });
+      const report = await model.fit({ dataset, train: split.train, seed: 0 });
       return { model, report };
     };
+    // Seed 0 on purpose: tfjs treats an initializer seed of 0 as unseeded (Math.random).
     const first = await run();
     const losses = first.report.epochs.map((e) => e.trainLoss);
     expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.9);

@@ -7,7 +7,7 @@ import type { Dataset } from '../../data/dataset.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from '../types.ts';
 import { permutation, sampleNegative, sortedItemsByUser } from './batches.ts';
 import { SparseTable } from './sparse.ts';
-import { applyEager, applySymbolic, DenseTower, denseStack } from './tower.ts';
+import { applyEager, applySymbolic, DenseTower, denseStack, initializerSeed } from './tower.ts';
 
 /**
  * Neural Collaborative Filtering (He et al. 2017; reference 003): GMF (element-wise product of user
@@ -411,7 +411,7 @@ function buildNcfTower(o: Required<NcfOptions>, seed: number, rng: Rng): DenseTo
   }
   const outputLayer = tfl.layers.dense({
     units: 1,
-    kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1000 }),
+    kernelInitializer: tfl.initializers.glorotUniform({ seed: initializerSeed(seed, 1000) }),
     name: 'prediction',
   });
   const joined =

@@ -7,7 +7,14 @@ import { clampInPlace, gatherRows, type TrainingRows } from '../interactions.ts'
 import type { EpochLog, FitReport, Recommender, TrainContext } from '../types.ts';
 import { permutation } from './batches.ts';
 import type { SparseTable } from './sparse.ts';
-import { applyEager, applySymbolic, type DenseSpec, DenseTower, denseStack } from './tower.ts';
+import {
+  applyEager,
+  applySymbolic,
+  type DenseSpec,
+  DenseTower,
+  denseStack,
+  initializerSeed,
+} from './tower.ts';
 
 /**
  * A rating-regression model whose input is a concatenation of per-(user, item) parts (embedding
@@ -325,7 +332,7 @@ function buildRatingTower(
   const hidden = denseStack(o.hidden, seed, 'hidden');
   const output = tfl.layers.dense({
     units: 1,
-    kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1000 }),
+    kernelInitializer: tfl.initializers.glorotUniform({ seed: initializerSeed(seed, 1000) }),
     name: 'rating',
   });
   const input = tfl.input({ shape: [width], name: 'features' });

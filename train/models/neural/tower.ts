@@ -34,8 +34,8 @@ export function denseStack(
         useBias: !spec.batchNorm,
         kernelInitializer:
           activation === 'relu'
-            ? tfl.initializers.heNormal({ seed: seed + i })
-            : tfl.initializers.glorotUniform({ seed: seed + i }),
+            ? tfl.initializers.heNormal({ seed: initializerSeed(seed, i) })
+            : tfl.initializers.glorotUniform({ seed: initializerSeed(seed, i) }),
         activation: spec.batchNorm ? 'linear' : activation,
         name: `${namePrefix}_dense${i}`,
       }),
@@ -49,6 +49,14 @@ export function denseStack(
       layers.push(tfl.layers.dropout({ rate: spec.dropout, name: `${namePrefix}_dropout${i}` }));
   });
   return layers;
+}
+
+/**
+ * A seed for a tfjs initializer, never 0: tfjs treats a seed of 0 as "no seed" and falls back to
+ * Math.random, so seed 0 (our benchmarks' seed) silently gave a different model in every process.
+ */
+export function initializerSeed(seed: number, offset: number): number {
+  return 1 + ((((seed + offset) % 2147483646) + 2147483646) % 2147483646);
 }
 
 /** Apply `layers` symbolically (to build the exported model graph). */
