@@ -254,8 +254,11 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       Uint32Array.from(dataset.movies, (m) => m.movieId),
     );
     await writer.ids('userIds', dataset.userIds);
+    // float16 per-row scales: at 50 factors float32 scales would cap int8's saving at 3.70x; these
+    // give 3.85x at a measured RMSE change of +0.000015 (bench/quantization.ts).
     await writer.matrix('itemFactors', exported.itemFactors, dataset.movies.length, exported.factors, {
       dtype: 'int8',
+      scaleDtype: 'float16',
     });
     await writer.matrix('userFactors', exported.userFactors, dataset.userIds.length, exported.factors, {
       dtype: 'float16',
