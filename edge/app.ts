@@ -132,7 +132,10 @@ export function createApp(): Hono<AppEnv> {
   app.get('/', (c) => c.html(PAGE_HTML));
   app.get('/openapi.json', (c) => c.json(openApiDocument));
 
-  app.get('/v1/health', (c) => {
+  app.get('/v1/health', async (c) => {
+    // A fresh isolate has loaded nothing yet: try once, so that a probe right after a deploy or
+    // a publish reports the version this isolate would serve, not a false 'unavailable'.
+    if (!healthOf(c.env).live) await live(c).catch(() => undefined);
     const { live: current, refused, checkedAt, pointerError } = healthOf(c.env);
     const body = {
       status: current ? (refused.length > 0 ? 'degraded' : 'ok') : 'unavailable',

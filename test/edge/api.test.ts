@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../edge/app.ts';
 import { NEW_USER_WEIGHTS, REGULAR_USER_WEIGHTS } from '../../shared/kernels/blend.ts';
 import { call, coldStart, fixture, json, post, publish } from './helpers.ts';
+import { resetLiveState } from '../../edge/live.ts';
 
 type Item = {
   movieId: number;
@@ -48,6 +49,13 @@ describe('with version a live', () => {
   beforeAll(async () => {
     await coldStart();
     await publish(fixture.a);
+  });
+
+  it('health in a fresh isolate loads the live version instead of reporting unavailable', async () => {
+    resetLiveState(); // forget the loaded version, keep the bucket
+    const health = await json<{ status: string; version: string }>('/v1/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'ok', version: fixture.a.version });
   });
 
   it('reports health and version through the real Worker entry (SELF)', async () => {
