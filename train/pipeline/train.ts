@@ -12,6 +12,7 @@ import { gatherRows, itemCounts } from '../models/interactions.ts';
 import { createModel, DEFAULT_MODEL, modelEntry } from '../models/registry.ts';
 import { type EpochLog, type FactorExport, isFactorRecommender } from '../models/types.ts';
 import { renderReport } from '../report/report.ts';
+import type { PosterEmbeddings } from '../visual/cnn.ts';
 
 /**
  * What `reelrank train` runs: dataset → split → fit (with a validation carve for learning
@@ -41,6 +42,16 @@ export interface TrainOptions {
    * the edge can rank similar movies from the exported vectors directly.
    */
   neighbors?: boolean;
+  /**
+   * A folder of `<movieId>.jpg|png` posters: embed each movie's poster with the CNN and export
+   * visualEmbeddings (int8) + visualMask + the top-50 visual neighbour lists (movies with a poster
+   * only), and a poster-embedding map in the report. Without it no visual file is written.
+   */
+  posters?: string;
+  /** TF.js LayersModel folder for the posters (default: the repository's MobileNet v1 0.25). */
+  cnn?: string;
+  /** Layer to cut the CNN at (default global_average_pooling2d_1); its output must be [batch, dim]. */
+  cnnLayer?: string;
   /** Skip the t-SNE map (it is the slowest part of the report). */
   quickReport?: boolean;
   /** Progress lines. */
@@ -149,7 +160,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   registerNeuralModels();
   const entry = modelEntry(modelName);
   let backendName = 'typed-arrays';
-  if (NEURAL_MODELS[modelName]?.tfjs || options.backend !== undefined) {
+  if (NEURAL_MODELS[modelName]?.tfjs || options.backend !== undefined || options.posters !== undefined) {
+    // `auto` picks the fastest backend that loads (wasm on a machine without libtensorflow).
     const { parseBackendChoice, selectBackend } = await import('../backend.ts');
     const selection = await selectBackend({ backend: parseBackendChoice(options.backend ?? 'auto') });
     backendName = `tfjs-${selection.name}`;
@@ -157,7 +169,10 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       `tfjs backend: ${selection.name}${selection.skipped.length ? ` (skipped ${selection.skipped.map((s) => s.backend).join(', ')})` : ''}`,
     );
   }
-  const dataset = await loadDataset(options.data, options.tmdb === undefined ? {} : { tmdb: options.tmdb });
+  const dataset = await loadDataset(options.data, {
+    ...(options.tmdb === undefined ? {} : { tmdb: options.tmdb }),
+    ...(options.posters === undefined ? {} : { posters: options.posters }),
+  });
   log(
     `dataset ${dataset.name}: ${dataset.ratings.length} ratings, ${dataset.userIds.length} users, ${dataset.movies.length} movies`,
   );
@@ -167,6 +182,32 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     const t = performance.now();
     text = await fitTextEmbeddings(dataset.movies);
     log(`text embeddings: ${text.model.dim ?? ''} dims in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+  let visual: (PosterEmbeddings & { source: string; layer: string; posters: number }) | null = null;
+  if (options.posters !== undefined) {
+    const t = performance.now();
+    const { embedPosters, loadPosterCnn } = await import('../visual/cnn.ts');
+    const cnn = await loadPosterCnn({
+      ...(options.cnn === undefined ? {} : { dir: options.cnn }),
+      ...(options.cnnLayer === undefined ? {} : { layer: options.cnnLayer }),
+    });
+    try {
+      const embedded = await embedPosters(
+        cnn,
+        dataset.movies.map((m) => m.posterPath ?? null),
+        {
+          onProgress: (done, total) =>
+            log(`posters: ${done}/${total} embedded (${((performance.now() - t) / 1000).toFixed(1)} s)`),
+        },
+      );
+      const posters = embedded.mask.reduce((a, b) => a + b, 0);
+      visual = { ...embedded, source: cnn.source, layer: cnn.layer, posters };
+      log(
+        `poster embeddings: ${posters} of ${dataset.movies.length} movies, ${cnn.dim} dims (${cnn.layer}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
+    } finally {
+      cnn.model.dispose();
+    }
   }
   const textDim = text ? text.embeddings.length / dataset.movies.length : 0;
   const itemFeatures: ItemFeatures = buildItemFeatures(
@@ -239,6 +280,9 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       factors: exported.factors,
       split: split.name,
       textEmbeddings: text ? { kind: text.model.kind, dim: textDim } : null,
+      visualEmbeddings: visual
+        ? { cnn: visual.source, layer: visual.layer, dim: visual.dim, posters: visual.posters }
+        : null,
     },
   });
   try {
@@ -286,6 +330,23 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       });
       await writer.matrix('contentToFactors', projection.weights, textDim, exported.factors);
     }
+    const visualChannel = visual
+      ? { name: 'visual', vectors: visual.embeddings, dim: visual.dim, mask: visual.mask }
+      : null;
+    if (visual && visualChannel) {
+      await writer.matrix('visualEmbeddings', visual.embeddings, dataset.movies.length, visual.dim, {
+        dtype: 'int8',
+      });
+      await writer.vector('visualMask', visual.mask);
+      if (!(options.neighbors ?? false)) {
+        // Visual lists are cheap (posters only) and the edge's by=visual has no other source.
+        const t = performance.now();
+        const { channelNeighbors } = await import('../similar/neighbors.ts');
+        const table = channelNeighbors(visualChannel);
+        await writer.neighbors('neighborsVisual', table.ids, table.scores, table.rows, table.k);
+        log(`visual neighbour lists in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      }
+    }
     if (options.neighbors ?? false) {
       const neighborsStarted = performance.now();
       const { similarMovieLists } = await import('../similar/neighbors.ts');
@@ -293,11 +354,13 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         {
           collaborative: { name: 'collaborative', vectors: exported.itemFactors, dim: exported.factors },
           ...(text ? { content: { name: 'content', vectors: text.embeddings, dim: textDim } } : {}),
+          ...(visualChannel ? { visual: visualChannel } : {}),
         },
         dataset.movies.length,
       );
       const files = {
         content: 'neighborsContent',
+        visual: 'neighborsVisual',
         collaborative: 'neighborsCollaborative',
         hybrid: 'neighborsHybrid',
       } as const;
@@ -331,6 +394,16 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         movies: dataset.movies,
         label: `${modelName} item factors`,
       },
+      ...(visual
+        ? {
+            visualEmbeddings: {
+              data: visual.embeddings,
+              dim: visual.dim,
+              mask: visual.mask,
+              label: `poster embeddings (${visual.layer})`,
+            },
+          }
+        : {}),
       mapRows: Uint32Array.from(
         Array.from({ length: dataset.movies.length }, (_, i) => i).filter((i) => counts[i]! >= 10),
       ),

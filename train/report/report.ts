@@ -22,6 +22,11 @@ export interface ReportInput {
   embeddings?: { data: Float32Array; dim: number; movies: readonly Movie[]; label: string };
   /** Rows of the map (e.g. only movies with ratings), default all. */
   mapRows?: Uint32Array;
+  /**
+   * Poster embeddings [items, dim] (same movie order as `embeddings.movies`) and their mask
+   * (1 = real poster): mapped for the movies with a poster only.
+   */
+  visualEmbeddings?: { data: Float32Array; dim: number; mask: Uint8Array; label: string };
   /** Free-form facts for the header (train seconds, sizes, backend). */
   facts?: Record<string, string | number>;
   tsneIterations?: number;
@@ -86,6 +91,38 @@ export function lineChartSvg(
   return parts.join('');
 }
 
+/** PCA and t-SNE scatter plots (SVG) of `rows` of an embedding matrix, coloured by primary genre. */
+function embeddingMaps(
+  data: Float32Array,
+  dim: number,
+  movies: readonly Movie[],
+  rows: Uint32Array,
+  label: string,
+  input: Pick<ReportInput, 'seed' | 'tsneIterations' | 'tsneMaxPoints'>,
+): string[] {
+  if (rows.length < 3 || dim < 2) return [];
+  const subset = new Float32Array(rows.length * dim);
+  rows.forEach((r, t) => {
+    subset.set(data.subarray(r * dim, (r + 1) * dim), t * dim);
+  });
+  const { labels, legend } = primaryGenres(Array.from(rows, (r) => movies[r]!.genres));
+  const pcaPoints = pca(subset, rows.length, dim, 2);
+  const map = tsne(subset, rows.length, dim, {
+    seed: input.seed,
+    iterations: input.tsneIterations ?? 300,
+    maxPoints: input.tsneMaxPoints ?? 1500,
+  });
+  return [
+    scatterSvg(pcaPoints, labels, legend, { title: `PCA of ${label}`, subtitle: `${rows.length} movies` }),
+    scatterSvg(
+      map.points,
+      Array.from(map.rows, (r) => labels[r]!),
+      legend,
+      { title: `t-SNE of ${label}`, subtitle: `${map.rows.length} movies` },
+    ),
+  ];
+}
+
 /** Render the report to one HTML document. */
 export function renderReport(input: ReportInput): string {
   const sections: string[] = [];
@@ -126,33 +163,17 @@ export function renderReport(input: ReportInput): string {
   if (input.embeddings) {
     const { data, dim, movies, label } = input.embeddings;
     const rows = input.mapRows ?? Uint32Array.from({ length: movies.length }, (_, i) => i);
-    const subset = new Float32Array(rows.length * dim);
-    rows.forEach((r, t) => {
-      subset.set(data.subarray(r * dim, (r + 1) * dim), t * dim);
-    });
-    const genres = Array.from(rows, (r) => movies[r]!.genres);
-    const { labels, legend } = primaryGenres(genres);
     sections.push(`<h2>Movie embeddings (${escapeHtml(label)})</h2>`);
-    if (rows.length >= 3 && dim >= 2) {
-      const pcaPoints = pca(subset, rows.length, dim, 2);
-      sections.push(
-        scatterSvg(pcaPoints, labels, legend, {
-          title: `PCA of ${label}`,
-          subtitle: `${rows.length} movies`,
-        }),
+    sections.push(...embeddingMaps(data, dim, movies, rows, label, input));
+    if (input.visualEmbeddings) {
+      const visual = input.visualEmbeddings;
+      const withPoster = Uint32Array.from(
+        Array.from({ length: movies.length }, (_, i) => i).filter((i) => visual.mask[i] === 1),
       );
-      const map = tsne(subset, rows.length, dim, {
-        seed: input.seed,
-        iterations: input.tsneIterations ?? 300,
-        maxPoints: input.tsneMaxPoints ?? 1500,
-      });
-      const mapLabels = Array.from(map.rows, (r) => labels[r]!);
       sections.push(
-        scatterSvg(map.points, mapLabels, legend, {
-          title: `t-SNE of ${label}`,
-          subtitle: `${map.rows.length} movies`,
-        }),
+        `<h2>Poster embeddings</h2><p>${withPoster.length} of ${movies.length} movies have a poster; movies without one have no vector and are not mapped.</p>`,
       );
+      sections.push(...embeddingMaps(visual.data, visual.dim, movies, withPoster, visual.label, input));
     }
   }
   return `<!doctype html>

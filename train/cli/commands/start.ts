@@ -15,6 +15,11 @@ const startCommand = defineCommand({
   args: {
     data: { type: 'string', description: 'Dataset folder. Default: the embedded data/ml-latest-small.' },
     tmdb: { type: 'string', description: 'A tmdb-5000 folder to join for richer content features.' },
+    posters: {
+      type: 'string',
+      description:
+        'A folder of <movieId>.jpg|png posters: adds poster embeddings and by=visual similar movies.',
+    },
     out: { type: 'string', default: 'artifacts', description: 'Folder that receives the version.' },
     port: { type: 'string', default: '8787', description: 'Port of the local API.' },
     serve: {
@@ -37,6 +42,7 @@ const startCommand = defineCommand({
       out: args.out,
       ...(args.data ? { data: args.data } : {}),
       ...(args.tmdb ? { tmdb: args.tmdb } : {}),
+      ...(args.posters ? { posters: args.posters } : {}),
       log: (line) => console.log(`  ${line}`),
     });
 

@@ -15,6 +15,19 @@ const trainCommand = defineCommand({
       type: 'string',
       description: 'A tmdb-5000 folder to join (overviews, keywords) for content features.',
     },
+    posters: {
+      type: 'string',
+      description:
+        'A folder of <movieId>.jpg|png posters: export poster embeddings, their mask and visual similar-movie lists.',
+    },
+    cnn: {
+      type: 'string',
+      description: 'TF.js LayersModel folder for the posters. Default: the bundled MobileNet v1 0.25.',
+    },
+    'cnn-layer': {
+      type: 'string',
+      description: 'CNN layer giving the [batch, dim] poster embedding. Default: global_average_pooling2d_1.',
+    },
     model: {
       type: 'string',
       default: 'svdpp',
@@ -48,6 +61,8 @@ const trainCommand = defineCommand({
     if (!modelNames().includes(args.model)) {
       throw new CLIError(`--model '${args.model}' is unknown. Available: ${modelNames().join(', ')}`);
     }
+    if ((args.cnn || args['cnn-layer']) && !args.posters)
+      throw new CLIError('--cnn and --cnn-layer need --posters <folder>');
     const { runTraining } = await import('../../pipeline/train.ts');
     const json = args.json === true;
     const result = await runTraining({
@@ -59,6 +74,9 @@ const trainCommand = defineCommand({
       ...(args.data ? { data: args.data } : {}),
       ...(args.tmdb ? { tmdb: args.tmdb } : {}),
       ...(args.backend ? { backend: args.backend } : {}),
+      ...(args.posters ? { posters: args.posters } : {}),
+      ...(args.cnn ? { cnn: args.cnn } : {}),
+      ...(args['cnn-layer'] ? { cnnLayer: args['cnn-layer'] } : {}),
       log: json ? () => {} : (line) => console.log(line),
     });
     if (json) console.log(JSON.stringify(result, null, 2));
