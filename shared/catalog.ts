@@ -29,3 +29,31 @@ export interface Movie {
   /** Runtime in minutes, when joined to TMDB. */
   runtime?: number | null;
 }
+
+/**
+ * A `Movie` with the given fields and every other field empty: `[]` for lists, `''` for the
+ * overview and `null` for year, director, ids and poster (nothing invented).
+ *
+ * @example
+ * movieRecord({ movieId: 1, title: 'Toy Story', year: 1995 });
+ * // { movieId: 1, title: 'Toy Story', year: 1995, genres: [], tags: [], overview: '', keywords: [],
+ * //   cast: [], director: null, tmdbId: null, imdbId: null, posterPath: null }
+ */
+export function movieRecord(fields: Pick<Movie, 'movieId' | 'title'> & Partial<Movie>): Movie {
+  const { movieId, title, ...rest } = fields;
+  return {
+    movieId,
+    title,
+    year: null,
+    genres: [],
+    tags: [],
+    overview: '',
+    keywords: [],
+    cast: [],
+    director: null,
+    tmdbId: null,
+    imdbId: null,
+    posterPath: null,
+    ...rest,
+  };
+}

@@ -1,4 +1,4 @@
-import type { Movie } from '../../shared/catalog.ts';
+import { type Movie, movieRecord } from '../../shared/catalog.ts';
 
 // "Title (1995)", also "Title (2006–2007)" for series and "Title (1995) " with a stray space.
 const TITLE_YEAR = /^(.*?)\s*\((\d{4})(?:\s*[-–]\s*\d{0,4})?\)\s*$/;
@@ -15,20 +15,7 @@ export function splitTitleYear(raw: string): { title: string; year: number | nul
 
 /** A movie with only id, title and year known; every other field empty, never invented. */
 export function blankMovie(movieId: number, title: string, year: number | null): Movie {
-  return {
-    movieId,
-    title,
-    year,
-    genres: [],
-    tags: [],
-    overview: '',
-    keywords: [],
-    cast: [],
-    director: null,
-    tmdbId: null,
-    imdbId: null,
-    posterPath: null,
-  };
+  return movieRecord({ movieId, title, year });
 }
 
 // MovieLens moves leading articles to the end ("Dark Knight, The"); TMDB does not.

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Movie } from '../../../shared/catalog.ts';
+import { type Movie, movieRecord } from '../../../shared/catalog.ts';
 
 /** All records of an RFC-4180 CSV file (header included); CRLF or LF line ends. */
 export function readCsv(path: string): string[][] {
@@ -69,23 +69,6 @@ export function readTmdb(dir: string): Map<number, TmdbEntry> {
   return out;
 }
 
-function emptyMovie(movieId: number, title: string): Movie {
-  return {
-    movieId,
-    title,
-    year: null,
-    genres: [],
-    tags: [],
-    overview: '',
-    keywords: [],
-    cast: [],
-    director: null,
-    tmdbId: null,
-    imdbId: null,
-    posterPath: null,
-  };
-}
-
 function splitTitle(raw: string): { title: string; year: number | null } {
   const m = /^(.*?)\s*\((\d{4})\)\s*$/.exec(raw.trim());
   return m ? { title: m[1]!, year: Number(m[2]) } : { title: raw.trim(), year: null };
@@ -96,7 +79,7 @@ export function readLatestSmall(dir: string, tmdbDir?: string): Movie[] {
   const [, ...movieRows] = readCsv(join(dir, 'movies.csv'));
   const movies = movieRows.map((r) => {
     const { title, year } = splitTitle(r[1]!);
-    const movie = emptyMovie(Number(r[0]), title);
+    const movie = movieRecord({ movieId: Number(r[0]), title });
     movie.year = year;
     movie.genres = r[2] === '(no genres listed)' ? [] : r[2]!.split('|');
     return movie;
@@ -163,7 +146,7 @@ export function readMl100k(dir: string, posterDir?: string, tmdbDir?: string): M
     if (line.trim() === '') continue;
     const f = line.split('|');
     const { title, year } = splitTitle(f[1]!);
-    const movie = emptyMovie(Number(f[0]), title);
+    const movie = movieRecord({ movieId: Number(f[0]), title });
     movie.year = year;
     movie.genres = ML100K_GENRES.filter((_, g) => f[5 + g] === '1' && g > 0);
     if (posterDir !== undefined) {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Movie } from '../../../shared/catalog.ts';
+import { movieRecord } from '../../../shared/catalog.ts';
 import { base64ToFloat32, float32ToBase64 } from '../../../shared/content/base64.ts';
 import {
   embedMovies,
@@ -20,21 +20,7 @@ import { createRng } from '../../../shared/random.ts';
 import { describeWithData, REPO_ROOT } from '../../support/data.ts';
 import { readLatestSmall } from './sources.ts';
 
-function movie(partial: Partial<Movie> & { movieId: number; title: string }): Movie {
-  return {
-    year: null,
-    genres: [],
-    tags: [],
-    overview: '',
-    keywords: [],
-    cast: [],
-    director: null,
-    tmdbId: null,
-    imdbId: null,
-    posterPath: null,
-    ...partial,
-  };
-}
+const movie = movieRecord;
 
 /** Row r of a row-major [rows, dim] array. */
 const row = (m: Float32Array, dim: number, r: number) => Array.from(m.subarray(r * dim, (r + 1) * dim));

@@ -1,4 +1,4 @@
-import type { Movie } from '../../../shared/catalog.ts';
+import { type Movie, movieRecord } from '../../../shared/catalog.ts';
 import type { Dataset } from '../../../train/data/dataset.ts';
 
 /** A hand-made dataset from [user, item, rating, timestamp] rows (dense indexes). */
@@ -8,20 +8,9 @@ export function tinyDataset(
   genres: string[][] = [],
 ): Dataset {
   const users = rows.reduce((m, r) => Math.max(m, r[0] + 1), 0);
-  const movies: Movie[] = Array.from({ length: items }, (_, i) => ({
-    movieId: i + 1,
-    title: `movie ${i + 1}`,
-    year: 2000,
-    genres: genres[i] ?? [],
-    tags: [],
-    overview: '',
-    keywords: [],
-    cast: [],
-    director: null,
-    tmdbId: null,
-    imdbId: null,
-    posterPath: null,
-  }));
+  const movies: Movie[] = Array.from({ length: items }, (_, i) =>
+    movieRecord({ movieId: i + 1, title: `movie ${i + 1}`, year: 2000, genres: genres[i] ?? [] }),
+  );
   return {
     name: 'tiny',
     format: 'synthetic',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Movie } from '../../../shared/catalog.ts';
+import { type Movie, movieRecord } from '../../../shared/catalog.ts';
 import type { Dataset } from '../../../train/data/dataset.ts';
 import { sharedData } from '../../support/data.ts';
 
@@ -37,20 +37,11 @@ export function readMl100kSample(maxRatings: number): Dataset {
     .filter((l) => l.length > 0)
     .map((line) => {
       const f = line.split('|');
-      return {
+      return movieRecord({
         movieId: Number(f[0]),
         title: f[1] ?? '',
-        year: null,
         genres: GENRES.filter((_, g) => f[5 + g] === '1'),
-        tags: [],
-        overview: '',
-        keywords: [],
-        cast: [],
-        director: null,
-        tmdbId: null,
-        imdbId: null,
-        posterPath: null,
-      };
+      });
     });
   return {
     name: 'ml-100k',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Movie } from '../../../shared/catalog.ts';
+import { type Movie, movieRecord } from '../../../shared/catalog.ts';
 import type { Dataset } from '../../../train/data/dataset.ts';
 import { sharedData } from '../../support/data.ts';
 
@@ -56,20 +56,12 @@ export function readMl100k(maxRatings = Number.POSITIVE_INFINITY): Dataset {
       const f = line.split('|');
       const rawTitle = f[1] ?? '';
       const year = /\((\d{4})\)\s*$/.exec(rawTitle);
-      return {
+      return movieRecord({
         movieId: Number(f[0]),
         title: rawTitle.replace(/\s*\(\d{4}\)\s*$/, ''),
         year: year ? Number(year[1]) : null,
         genres: GENRES.filter((_, g) => f[5 + g] === '1'),
-        tags: [],
-        overview: '',
-        keywords: [],
-        cast: [],
-        director: null,
-        tmdbId: null,
-        imdbId: null,
-        posterPath: null,
-      };
+      });
     });
   return {
     name: 'ml-100k',

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { movieRecord } from '../../../shared/catalog.ts';
 import { isReelrankError } from '../../../shared/errors.ts';
 import { createRng } from '../../../shared/random.ts';
 import { selectBackend } from '../../../train/backend.ts';
@@ -61,20 +62,7 @@ describe('title tokens', () => {
   });
 
   it('refuses a pretrained variant with neither vectors nor overview text to pretrain on', async () => {
-    const movies = ['Toy Story', 'Heat'].map((title, i) => ({
-      movieId: i + 1,
-      title,
-      year: null,
-      genres: [],
-      tags: [],
-      overview: '',
-      keywords: [],
-      cast: [],
-      director: null,
-      tmdbId: null,
-      imdbId: null,
-      posterPath: null,
-    }));
+    const movies = ['Toy Story', 'Heat'].map((title, i) => movieRecord({ movieId: i + 1, title }));
     const dataset: Dataset = {
       name: 'tiny',
       format: 'synthetic',

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Movie } from '../../../shared/catalog.ts';
+import { movieRecord } from '../../../shared/catalog.ts';
 import { createRng } from '../../../shared/random.ts';
 import { selectBackend } from '../../../train/backend.ts';
 import {
@@ -64,20 +64,7 @@ describe('poster autoencoder (patchify convolutions)', () => {
 
 describe('synthetic genre posters (explicit option only)', () => {
   it('renders one band per genre, deterministically', () => {
-    const movie: Movie = {
-      movieId: 1,
-      title: 'X',
-      year: null,
-      genres: ['Drama', 'Comedy'],
-      tags: [],
-      overview: '',
-      keywords: [],
-      cast: [],
-      director: null,
-      tmdbId: null,
-      imdbId: null,
-      posterPath: null,
-    };
+    const movie = movieRecord({ movieId: 1, title: 'X', genres: ['Drama', 'Comedy'] });
     const img = renderSyntheticPoster(movie, 4);
     expect([img.width, img.height]).toEqual([4, 4]);
     expect(Array.from(img.rgba.subarray(0, 4))).toEqual([38, 139, 210, 255]); // Drama on top
