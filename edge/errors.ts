@@ -14,6 +14,7 @@ export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Obje
   unknown_user: 404,
   unknown_movie: 404,
   channel_unavailable: 404,
+  no_visual_neighbors: 404,
   not_found: 404,
   payload_too_large: 413,
   no_live_version: 503,

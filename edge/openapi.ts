@@ -101,7 +101,7 @@ export const openApiDocument = Object.freeze({
         ],
         responses: {
           '200': json('Similar movies'),
-          '404': error('unknown_movie or channel_unavailable'),
+          '404': error('unknown_movie, channel_unavailable or no_visual_neighbors (the movie has no poster)'),
           ...common,
         },
       },

@@ -401,6 +401,15 @@ export function similar(
   k: number,
 ): SimilarItem[] {
   const listed = fromLists(model, by, itemIndex, k);
+  if (listed && by === 'visual' && listed.length === 0) {
+    // Visual lists are built over movies with a poster only: an empty list means this movie has
+    // no poster (or no other movie has one). Say so instead of answering with nothing.
+    throw new ReelrankError(
+      'no_visual_neighbors',
+      `movie ${model.itemIds[itemIndex]} has no poster-based neighbours in version ${model.version} (it has no poster); try by=content or by=hybrid`,
+      { parameter: 'by' },
+    );
+  }
   if (listed) return listed;
   if (by === 'collaborative')
     return bruteForce(model, model.itemFactors, model.itemMatVec, model.itemCodeInvNorms, itemIndex, k);

@@ -116,7 +116,9 @@ describeWithData(['ml-100k', 'ml-100k-posters'], 'reelrank train --posters', () 
     expect(top[0]!.score).toBeGreaterThanOrEqual(top[4]!.score);
     // A movie without a poster gets no made-up visual neighbours (an empty list, not an error:
     // the serving code answers from the precomputed list, which is empty for it).
-    expect(similar(serving, withoutPoster, 'visual', 5)).toEqual([]);
+    expect(() => similar(serving, withoutPoster, 'visual', 5)).toThrow(
+      expect.objectContaining({ code: 'no_visual_neighbors', message: expect.stringContaining('movie 330') }),
+    );
     // A version without visual lists refuses by=visual with a typed error.
     const { visual: _visual, ...otherLists } = serving.neighbors;
     expect(() => similar({ ...serving, neighbors: otherLists }, withPoster, 'visual', 5)).toThrow(
