@@ -14,7 +14,7 @@ import { exportNeuralModel } from '../../../train/models/neural/export.ts';
 import { NcfRecommender } from '../../../train/models/neural/ncf.ts';
 import { fileSystemModelHandler } from '../../../train/visual/cnn.ts';
 import { describeWithData } from '../../support/data.ts';
-import { readMl100k } from './ml100k.ts';
+import { ml100kFirstRatings } from '../../support/ml100k.ts';
 
 describeWithData('ml-100k', 'neural model export', () => {
   let dataset: Dataset;
@@ -22,7 +22,7 @@ describeWithData('ml-100k', 'neural model export', () => {
   const dir = mkdtempSync(join(tmpdir(), 'reelrank-neural-export-'));
   beforeAll(async () => {
     await selectBackend({ backend: 'cpu' });
-    dataset = readMl100k(3000);
+    dataset = await ml100kFirstRatings(3000);
     train = permutation(dataset.ratings.length, createRng(0));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

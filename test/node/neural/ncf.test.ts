@@ -6,13 +6,13 @@ import { evaluateSampled } from '../../../train/eval/harness.ts';
 import { leaveLastOut } from '../../../train/eval/protocols.ts';
 import { NcfRecommender } from '../../../train/models/neural/ncf.ts';
 import { describeWithData } from '../../support/data.ts';
-import { readMl100k } from './ml100k.ts';
+import { ml100kFirstRatings } from '../../support/ml100k.ts';
 
 describeWithData('ml-100k', 'NCF on a real ml-100k sample', () => {
   let dataset: Dataset;
   beforeAll(async () => {
     await selectBackend({ backend: 'wasm' });
-    dataset = readMl100k(6000);
+    dataset = await ml100kFirstRatings(6000);
   });
 
   it('reduces its training loss, is deterministic by seed, leaks no tensors, beats chance', async () => {

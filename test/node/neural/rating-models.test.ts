@@ -17,7 +17,7 @@ import {
 } from '../../../train/models/neural/title.ts';
 import { learnGenreEmbeddings, TwoStageRecommender } from '../../../train/models/neural/two-stage.ts';
 import { describeWithData } from '../../support/data.ts';
-import { readMl100k } from './ml100k.ts';
+import { ml100kFirstRatings } from '../../support/ml100k.ts';
 
 const SMALL_TOWER = [
   { units: 16, batchNorm: true, activation: 'relu' as const, dropout: 0.2 },
@@ -97,7 +97,7 @@ describeWithData('ml-100k', 'rating models on a real ml-100k sample', () => {
   let validation: Uint32Array;
   beforeAll(async () => {
     await selectBackend({ backend: 'wasm' });
-    dataset = readMl100k(5000);
+    dataset = await ml100kFirstRatings(5000);
     const order = permutation(dataset.ratings.length, createRng(0));
     train = order.slice(0, 4500);
     validation = order.slice(4500);
