@@ -394,6 +394,15 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         movies: dataset.movies,
         label: `${modelName} item factors`,
       },
+      ...(text
+        ? {
+            textEmbeddings: {
+              data: text.embeddings,
+              dim: textDim,
+              label: `text embeddings (${text.model.kind})`,
+            },
+          }
+        : {}),
       ...(visual
         ? {
             visualEmbeddings: {

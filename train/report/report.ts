@@ -27,6 +27,8 @@ export interface ReportInput {
    * (1 = real poster): mapped for the movies with a poster only.
    */
   visualEmbeddings?: { data: Float32Array; dim: number; mask: Uint8Array; label: string };
+  /** Text-content embeddings [items, dim] (same movie order as `embeddings.movies`), mapped over `mapRows`. */
+  textEmbeddings?: { data: Float32Array; dim: number; label: string };
   /** Free-form facts for the header (train seconds, sizes, backend). */
   facts?: Record<string, string | number>;
   tsneIterations?: number;
@@ -165,6 +167,13 @@ export function renderReport(input: ReportInput): string {
     const rows = input.mapRows ?? Uint32Array.from({ length: movies.length }, (_, i) => i);
     sections.push(`<h2>Movie embeddings (${escapeHtml(label)})</h2>`);
     sections.push(...embeddingMaps(data, dim, movies, rows, label, input));
+    if (input.textEmbeddings) {
+      const text = input.textEmbeddings;
+      sections.push(
+        `<h2>Text embeddings</h2><p>What each movie <em>is</em> (title, genres, overview, keywords, tags, cast, director), ${rows.length} movies.</p>`,
+      );
+      sections.push(...embeddingMaps(text.data, text.dim, movies, rows, text.label, input));
+    }
     if (input.visualEmbeddings) {
       const visual = input.visualEmbeddings;
       const withPoster = Uint32Array.from(
