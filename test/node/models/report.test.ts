@@ -1,22 +1,10 @@
 import { expect, it } from 'vitest';
-import type { Movie } from '../../../shared/catalog.ts';
+import { type Movie, movieRecord } from '../../../shared/catalog.ts';
 import { createRng } from '../../../shared/random.ts';
 import { renderReport } from '../../../train/report/report.ts';
 
-const movie = (movieId: number, genre: string): Movie => ({
-  movieId,
-  title: `Movie ${movieId}`,
-  year: 2000,
-  genres: [genre],
-  tags: [],
-  overview: '',
-  keywords: [],
-  cast: [],
-  director: null,
-  tmdbId: null,
-  imdbId: null,
-  posterPath: null,
-});
+const movie = (movieId: number, genre: string): Movie =>
+  movieRecord({ movieId, title: `Movie ${movieId}`, year: 2000, genres: [genre] });
 
 it('the training report maps item factors, text embeddings and posters (movies with a poster only)', () => {
   const rng = createRng(5);
