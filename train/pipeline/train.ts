@@ -238,7 +238,12 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   const metrics: Record<string, MetricRecord> = {};
   if (entry.ratings) metrics.holdoutRating = evaluateRating(evalModel, dataset, split.test);
   metrics.holdoutRanking = evaluateRanking(evalModel, dataset, carve.train, split.test, { k: 10 });
-  log(`holdout ${split.name}: ${JSON.stringify(metrics)}`);
+  for (const [section, values] of Object.entries(metrics)) {
+    const shown = Object.entries(values)
+      .map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(4)}`)
+      .join(', ');
+    log(`${section} (${split.name}): ${shown}`);
+  }
 
   // 2. Production fit on every rating.
   const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
