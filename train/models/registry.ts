@@ -5,6 +5,7 @@ import { RidgeBlend } from './blend.ts';
 import { Bpr } from './bpr.ts';
 import { Ease } from './ease.ts';
 import type { ItemFeatures } from './features.ts';
+import { Ials } from './ials.ts';
 import { ItemKnnBaseline, UserKnnBaseline } from './knn.ts';
 import { BiasedMf } from './mf.ts';
 import { Svdpp } from './svdpp.ts';
@@ -23,6 +24,19 @@ export interface ModelEntry {
   ratings: boolean;
   create: (setup: ModelSetup) => Recommender;
 }
+
+/**
+ * iALS settings chosen on a validation carve (10% of the training rows of ml-100k's stratified
+ * split; bench/quality.ts stratified section reruns the choice). See train/models/ials.ts.
+ */
+export const IALS_DEFAULTS = Object.freeze({
+  factors: 64,
+  iterations: 10,
+  alpha: 3,
+  lambda: 30,
+  confidence: 'binary',
+  regExponent: 0,
+} as const);
 
 /**
  * Every classic model by CLI name, with the defaults the quality benchmark measured. The neural
@@ -92,6 +106,12 @@ const MODELS: Record<string, ModelEntry> = {
     ratings: false,
     create: () => new Ease({ lambda: 300 }),
   },
+  ials: {
+    about:
+      'implicit ALS (Hu/Koren/Volinsky; CG solves), 64 factors (ranking; settings chosen on a validation carve); exported as the ranking factor set',
+    ratings: false,
+    create: () => new Ials(IALS_DEFAULTS),
+  },
   blend: {
     about:
       'ridge blend of biases, MF (SGD and ALS), SVD++, item- and user-kNN, weights fitted on a validation carve; + I-AutoRec',
@@ -113,6 +133,9 @@ const MODELS: Record<string, ModelEntry> = {
 
 /** The model `reelrank train` uses without `--model`: exportable factors, fast, good RMSE. */
 export const DEFAULT_MODEL = 'svdpp';
+
+/** The ranking model `reelrank train` exports beside it (the rank_* files, the collaborative channel). */
+export const DEFAULT_RANK_MODEL = 'ials';
 
 /** Add a model (e.g. a neural one) to the registry under `name`. */
 export function registerModel(name: string, entry: ModelEntry): void {
