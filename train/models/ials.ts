@@ -8,6 +8,7 @@ import {
   implicitRegularization,
 } from '../../shared/kernels/implicit.ts';
 import { createRng } from '../../shared/random.ts';
+import { type ItemFeatures, projectColdItems } from './features.ts';
 import { buildCsr, type Csr, gatherRows } from './interactions.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from './types.ts';
 
@@ -31,6 +32,13 @@ export interface IalsOptions {
    * known user's exported vector is exactly what an anonymous fold-in of the same ratings gives.
    */
   exactLastUserPass?: boolean;
+  /**
+   * Item metadata: movies with no training interaction get their factors from a ridge projection
+   * of these features fitted on the others (reference 004, into the ranking space; cold start).
+   */
+  itemFeatures?: ItemFeatures;
+  /** Ridge λ of that projection. */
+  projectionReg?: number;
 }
 
 /** What a version exports for the ranking channel (rank_* files + the implicit config). */
@@ -262,7 +270,8 @@ function implicitLoss(
 export class Ials implements RankFactorRecommender {
   readonly name = 'ials';
   readonly predictsRatings = false;
-  private readonly o: Required<IalsOptions>;
+  private readonly o: Required<Omit<IalsOptions, 'itemFeatures'>>;
+  private readonly itemFeatures: ItemFeatures | null;
   private config: ImplicitConfig | null = null;
   userFactors: Float32Array = new Float32Array(0);
   itemFactors: Float32Array = new Float32Array(0);
@@ -278,7 +287,9 @@ export class Ials implements RankFactorRecommender {
       cgSteps: options.cgSteps ?? 3,
       initScale: options.initScale ?? 0.1,
       exactLastUserPass: options.exactLastUserPass ?? true,
+      projectionReg: options.projectionReg ?? 1,
     };
+    this.itemFeatures = options.itemFeatures ?? null;
     for (const [name, value] of [
       ['factors', this.o.factors],
       ['iterations', this.o.iterations],
@@ -373,6 +384,19 @@ export class Ials implements RankFactorRecommender {
       const log: EpochLog = { epoch: iteration, trainLoss, seconds: (performance.now() - t) / 1000 };
       context.onEpoch?.(log);
       epochs.push(log);
+    }
+    if (this.itemFeatures) {
+      const warm = Uint8Array.from({ length: rows.items }, (_, i) =>
+        itemCsr.offsets[i + 1]! > itemCsr.offsets[i]! ? 1 : 0,
+      );
+      projectColdItems(
+        this.itemFeatures,
+        this.itemFactors,
+        new Float32Array(rows.items),
+        k,
+        warm,
+        this.o.projectionReg,
+      );
     }
     return {
       epochs,
