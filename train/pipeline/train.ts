@@ -423,7 +423,10 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       const { similarMovieLists } = await import('../similar/neighbors.ts');
       const lists = similarMovieLists(
         {
-          collaborative: { name: 'collaborative', vectors: exported.itemFactors, dim: exported.factors },
+          // Ranking factors when exported: their neighbours are co-liked far more often (bench/similarity.ts).
+          collaborative: ranking
+            ? { name: 'collaborative', vectors: ranking.itemFactors, dim: ranking.factors }
+            : { name: 'collaborative', vectors: exported.itemFactors, dim: exported.factors },
           ...(text ? { content: { name: 'content', vectors: text.embeddings, dim: textDim } } : {}),
           ...(visualChannel ? { visual: visualChannel } : {}),
         },
