@@ -141,7 +141,20 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     );
   }
   qualityGate(null, {}, gateMetrics, tolerance); // validates the gate spec before any work
-  const seconds = () => (performance.now() - started) / 1000;
+  const done = (
+    outcome: RetrainOutcome,
+    parts: Partial<Omit<RetrainResult, 'outcome' | 'seconds'>>,
+  ): RetrainResult => ({
+    live: null,
+    candidate: null,
+    candidateDir: null,
+    gate: null,
+    published: null,
+    pruned: null,
+    ...parts,
+    outcome,
+    seconds: (performance.now() - started) / 1000,
+  });
 
   const pointer = await readPointer(options.store);
   let live: Manifest | null = null;
@@ -163,16 +176,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
       live.trainingConfig.seed === seed
     ) {
       log(`data unchanged since ${live.version} (${fingerprint}), same model and seed: nothing to do`);
-      return {
-        outcome: 'unchanged',
-        live: live.version,
-        candidate: null,
-        candidateDir: null,
-        gate: null,
-        published: null,
-        pruned: null,
-        seconds: seconds(),
-      };
+      return done('unchanged', { live: live.version });
     }
   }
 
@@ -190,44 +194,28 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
       log(`gate: not compared (missing in one version): ${gate.skipped.join(', ')}`);
     if (!gate.pass) {
       log(`candidate ${trained.version} refused; ${live.version} stays live. It is kept in ${trained.dir}.`);
-      return {
-        outcome: 'refused',
+      return done('refused', {
         live: live.version,
         candidate: trained.version,
         candidateDir: trained.dir,
         gate,
-        published: null,
-        pruned: null,
-        seconds: seconds(),
-      };
+      });
     }
   }
+  const candidate = {
+    live: live?.version ?? null,
+    candidate: trained.version,
+    candidateDir: trained.dir,
+    gate,
+  };
   if (options.dryRun) {
     log(`dry run: ${trained.version} passed, not published`);
-    return {
-      outcome: 'dry-run',
-      live: live?.version ?? null,
-      candidate: trained.version,
-      candidateDir: trained.dir,
-      gate,
-      published: null,
-      pruned: null,
-      seconds: seconds(),
-    };
+    return done('dry-run', candidate);
   }
   const published = await publishVersion(new FsStore(trained.dir), options.store);
   log(`published ${published.version} (${published.files} files, verified); pointer moved`);
   const pruned = await prune(options.store, keep);
   if (pruned.deleted.length > 0)
     log(`pruned ${pruned.deleted.length} old version(s): ${pruned.deleted.join(', ')}`);
-  return {
-    outcome: 'published',
-    live: live?.version ?? null,
-    candidate: trained.version,
-    candidateDir: trained.dir,
-    gate,
-    published,
-    pruned,
-    seconds: seconds(),
-  };
+  return done('published', { ...candidate, published, pruned });
 }
