@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../train/data/index.ts';
 import { carveValidation } from '../train/eval/protocols.ts';
+import { IAutoRec } from '../train/models/autorec.ts';
 import { rowsRmse } from '../train/models/baselines.ts';
 import { BayesianFm } from '../train/models/bayesian-fm.ts';
 import { createModel } from '../train/models/registry.ts';
@@ -24,18 +25,28 @@ const SEED = 0;
 /**
  * Candidates by name. `bfm:k=64,it=400,burn=100,thin=2,feat=uipm` is a Bayesian FM with those
  * settings; `feat` letters switch on user-implicit (u), item-implicit (i), user profile (p) and
- * item metadata (m). Other names are registry models (`svdpp`, ...).
+ * item metadata (m). `autorec:h=500,it=200,reg=1,lr=0.01` is a full-batch (iRprop−) I-AutoRec.
+ * Other names are registry models (`svdpp`, ...).
  */
 function candidate(name: string): Recommender {
-  if (!name.startsWith('bfm:')) return createModel(name);
+  const [kind, spec = ''] = name.split(':') as [string, string?];
+  if (kind !== 'bfm' && kind !== 'autorec') return createModel(name);
   const settings = new Map(
-    name
-      .slice(4)
+    spec
       .split(',')
       .filter((kv) => kv.length > 0)
       .map((kv) => kv.split('=') as [string, string]),
   );
   const number = (key: string, fallback: number) => Number(settings.get(key) ?? fallback);
+  if (kind === 'autorec') {
+    return new IAutoRec({
+      optimizer: 'rprop',
+      hidden: number('h', 500),
+      epochs: number('it', 200),
+      reg: number('reg', 1),
+      learningRate: number('lr', 0.01),
+    });
+  }
   const feat = settings.get('feat') ?? 'uipm';
   return new BayesianFm({
     factors: number('k', 32),

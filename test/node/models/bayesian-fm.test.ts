@@ -14,7 +14,7 @@ describeWithData('ml-100k', 'Bayesian FM (Gibbs sampling) on a 5k-rating real sa
   const truth = Float32Array.from(split.test, (j) => dataset.ratings.rating[j]!);
   const rmse = (predicted: Float32Array) =>
     Math.sqrt(predicted.reduce((s, p, j) => s + (p - truth[j]!) ** 2, 0) / predicted.length);
-  const fit = async (model: Recommender, seed: number, validation?: Uint32Array) => {
+  const fitModel = async (model: Recommender, seed: number, validation?: Uint32Array) => {
     const epochs: EpochLog[] = [];
     await model.fit({
       dataset,
@@ -29,15 +29,15 @@ describeWithData('ml-100k', 'Bayesian FM (Gibbs sampling) on a 5k-rating real sa
 
   it('the sampled training error falls from the first sweep, and a seed reproduces the run exactly', async () => {
     const a = make();
-    const epochs = await fit(a, 3);
+    const epochs = await fitModel(a, 3);
     expect(epochs).toHaveLength(40);
     const late = epochs.slice(-10).reduce((s, e) => s + e.trainLoss, 0) / 10;
     expect(late).toBeLessThan(epochs[0]!.trainLoss * 0.9);
     const b = make();
-    await fit(b, 3);
+    await fitModel(b, 3);
     expect(b.predict(users, items)).toEqual(a.predict(users, items));
     const c = make();
-    await fit(c, 4);
+    await fitModel(c, 4);
     expect(c.predict(users, items)).not.toEqual(a.predict(users, items));
     for (const p of a.predict(users, items)) expect(p >= 1 && p <= 5).toBe(true);
     expect(a.keptSamples).toBe(15);
@@ -45,10 +45,10 @@ describeWithData('ml-100k', 'Bayesian FM (Gibbs sampling) on a 5k-rating real sa
 
   it('averaging the samples beats the bias baseline and a single late sample on held-out ratings', async () => {
     const biases = new BiasModel();
-    await fit(biases, 0);
+    await fitModel(biases, 0);
     const model = make();
     // The held-out rows as `validation`: the learning curve reports the running average's RMSE.
-    const epochs = await fit(model, 0, split.test);
+    const epochs = await fitModel(model, 0, split.test);
     const averaged = rmse(model.predict(users, items));
     expect(averaged).toBeLessThan(rmse(biases.predict(users, items)));
     // The logged curve ends at the same averaged RMSE the model predicts with (thin 2 keeps every
@@ -63,7 +63,7 @@ describeWithData('ml-100k', 'Bayesian FM (Gibbs sampling) on a 5k-rating real sa
     const unrated = dataset.movies.findIndex((_, i) => !rated.has(i));
     expect(unrated).toBeGreaterThanOrEqual(0);
     const model = make();
-    await fit(model, 0);
+    await fitModel(model, 0);
     const p = model.predict(Uint32Array.of(0, 1), Uint32Array.of(unrated, unrated));
     for (const v of p) expect(Number.isFinite(v) && v >= 1 && v <= 5).toBe(true);
   });
