@@ -14,7 +14,8 @@ import { carveValidation } from '../train/eval/protocols.ts';
 import { IAutoRec } from '../train/models/autorec.ts';
 import { rowsRmse } from '../train/models/baselines.ts';
 import { BayesianFm } from '../train/models/bayesian-fm.ts';
-import { createModel } from '../train/models/registry.ts';
+import { RidgeBlend } from '../train/models/blend.ts';
+import { createModel, ratingBlendMembers } from '../train/models/registry.ts';
 import type { Recommender } from '../train/models/types.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,11 +27,11 @@ const SEED = 0;
  * Candidates by name. `bfm:k=64,it=400,burn=100,thin=2,feat=uipm` is a Bayesian FM with those
  * settings; `feat` letters switch on user-implicit (u), item-implicit (i), user profile (p) and
  * item metadata (m). `autorec:h=500,it=200,reg=1,lr=0.01` is a full-batch (iRprop−) I-AutoRec.
- * Other names are registry models (`svdpp`, ...).
+ * `blend:folds=5` is the registry blend stacked by K-fold. Other names are registry models (`svdpp`, ...).
  */
 function candidate(name: string): Recommender {
   const [kind, spec = ''] = name.split(':') as [string, string?];
-  if (kind !== 'bfm' && kind !== 'autorec') return createModel(name);
+  if (kind !== 'bfm' && kind !== 'autorec' && kind !== 'blend') return createModel(name);
   const settings = new Map(
     spec
       .split(',')
@@ -38,6 +39,7 @@ function candidate(name: string): Recommender {
       .map((kv) => kv.split('=') as [string, string]),
   );
   const number = (key: string, fallback: number) => Number(settings.get(key) ?? fallback);
+  if (kind === 'blend') return new RidgeBlend(ratingBlendMembers, { folds: number('folds', 1) });
   if (kind === 'autorec') {
     return new IAutoRec({
       optimizer: 'rprop',

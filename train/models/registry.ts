@@ -25,6 +25,22 @@ const BAYESIAN_FM_DEFAULTS = {
   features: { userImplicit: true, itemImplicit: true, userProfile: false, itemMetadata: false },
 } as const;
 
+/** The blend's members (fresh, unfitted): rating models with different error patterns. */
+export function ratingBlendMembers(): Recommender[] {
+  return [
+    new BiasModel({ userReg: 5, itemReg: 5 }),
+    new TimeBiasModel(),
+    new BiasedMf({ factors: 100, epochs: 40 }),
+    new BiasedMf({ factors: 50, epochs: 60, reg: 0.06, learningRate: 0.01, decay: 0.95 }),
+    new BiasedMf({ solver: 'als', factors: 32, epochs: 10, reg: 0.1 }),
+    new Svdpp({ factors: 50, epochs: 40, reg: 0.08, implicitReg: 0.1 }),
+    new ItemKnnBaseline({ neighbors: 60 }),
+    new UserKnnBaseline(),
+    new IAutoRec(),
+    new BayesianFm(BAYESIAN_FM_DEFAULTS),
+  ];
+}
+
 /** What a model factory may use beyond its name. */
 export interface ModelSetup {
   /** Item side features, for models with a metadata projection. */
@@ -116,19 +132,7 @@ const MODELS: Record<string, ModelEntry> = {
     about:
       'ridge blend of biases, MF (SGD and ALS), SVD++, item- and user-kNN, I-AutoRec and the Bayesian FM, weights fitted on a validation carve',
     ratings: true,
-    create: () =>
-      new RidgeBlend(() => [
-        new BiasModel({ userReg: 5, itemReg: 5 }),
-        new TimeBiasModel(),
-        new BiasedMf({ factors: 100, epochs: 40 }),
-        new BiasedMf({ factors: 50, epochs: 60, reg: 0.06, learningRate: 0.01, decay: 0.95 }),
-        new BiasedMf({ solver: 'als', factors: 32, epochs: 10, reg: 0.1 }),
-        new Svdpp({ factors: 50, epochs: 40, reg: 0.08, implicitReg: 0.1 }),
-        new ItemKnnBaseline({ neighbors: 60 }),
-        new UserKnnBaseline(),
-        new IAutoRec(),
-        new BayesianFm(BAYESIAN_FM_DEFAULTS),
-      ]),
+    create: () => new RidgeBlend(ratingBlendMembers),
   },
 };
 
