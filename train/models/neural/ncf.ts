@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReelrankError } from '../../../shared/errors.ts';
 import { createRng, type Rng } from '../../../shared/random.ts';
-import { byUser, gatherRows } from '../interactions.ts';
+import { byUser, gatherRows, type TrainingRows } from '../interactions.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from '../types.ts';
 import { permutation, sampleNegative, sortedItemsByUser } from './batches.ts';
@@ -64,6 +64,12 @@ export interface NcfOptions {
   pretrainGmf?: NcfStageOptions;
   /** Settings of the MLP pretraining run (default: this model's settings). */
   pretrainMlp?: NcfStageOptions;
+  /**
+   * Weight each positive (and the negatives drawn for it) by 0.5^(age / recencyHalfLife), where
+   * age counts the user's more recent training rows: recent taste counts more when the task is to
+   * guess the next item. 0 (default) = every row weighs 1, as in the paper.
+   */
+  recencyHalfLife?: number;
 }
 
 /** Options of one pretraining stage (everything but the NeuMF-only fields). */
@@ -114,6 +120,7 @@ export class NcfRecommender implements Recommender {
       alpha: 0.5,
       pretrainGmf: {},
       pretrainMlp: {},
+      recencyHalfLife: 0,
       ...options,
     };
     const { variant, alpha, pretrain } = this.options;
@@ -255,6 +262,8 @@ export class NcfRecommender implements Recommender {
     const batchUsers = new Uint32Array(o.batchSize);
     const batchItems = new Uint32Array(o.batchSize);
     const labels = new Float32Array(o.batchSize);
+    const rowWeights = o.recencyHalfLife > 0 ? recencyWeights(rows, o.recencyHalfLife) : null;
+    const weights = new Float32Array(o.batchSize);
     const userGmfRows = new Float32Array(o.batchSize * o.gmfDim);
     const itemGmfRows = new Float32Array(o.batchSize * o.gmfDim);
     const epochs: EpochLog[] = [];
@@ -274,11 +283,17 @@ export class NcfRecommender implements Recommender {
           const isPositive = example % perPositive === 0;
           batchItems[b] = isPositive ? rows.item[positive]! : sampleNegative(seen, user, rows.items, rng);
           labels[b] = isPositive ? 1 : 0;
+          if (rowWeights) weights[b] = rowWeights[positive]!;
         }
         const users = batchUsers.subarray(0, size);
         const items = batchItems.subarray(0, size);
         const inputs = this.gatherInputs(users, items, userGmfRows, itemGmfRows);
-        const { loss, inputGrads } = tower.step(inputs, labels.slice(0, size), 'bce-logits');
+        const { loss, inputGrads } = tower.step(
+          inputs,
+          labels.slice(0, size),
+          'bce-logits',
+          rowWeights ? { weights: weights.slice(0, size) } : {},
+        );
         let g = 0;
         if (useGmf) {
           const gradProduct = inputGrads[g++]!;
@@ -451,6 +466,24 @@ function initialiseFromPretrained(
     const bias = tf.add(tf.mul(gmfBias, alpha), tf.mul(mlpBias, 1 - alpha));
     model.getLayer('prediction').setWeights([kernel, bias]);
   });
+}
+
+/**
+ * 0.5^(age / halfLife) per training row, age = the number of the same user's rows that are more
+ * recent (by timestamp, ties by row order): 1 for each user's latest row.
+ */
+export function recencyWeights(rows: TrainingRows, halfLife: number): Float32Array {
+  const order = Uint32Array.from({ length: rows.length }, (_, j) => j).sort(
+    (a, b) => rows.user[a]! - rows.user[b]! || rows.timestamp[a]! - rows.timestamp[b]! || a - b,
+  );
+  const weights = new Float32Array(rows.length);
+  for (let start = 0; start < order.length; ) {
+    let end = start;
+    while (end < order.length && rows.user[order[end]!] === rows.user[order[start]!]) end++;
+    for (let k = start; k < end; k++) weights[order[k]!] = 0.5 ** ((end - 1 - k) / halfLife);
+    start = end;
+  }
+  return weights;
 }
 
 /** Move each user's latest rating (by timestamp; ties: the later row) out of `train`, for validation. */
