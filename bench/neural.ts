@@ -10,7 +10,8 @@
  * Word vectors for the title models: a GloVe file (--glove), else skip-gram vectors pretrained
  * here on the 4,803 TMDB 5000 overviews. Rows of sections not run this time are kept.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tokenize } from '../shared/content/tokenize.ts';
@@ -23,7 +24,14 @@ import { IssueLog } from '../train/data/issues.ts';
 import { loadTmdbMovies } from '../train/data/tmdb.ts';
 import { formatTable, protocolMetrics, type ResultRow } from '../train/eval/compare.ts';
 import { leaveLastOut } from '../train/eval/protocols.ts';
+import { VersionWriter } from '../train/artifacts/writer.ts';
 import { DeepHybridRecommender } from '../train/models/neural/deep-hybrid.ts';
+import {
+  type ExportableNeuralModel,
+  exportNeuralModel,
+  isExportableNeural,
+} from '../train/models/neural/export.ts';
+import { openVersionFolder, roundTripDifference } from '../train/models/neural/version.ts';
 import { NCF_DEFAULTS, RATING_TOWER_DEFAULTS } from '../train/models/neural/index.ts';
 import { NcfRecommender } from '../train/models/neural/ncf.ts';
 import type { FeatureMatrix } from '../train/models/neural/rating-tower.ts';
@@ -62,6 +70,41 @@ console.log(
 
 const rows: ResultRow[] = [];
 
+/**
+ * Merge this run's rows into neural.json (after every model, so a long run keeps what it measured).
+ * The previous rows are re-read each time, so two sections run in parallel processes keep theirs.
+ */
+function writeResults(): ResultRow[] {
+  const previous: ResultRow[] = existsSync(resultsFile)
+    ? JSON.parse(readFileSync(resultsFile, 'utf8')).rows
+    : [];
+  const key = (r: ResultRow) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`;
+  const fresh = new Set(rows.map(key));
+  const merged = [...previous.filter((r) => !fresh.has(key(r))), ...rows];
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  writeFileSync(resultsFile, JSON.stringify({ backend: backend.name, epochsScale, rows: merged }, null, 2));
+  return merged;
+}
+
+const exportDir = mkdtempSync(join(tmpdir(), 'reelrank-bench-neural-'));
+
+/**
+ * Export a trained model (uint8 weight shards, float16 tables), read it back through the verifying
+ * loader and compare scores on 2,000 random pairs: what `reelrank train` ships.
+ */
+async function exportRoundTrip(model: ExportableNeuralModel) {
+  const writer = new VersionWriter(exportDir, {
+    datasetFingerprint: 'bench',
+    trainingConfig: {},
+    backend: 'bench',
+  });
+  const exported = await exportNeuralModel(writer, model);
+  const manifest = await writer.finish();
+  const version = await openVersionFolder(manifest.dir, manifest.version);
+  const maxScoreDifference = await roundTripDifference(model, version, exported.prefix, SEED);
+  return { maxScoreDifference, shardBytes: exported.shardBytes, tableBytes: exported.tableBytes };
+}
+
 async function measure(
   dataset: Dataset,
   protocol: 'ncf' | 'official',
@@ -71,6 +114,7 @@ async function measure(
   model: Recommender,
 ) {
   if (onlyModels && !onlyModels.includes(name)) return;
+
   const started = performance.now();
   const report = await model.fit({
     dataset,
@@ -83,7 +127,20 @@ async function measure(
   });
   const trainSeconds = (performance.now() - started) / 1000;
   const metrics = protocolMetrics(model, dataset, protocol, { name: protocolName, ...split }, SEED);
-  const mine = Object.entries(metrics)
+  // Early stopping: epochs run, the kept (best) epoch, 1-based, and its validation score.
+  const notes = report.notes ?? {};
+  const extra: Record<string, number> = { epochsRun: report.epochs.length };
+  if (typeof notes.bestEpoch === 'number') extra.stopEpoch = notes.bestEpoch + 1;
+  if (typeof notes.bestValidationRmse === 'number') extra.validationRmse = notes.bestValidationRmse;
+  if (Array.isArray(notes.validationHitRate) && typeof notes.bestEpoch === 'number')
+    extra['validationHr@10'] = (notes.validationHitRate as number[])[notes.bestEpoch]!;
+  if (isExportableNeural(model)) {
+    const roundTrip = await exportRoundTrip(model);
+    extra.exportMaxScoreDiff = roundTrip.maxScoreDifference;
+    extra.exportShardBytes = roundTrip.shardBytes;
+    extra.exportTableBytes = roundTrip.tableBytes;
+  }
+  const mine = [...Object.entries(metrics), ...Object.entries(extra)]
     .filter(([metric]) => metric !== 'users')
     .map(([metric, value]) => ({
       dataset: dataset.name,
@@ -96,6 +153,7 @@ async function measure(
     }));
   rows.push(...mine);
   console.log(formatTable(mine), report.notes ? `\n  notes: ${JSON.stringify(report.notes)}` : '');
+  writeResults();
   (model as { dispose?: () => void }).dispose?.();
 }
 
@@ -207,13 +265,5 @@ if (run.includes('u1')) {
   );
 }
 
-// Read the previous rows only now, so that two sections run in parallel processes both keep theirs.
-const previous: ResultRow[] = existsSync(resultsFile)
-  ? JSON.parse(readFileSync(resultsFile, 'utf8')).rows
-  : [];
-const key = (r: ResultRow) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`;
-const fresh = new Set(rows.map(key));
-const merged = [...previous.filter((r) => !fresh.has(key(r))), ...rows];
-mkdirSync(dirname(resultsFile), { recursive: true });
-writeFileSync(resultsFile, JSON.stringify({ backend: backend.name, epochsScale, rows: merged }, null, 2));
-console.log(`\n${formatTable(merged)}\n\nwrote ${resultsFile}`);
+rmSync(exportDir, { recursive: true, force: true });
+console.log(`\n${formatTable(writeResults())}\n\nwrote ${resultsFile}`);
