@@ -239,6 +239,7 @@ async function main(): Promise<void> {
       'item-knn',
       'user-knn',
       'i-autorec',
+      'bayesian-fm',
       'blend',
     ];
     rows.push(
@@ -273,7 +274,7 @@ async function main(): Promise<void> {
   if (sections.includes('latest')) {
     current = 'latest';
     const ds = await loadLatest();
-    const models = ['biases', 'time-biases', 'mf-sgd', 'svdpp', 'item-knn', 'blend'];
+    const models = ['biases', 'time-biases', 'mf-sgd', 'svdpp', 'item-knn', 'bayesian-fm', 'blend'];
     rows.push(...(await compareModels(ds, models, { protocol: 'random', seed: SEED, onRows: print })));
   }
   if (sections.includes('cold')) {

@@ -88,7 +88,7 @@ export async function datasetFingerprint(dataset: Dataset): Promise<string> {
 }
 
 /** Per-user CSR of item indexes from rows (sorted, distinct). */
-function seenCsr(
+export function seenCsr(
   dataset: Dataset,
   topRatedPerUser: number,
 ): { seen: [Uint32Array, Uint32Array]; top: [Uint32Array, Uint32Array] } {
@@ -112,7 +112,7 @@ function seenCsr(
 }
 
 /** catalog.json entries: the movie plus popularity, rating count and mean rating. */
-function catalogEntries(movies: readonly Movie[], dataset: Dataset, popularity: Float32Array) {
+export function catalogEntries(movies: readonly Movie[], dataset: Dataset, popularity: Float32Array) {
   const count = new Uint32Array(movies.length);
   const sum = new Float64Array(movies.length);
   for (let j = 0; j < dataset.ratings.length; j++) {
@@ -277,6 +277,28 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   await model.fit({ dataset, train: all, seed });
   const fitSeconds = (performance.now() - fitStarted) / 1000;
   if (!isFactorRecommender(model)) {
+    // Neural models (NCF, deep hybrid, title) have no factor form: their own version layout.
+    const neural = await import('../models/neural/version.ts');
+    if (neural.isExportableNeural(model))
+      return neural.writeNeuralVersion({
+        model,
+        modelName,
+        dataset,
+        seed,
+        text,
+        metrics,
+        epochs,
+        started,
+        log,
+        backend: backendName,
+        out: options.out ?? 'artifacts',
+        split: split.name,
+        evaluationFitSeconds: evalSeconds,
+        productionFitSeconds: fitSeconds,
+        ...(options.version ? { version: options.version } : {}),
+        ...(options.createdAt ? { createdAt: options.createdAt } : {}),
+        ...(options.quickReport ? { quickReport: true } : {}),
+      });
     throw new ReelrankError(
       'bad_option',
       `model '${modelName}' has no factor form and cannot be exported as a version; exportable models: mf-sgd, mf-als, svdpp (use 'reelrank evaluate' to compare the others)`,
