@@ -253,7 +253,12 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   }
 
   // 1b. The ranking model on the same split: what the served collaborative channel will rank with.
-  const rankName = options.rankModel === undefined ? DEFAULT_RANK_MODEL : options.rankModel;
+  // Neural models write their own version layout (train/models/neural/version.ts), without it.
+  const rankName = NEURAL_MODELS[modelName]
+    ? null
+    : options.rankModel === undefined
+      ? DEFAULT_RANK_MODEL
+      : options.rankModel;
   if (rankName !== null) {
     const rankModel = createModel(rankName, { itemFeatures });
     if (!isRankFactorRecommender(rankModel)) {
