@@ -9,7 +9,7 @@ import { evaluateRanking, evaluateRating, type MetricRecord } from '../eval/harn
 import { carveValidation, randomSplit } from '../eval/protocols.ts';
 import { buildItemFeatures, fitProjection, type ItemFeatures, projectColdItems } from '../models/features.ts';
 import { gatherRows, itemCounts } from '../models/interactions.ts';
-import { gramMatrix, isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
+import { isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
 import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../models/registry.ts';
 import { type EpochLog, type FactorExport, isFactorRecommender } from '../models/types.ts';
 import { renderReport } from '../report/report.ts';
@@ -340,8 +340,9 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     ranking = {
       ...fitted,
       itemFactors: rankItems,
-      // The Gram matrix of what is exported, projected cold rows included: the fold-in's YᵀY.
-      gram: Float32Array.from(gramMatrix(rankItems, dataset.movies.length, fitted.factors)),
+      // YᵀY over the trained rows only (projected cold rows excluded), exactly what training
+      // solved its users against: a session with a known user's movies gets that user's vector.
+      gram: fitted.gram,
     };
     log(
       `ranking factors (${rankName}, k=${fitted.factors}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
