@@ -21,12 +21,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../shared/random.ts';
-import {
-  type FixtureVersion,
-  fitBiasedMf,
-  writeFixtureVersion,
-} from '../test/node/kernels/fixture-version.ts';
-import { bundleWorker, type RunningWorker, startWorker } from '../test/node/kernels/worker-harness.ts';
+import { type FixtureVersion, fitBiasedMf, writeFixtureVersion } from '../test/support/fixture-version.ts';
+import { bundleWorker, type RunningWorker, startWorker } from '../test/support/worker-harness.ts';
 import { loadDataset } from '../train/data/index.ts';
 import { Ials, type IalsOptions } from '../train/models/ials.ts';
 import { IALS_DEFAULTS } from '../train/models/registry.ts';
