@@ -17,9 +17,11 @@ import {
   type SessionRating,
   sessionUser,
   similar,
+  type UserState,
 } from '../shared/serving/scoring.ts';
+import { resolveTitleOrThrow, searchTitles, type TitleMatch } from '../shared/serving/titles.ts';
 import { errorBody, onError } from './errors.ts';
-import { healthOf, type LiveVersion, liveVersion, searchKey } from './live.ts';
+import { healthOf, type LiveVersion, liveVersion } from './live.ts';
 import { openApiDocument } from './openapi.ts';
 import { PAGE_HTML } from './page.ts';
 import {
@@ -29,7 +31,9 @@ import {
   recommendationsQuery,
   searchQuery,
   sessionBody,
+  sessionPredictionsBody,
   similarQuery,
+  titlePredictionQuery,
   userIdParam,
   userMovieParams,
 } from './schemas.ts';
@@ -105,6 +109,44 @@ function recommendationsJson(
 
 function badParam(message: string): ReelrankError {
   return new ReelrankError('bad_parameter', message);
+}
+
+/**
+ * A session's ratings as item indexes, each checked against the rating scale (`bad_parameter`) and
+ * the catalog (`unknown_movie`); a movie rated twice keeps its last rating.
+ */
+function sessionRatingsOf(
+  model: ServingModel,
+  ratings: readonly { movieId: number; rating: number }[],
+): SessionRating[] {
+  const byItem = new Map<number, SessionRating>();
+  ratings.forEach(({ movieId, rating }, n) => {
+    if (rating < model.ratingScale.min || rating > model.ratingScale.max) {
+      throw badParam(
+        `ratings.${n}.rating: ${rating} is outside the rating scale ${model.ratingScale.min}..${model.ratingScale.max}`,
+      );
+    }
+    const itemIndex = itemIndexOf(model, movieId);
+    byItem.set(itemIndex, { itemIndex, rating });
+  });
+  return [...byItem.values()];
+}
+
+function movieRef(model: ServingModel, itemIndex: number) {
+  const m = model.movies[itemIndex]!;
+  return { movieId: m.movieId, title: m.title, year: m.year };
+}
+
+/** One prediction for a movie named by its title: the movie, how the title matched, the rating. */
+function titlePredictionJson(model: ServingModel, user: UserState, query: string, found: TitleMatch) {
+  return {
+    query,
+    ...movieRef(model, found.itemIndex),
+    rating: round(predictRating(model, user, found.itemIndex), 4),
+    match: found.match,
+    ambiguous: found.ambiguous,
+    alternatives: found.alternatives.map((i) => movieRef(model, i)),
+  };
 }
 
 /** The Hono application (exported for in-process tests: `app.request(path, init, env)`). */
@@ -183,21 +225,12 @@ export function createApp(): Hono<AppEnv> {
     const { q = '', limit = 20 } = c.req.valid('query');
     const v = await live(c);
     const { model } = v;
-    const needle = searchKey(q.trim());
-    const hits: { index: number; rank: number }[] = [];
-    for (let i = 0; i < v.titleIndex.length; i++) {
-      const at = needle === '' ? 0 : v.titleIndex[i]!.indexOf(needle);
-      if (at < 0) continue;
-      // Prefix matches first, then word-start matches, then popularity.
-      const wordStart = at === 0 ? 2 : /[^a-z0-9]/.test(v.titleIndex[i]![at - 1] ?? ' ') ? 1 : 0;
-      hits.push({ index: i, rank: wordStart * 2 + model.popularity[i]! });
-    }
-    hits.sort((a, b) => b.rank - a.rank || a.index - b.index);
+    const hits = searchTitles(v.titleIndex, q.trim(), limit);
     return c.json({
       version: model.version,
       query: q,
-      total: hits.length,
-      items: hits.slice(0, limit).map((h) => movieJson(model, h.index)),
+      total: hits.total,
+      items: hits.indexes.map((i) => movieJson(model, i)),
     });
   });
 
@@ -253,31 +286,67 @@ export function createApp(): Hono<AppEnv> {
   app.post('/v1/recommendations', zValidator('json', sessionBody, badParameter), async (c) => {
     const { model } = await live(c);
     const body = c.req.valid('json');
-    const byItem = new Map<number, SessionRating>();
-    body.ratings.forEach(({ movieId, rating }, n) => {
-      if (rating < model.ratingScale.min || rating > model.ratingScale.max) {
-        throw badParam(
-          `ratings.${n}.rating: ${rating} is outside the rating scale ${model.ratingScale.min}..${model.ratingScale.max}`,
-        );
-      }
-      const itemIndex = itemIndexOf(model, movieId);
-      byItem.set(itemIndex, { itemIndex, rating }); // a movie rated twice: the last rating counts
-    });
+    const sessionRatings = sessionRatingsOf(model, body.ratings);
     const options = {
       k: body.k ?? 10,
       genreMask: body.genres ? genreMaskOf(model, body.genres) : 0,
       yearFrom: body.yearFrom,
       yearTo: body.yearTo,
     };
-    if (byItem.size === 0) {
+    if (sessionRatings.length === 0) {
       const result = popularDiverse(model, { ...options, diversity: body.diversity ?? 0.3 });
       return c.json({ ratingCount: 0, ...recommendationsJson(model, result, null) });
     }
-    const user = sessionUser(model, [...byItem.values()]);
+    const user = sessionUser(model, sessionRatings);
     const result = recommend(model, user, { ...options, excludeSeen: true, diversity: body.diversity ?? 0 });
     return c.json({
       ratingCount: user.ratingCount,
       ...recommendationsJson(model, result, (i) => predictRating(model, user, i)),
+    });
+  });
+
+  app.get(
+    '/v1/users/:userId/predictions',
+    zValidator('param', userIdParam, badParameter),
+    zValidator('query', titlePredictionQuery, badParameter),
+    async (c) => {
+      const v = await live(c);
+      const { model } = v;
+      const userId = c.req.valid('param').userId;
+      const { title, year } = c.req.valid('query');
+      const user = knownUser(model, userIndexOf(model, userId));
+      const found = resolveTitleOrThrow(v.titleIndex, title, { year, version: model.version });
+      return c.json({
+        version: model.version,
+        userId,
+        ratingScale: model.ratingScale,
+        ...titlePredictionJson(model, user, title, found),
+      });
+    },
+  );
+
+  app.post('/v1/predictions', zValidator('json', sessionPredictionsBody, badParameter), async (c) => {
+    const v = await live(c);
+    const { model } = v;
+    const body = c.req.valid('json');
+    const user = sessionUser(model, sessionRatingsOf(model, body.ratings));
+    const byId = (body.movieIds ?? []).map((movieId) => {
+      const itemIndex = itemIndexOf(model, movieId);
+      return { ...movieRef(model, itemIndex), rating: round(predictRating(model, user, itemIndex), 4) };
+    });
+    const byTitle = (body.titles ?? []).map((title, n) =>
+      titlePredictionJson(
+        model,
+        user,
+        title,
+        resolveTitleOrThrow(v.titleIndex, title, { version: model.version, parameter: `titles.${n}` }),
+      ),
+    );
+    return c.json({
+      version: model.version,
+      ratingCount: user.ratingCount,
+      ratingScale: model.ratingScale,
+      predictions: [...byId, ...byTitle],
     });
   });
 

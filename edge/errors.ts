@@ -13,6 +13,7 @@ export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Obje
   bad_json: 400,
   unknown_user: 404,
   unknown_movie: 404,
+  movie_not_found: 404,
   channel_unavailable: 404,
   no_visual_neighbors: 404,
   not_found: 404,
@@ -21,18 +22,24 @@ export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Obje
 });
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string; suggestions?: unknown[] };
 }
 
-export function errorBody(code: string, message: string): ErrorBody {
-  return { error: { code, message } };
+/** The envelope; `suggestions` (movies close to a title that matched nothing) only when given. */
+export function errorBody(code: string, message: string, suggestions?: unknown[]): ErrorBody {
+  return { error: suggestions ? { code, message, suggestions } : { code, message } };
 }
 
 /** app.onError: maps known errors to their status, logs and hides the rest. */
 export function onError(error: Error, c: Context): Response {
   if (isReelrankError(error)) {
     const status = ERROR_STATUS[error.code];
-    if (status !== undefined) return c.json(errorBody(error.code, error.message), status);
+    const suggestions = error.details?.suggestions;
+    if (status !== undefined)
+      return c.json(
+        errorBody(error.code, error.message, Array.isArray(suggestions) ? suggestions : undefined),
+        status,
+      );
     // Artifact problems reaching a request (should be caught at load): the service is degraded.
     if (error.code.startsWith('artifact_')) return c.json(errorBody(error.code, error.message), 503);
   }

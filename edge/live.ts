@@ -9,6 +9,7 @@ import type { Pointer } from '../shared/artifacts/manifest.ts';
 import { isReelrankError, ReelrankError } from '../shared/errors.ts';
 import { loadServingModel } from '../shared/serving/from-artifacts.ts';
 import type { ServingModel } from '../shared/serving/model.ts';
+import { type TitleIndex, titleIndexOf } from '../shared/serving/titles.ts';
 import type { ObjectStore } from '../shared/store.ts';
 import { R2Store } from './store/r2.ts';
 import { simdKernel } from './simd.ts';
@@ -24,8 +25,8 @@ export interface LiveVersion {
   loadedAt: string;
   /** Milliseconds from reading the pointer to the model being ready. */
   loadMs: number;
-  /** Per-request lookups built once per version (title search). */
-  titleIndex: string[];
+  /** Title keys for search and resolution (shared/serving/titles.ts), built once per version. */
+  titleIndex: TitleIndex;
 }
 
 export interface RefusedVersion {
@@ -60,14 +61,6 @@ function stateFor(prefix: string): LiveState {
 /** Forgets every loaded version (tests start each file from a cold isolate state). */
 export function resetLiveState(): void {
   states.clear();
-}
-
-/** Lower-cased, accent-free title for search. */
-export function searchKey(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase();
 }
 
 function storeOf(env: Env): ObjectStore {
@@ -130,7 +123,7 @@ async function loadPointer(state: LiveState, store: ObjectStore): Promise<void> 
       datasetFingerprint: version.manifest.datasetFingerprint,
       loadedAt: new Date().toISOString(),
       loadMs: Date.now() - started,
-      titleIndex: model.movies.map((m) => searchKey(m.title)),
+      titleIndex: titleIndexOf(model),
     };
     state.live = next; // the one atomic swap
     state.refused = state.refused.filter((r) => r.version !== pointer.version);

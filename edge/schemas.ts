@@ -81,24 +81,25 @@ export const searchQuery = z
 
 export const MAX_SESSION_RATINGS = 500;
 
+/** A session's ratings (anonymous user folded in): `[{movieId, rating}]`, at most 500. */
+const sessionRatings = z
+  .array(
+    z
+      .object({
+        movieId: z
+          .number({ invalid_type_error: 'movieId must be a number' })
+          .int('movieId must be an integer')
+          .nonnegative('movieId must be >= 0'),
+        rating: z.number({ invalid_type_error: 'rating must be a number' }).finite('rating must be finite'),
+      })
+      .strict(),
+  )
+  .max(MAX_SESSION_RATINGS, `ratings: at most ${MAX_SESSION_RATINGS} ratings`)
+  .default([]);
+
 export const sessionBody = z
   .object({
-    ratings: z
-      .array(
-        z
-          .object({
-            movieId: z
-              .number({ invalid_type_error: 'movieId must be a number' })
-              .int('movieId must be an integer')
-              .nonnegative('movieId must be >= 0'),
-            rating: z
-              .number({ invalid_type_error: 'rating must be a number' })
-              .finite('rating must be finite'),
-          })
-          .strict(),
-      )
-      .max(MAX_SESSION_RATINGS, `ratings: at most ${MAX_SESSION_RATINGS} ratings`)
-      .default([]),
+    ratings: sessionRatings,
     k: z
       .number()
       .int('k must be an integer')
@@ -123,6 +124,42 @@ export const predictionsBody = z
       .max(MAX_BATCH_PREDICTIONS, `movieIds: at most ${MAX_BATCH_PREDICTIONS} ids`),
   })
   .strict();
+
+export const MAX_TITLE_LENGTH = 200;
+
+/** A movie title typed by a person: trimmed, 1..200 characters. */
+const titleString = (name: string) =>
+  z
+    .string({ required_error: `${name} is required`, invalid_type_error: `${name} must be a string` })
+    .trim()
+    .min(1, `${name} must not be empty`)
+    .max(MAX_TITLE_LENGTH, `${name} must be at most ${MAX_TITLE_LENGTH} characters`);
+
+/** `GET /v1/users/:userId/predictions?title=&year=`. */
+export const titlePredictionQuery = z
+  .object({ title: titleString('title'), year: intString('year', 1800, 2200).optional() })
+  .strict();
+
+export const MAX_PREDICTION_TITLES = 50;
+
+/** `POST /v1/predictions`: a session's ratings and the movies (ids and/or titles) to predict. */
+export const sessionPredictionsBody = z
+  .object({
+    ratings: sessionRatings,
+    movieIds: z
+      .array(z.number().int('movieIds must hold integers').nonnegative('movieIds must be >= 0'))
+      .max(MAX_BATCH_PREDICTIONS, `movieIds: at most ${MAX_BATCH_PREDICTIONS} ids`)
+      .optional(),
+    titles: z
+      .array(titleString('title'))
+      .max(MAX_PREDICTION_TITLES, `titles: at most ${MAX_PREDICTION_TITLES} titles`)
+      .optional(),
+  })
+  .strict()
+  .refine((v) => (v.movieIds?.length ?? 0) + (v.titles?.length ?? 0) > 0, {
+    message: 'movieIds or titles: give at least one movie to predict',
+    path: ['movieIds'],
+  });
 
 /** zValidator hook: the first issue as a 400 naming the parameter. */
 export function badParameter(

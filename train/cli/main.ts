@@ -22,6 +22,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   evaluate: lazy(() => import('./commands/evaluate.ts')),
   embed: lazy(() => import('./commands/embed.ts')),
   retrain: lazy(() => import('./commands/retrain.ts')),
+  predict: lazy(() => import('./commands/predict.ts')),
 };
 
 export const main = defineCommand({

@@ -1,4 +1,5 @@
 import { type Movie, movieRecord } from '../../shared/catalog.ts';
+import { normaliseTitle } from '../../shared/serving/titles.ts';
 
 // "Title (1995)", also "Title (2006–2007)" for series and "Title (1995) " with a stray space.
 const TITLE_YEAR = /^(.*?)\s*\((\d{4})(?:\s*[-–]\s*\d{0,4})?\)\s*$/;
@@ -18,25 +19,8 @@ export function blankMovie(movieId: number, title: string, year: number | null):
   return movieRecord({ movieId, title, year });
 }
 
-// MovieLens moves leading articles to the end ("Dark Knight, The"); TMDB does not.
-const TRAILING_ARTICLE = /^(.*), (the|a|an|les|la|le|l'|il|el|los|las|die|der|das|den|det)$/i;
-
-/**
- * Normalised title for joining catalogs by title + year: leading article restored, accents,
- * punctuation and case dropped, "&" read as "and". "Dark Knight, The" and "The Dark Knight" agree.
- */
-export function normaliseTitle(title: string): string {
-  let text = title.trim();
-  const article = TRAILING_ARTICLE.exec(text);
-  if (article) text = `${article[2]} ${article[1]}`;
-  return text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/&/g, ' and ')
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim();
-}
+// One normalisation for catalog joins, title search and title resolution (shared/serving/titles.ts).
+export { normaliseTitle } from '../../shared/serving/titles.ts';
 
 /**
  * Keys a movie can be matched under: its normalised title and, for MovieLens titles carrying an

@@ -1,0 +1,389 @@
+/**
+ * Title normalisation, search and resolution: one implementation for training (catalog joins),
+ * the edge (`/v1/movies?q=`, predictions by title) and the CLI (`reelrank predict --title`).
+ *
+ * A title's match key folds case, accents and punctuation, restores MovieLens' trailing article
+ * ("Matrix, The" -> "the matrix") and then drops a leading English article ("matrix"), so
+ * "The Matrix", "matrix" and "Matrix, The" all meet. Resolution tries exact keys first, then
+ * partial matches (the query as a phrase inside a title, then all of its words in any order), and
+ * answers with the movie, how it matched, and up to 5 alternatives when the answer is ambiguous.
+ */
+import { ReelrankError } from '../errors.ts';
+
+// MovieLens moves leading articles to the end ("Dark Knight, The"); TMDB does not.
+const TRAILING_ARTICLE = /^(.*), (the|a|an|les|la|le|l'|il|el|los|las|die|der|das|den|det)$/i;
+// Only English articles are dropped from match keys: "Die Hard" must not become "hard".
+const LEADING_ARTICLE = /^(the|a|an) (?=\S)/;
+// "Title (1999)" at the end of a query; also an en dash range as in series titles.
+const QUERY_YEAR = /^(.*?)\s*\((\d{4})(?:\s*[-–]\s*\d{0,4})?\)\s*$/;
+
+/** Lower case, accents dropped, "&" read as "and", every other non-alphanumeric run a single space. */
+export function foldText(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/&/g, ' and ')
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
+}
+
+/**
+ * Normalised title for joining catalogs by title + year: leading article restored, accents,
+ * punctuation and case dropped, "&" read as "and". "Dark Knight, The" and "The Dark Knight" agree.
+ * @example normaliseTitle('Misérables, Les') // 'les miserables'
+ */
+export function normaliseTitle(title: string): string {
+  let text = title.trim();
+  const article = TRAILING_ARTICLE.exec(text);
+  if (article) text = `${article[2]} ${article[1]}`;
+  return foldText(text);
+}
+
+/**
+ * The key titles are matched and searched under: `normaliseTitle` without a leading "the/a/an"
+ * (kept when it is the whole title). "The Matrix", "Matrix, The" and "matrix" -> 'matrix'.
+ */
+export function titleKey(title: string): string {
+  return normaliseTitle(title).replace(LEADING_ARTICLE, '');
+}
+
+/** A query's title and the year written after it in parentheses: "Heat (1995)" -> {Heat, 1995}. */
+export function splitQueryYear(query: string): { title: string; year: number | null } {
+  const match = QUERY_YEAR.exec(query);
+  if (!match || match[1]!.trim() === '') return { title: query.trim(), year: null };
+  return { title: match[1]!.trim(), year: Number(match[2]) };
+}
+
+/** What the index needs of a movie (a catalog entry). */
+export interface TitledMovie {
+  movieId: number;
+  title: string;
+  year: number | null;
+}
+
+/** Match keys and words of every movie of a catalog, built once per version. */
+export interface TitleIndex {
+  movies: readonly TitledMovie[];
+  /** Per movie: its match keys; [0] is the whole title, then the parts around an alternate title. */
+  keys: string[][];
+  /** Per movie: the distinct words of all its keys (partial and fuzzy matching). */
+  words: string[][];
+  /** Per movie, in [0, 1]: breaks ties (the best-known "Hamlet" first). */
+  popularity: ArrayLike<number>;
+}
+
+/**
+ * Keys of one title: the whole title, and for MovieLens titles with an alternate title in
+ * parentheses ("Amelie (Fabuleux destin d'Amélie Poulain, Le)", "Seven (a.k.a. Se7en)") the part
+ * before the parentheses and the alternate title itself.
+ */
+function keysOf(title: string): string[] {
+  const keys = [titleKey(title)];
+  const paren = /^(.+?)\s*\((.+)\)\s*$/.exec(title.trim());
+  if (paren) {
+    keys.push(titleKey(paren[1]!));
+    keys.push(titleKey(paren[2]!.replace(/^a\.?k\.?a\.?\s+/i, '')));
+  }
+  return [...new Set(keys.filter((k) => k !== ''))];
+}
+
+/**
+ * The title index of a catalog (keys and words per movie). `popularity` (per movie, any scale
+ * where higher is better known) orders equally good matches.
+ */
+export function createTitleIndex(movies: readonly TitledMovie[], popularity: ArrayLike<number>): TitleIndex {
+  if (popularity.length !== movies.length) {
+    throw new ReelrankError(
+      'bad_input',
+      `title index: popularity has ${popularity.length} values, expected one per movie (${movies.length})`,
+    );
+  }
+  const keys = movies.map((m) => keysOf(m.title));
+  const words = keys.map((k) => [...new Set(k.flatMap((key) => key.split(' ')))]);
+  return { movies, keys, words, popularity };
+}
+
+const indexes = new WeakMap<object, TitleIndex>();
+
+/**
+ * The title index of a serving model, built on first use and kept as long as the model lives
+ * (the edge builds it when a version loads so no request pays for it).
+ */
+export function titleIndexOf(model: {
+  movies: readonly TitledMovie[];
+  popularity: ArrayLike<number>;
+}): TitleIndex {
+  let index = indexes.get(model);
+  if (!index) {
+    index = createTitleIndex(model.movies, model.popularity);
+    indexes.set(model, index);
+  }
+  return index;
+}
+
+/** Search hits: item indexes, best first, and how many movies matched in all. */
+export interface SearchResult {
+  total: number;
+  indexes: number[];
+}
+
+/**
+ * Title search (`/v1/movies?q=`): movies whose whole-title key contains the query's key; prefix
+ * matches first, then matches at a word start, then anywhere, each by popularity. An empty query
+ * lists the most popular movies.
+ */
+export function searchTitles(index: TitleIndex, query: string, limit: number): SearchResult {
+  const needle = titleKey(query);
+  const hits: { index: number; rank: number }[] = [];
+  for (let i = 0; i < index.keys.length; i++) {
+    const key = index.keys[i]![0] ?? '';
+    const at = needle === '' ? 0 : key.indexOf(needle);
+    if (at < 0) continue;
+    const wordStart = at === 0 ? 2 : key[at - 1] === ' ' ? 1 : 0;
+    hits.push({ index: i, rank: wordStart * 2 + index.popularity[i]! });
+  }
+  hits.sort((a, b) => b.rank - a.rank || a.index - b.index);
+  return { total: hits.length, indexes: hits.slice(0, limit).map((h) => h.index) };
+}
+
+/** How a title matched: its key equals one of the movie's keys, or only part of it. */
+export type TitleMatchKind = 'exact' | 'partial';
+
+/** A resolved title. */
+export interface TitleMatch {
+  itemIndex: number;
+  match: TitleMatchKind;
+  /** Another movie matched as well as this one (same kind and tier): see `alternatives`. */
+  ambiguous: boolean;
+  /** Up to 5 other movies that matched as well, best first (empty unless ambiguous). */
+  alternatives: number[];
+}
+
+/** Tiers of a candidate, best first; 0 = no match. */
+const EXACT = 4;
+const PHRASE_PREFIX = 3;
+const PHRASE = 2;
+const WORDS = 1;
+
+/** True when `needle` occurs in `key` starting at a word boundary ("toy story" in "toy story 2"). */
+function phraseTier(key: string, needle: string): number {
+  const at = key.indexOf(needle);
+  if (at < 0) return 0;
+  if (at === 0) return PHRASE_PREFIX;
+  // Look for an occurrence at a word start (the first one may sit inside a word).
+  for (let from = at; from >= 0; from = key.indexOf(needle, from + 1)) {
+    if (key[from - 1] === ' ') return PHRASE;
+  }
+  return 0;
+}
+
+/** Every query word is a word of the title (the last may be a prefix: the user is still typing). */
+function allWords(words: readonly string[], queryWords: readonly string[]): boolean {
+  for (let q = 0; q < queryWords.length; q++) {
+    const word = queryWords[q]!;
+    const last = q === queryWords.length - 1;
+    let found = false;
+    for (const w of words) {
+      if (w === word || (last && word.length >= 3 && w.startsWith(word))) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+/** The tier of movie i for a query key. */
+function tierOf(index: TitleIndex, i: number, needle: string, queryWords: readonly string[]): number {
+  const keys = index.keys[i]!;
+  let tier = 0;
+  for (const key of keys) {
+    if (key === needle) return EXACT;
+    tier = Math.max(tier, phraseTier(key, needle));
+  }
+  if (tier === 0 && allWords(index.words[i]!, queryWords)) tier = WORDS;
+  return tier;
+}
+
+export interface ResolveOptions {
+  /** Only movies of this release year match. */
+  year?: number | null;
+}
+
+/** The outcome of `resolveTitle`: a match, or close titles to suggest. */
+export type TitleResolution =
+  | ({ found: true } & TitleMatch)
+  | { found: false; suggestions: number[]; reason: string };
+
+/**
+ * Resolves a title typed by a person to one movie of the catalog: exact key first, then the best
+ * partial match (phrase prefix > phrase at a word start > all words in any order); equally good
+ * candidates are ordered by popularity, and the others are returned as alternatives. A "(1999)"
+ * after the title, or `options.year`, keeps only movies of that year. Nothing found: up to 5
+ * suggestions (the same title in other years, or titles within a typo or two).
+ * @example resolveTitle(index, 'The Matrix (1999)') // {found: true, match: 'exact', ...}
+ */
+export function resolveTitle(
+  index: TitleIndex,
+  query: string,
+  options: ResolveOptions = {},
+): TitleResolution {
+  const parsed = splitQueryYear(query);
+  const year = options.year ?? parsed.year;
+  const needle = titleKey(parsed.title);
+  if (needle === '') {
+    throw new ReelrankError(
+      'bad_parameter',
+      `title: '${query}' has no letters or digits to match; give a movie title such as 'Toy Story'`,
+      { parameter: 'title' },
+    );
+  }
+  const queryWords = needle.split(' ');
+  const best: { index: number; tier: number }[] = [];
+  const otherYears: number[] = [];
+  for (let i = 0; i < index.keys.length; i++) {
+    const tier = tierOf(index, i, needle, queryWords);
+    if (tier === 0) continue;
+    if (year != null && index.movies[i]!.year !== year) {
+      if (tier === EXACT) otherYears.push(i);
+      continue;
+    }
+    best.push({ index: i, tier });
+  }
+  if (best.length > 0) {
+    best.sort(
+      (a, b) =>
+        b.tier - a.tier || index.popularity[b.index]! - index.popularity[a.index]! || a.index - b.index,
+    );
+    const top = best[0]!;
+    const peers = best.filter((c) => c.tier === top.tier && c.index !== top.index);
+    return {
+      found: true,
+      itemIndex: top.index,
+      match: top.tier === EXACT ? 'exact' : 'partial',
+      ambiguous: peers.length > 0,
+      alternatives: peers.slice(0, 5).map((c) => c.index),
+    };
+  }
+  if (otherYears.length > 0) {
+    otherYears.sort((a, b) => index.popularity[b]! - index.popularity[a]! || a - b);
+    return { found: false, suggestions: otherYears.slice(0, 5), reason: `no such title from ${year}` };
+  }
+  return { found: false, suggestions: closeTitles(index, queryWords, 5), reason: 'no title matches' };
+}
+
+/** "Matrix, The (1999)": how a movie is named in messages. */
+export function movieLabel(movie: TitledMovie): string {
+  return movie.year !== null ? `${movie.title} (${movie.year})` : movie.title;
+}
+
+/**
+ * `resolveTitle`, throwing `movie_not_found` (404 at the edge) when nothing matches; the error's
+ * message starts with `parameter` (default 'title'), names the title and the suggestions, and its
+ * details carry the suggestions as movies.
+ */
+export function resolveTitleOrThrow(
+  index: TitleIndex,
+  query: string,
+  { year = null, version, parameter = 'title' }: ResolveOptions & { version: string; parameter?: string },
+): TitleMatch {
+  const resolution = resolveTitle(index, query, { year });
+  if (resolution.found) {
+    const { found: _found, ...match } = resolution;
+    return match;
+  }
+  const suggestions = resolution.suggestions.map((i) => index.movies[i]!);
+  const asked = year != null ? `'${query}' (year ${year})` : `'${query}'`;
+  const hint =
+    suggestions.length > 0
+      ? `; did you mean ${suggestions.map((m) => `${movieLabel(m)} [movieId ${m.movieId}]`).join(', ')}?`
+      : '; search titles with GET /v1/movies?q=';
+  throw new ReelrankError(
+    'movie_not_found',
+    `${parameter}: no movie of version ${version} matches ${asked} (${resolution.reason})${hint}`,
+    {
+      parameter,
+      suggestions: suggestions.map((m) => ({ movieId: m.movieId, title: m.title, year: m.year })),
+    },
+  );
+}
+
+/**
+ * Optimal-string-alignment edit distance between two short words, or `max + 1` as soon as it
+ * must exceed `max` (rows whose minimum passes `max` stop the loop): typo tolerance for
+ * suggestions only, so it runs on the not-found path and never on a match.
+ */
+export function boundedEditDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  const n = b.length;
+  if (n >= EDIT_ROW_LENGTH) return max + 1; // no title word is this long; not worth a buffer
+  // Three rows of the DP table, reused across calls (the not-found path runs ~50k of them).
+  let prevPrev = editRows[0]!;
+  let prev = editRows[1]!;
+  let row = editRows[2]!;
+  for (let j = 0; j <= n; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    row[0] = i;
+    let rowMin = i;
+    const ca = a.charCodeAt(i - 1);
+    for (let j = 1; j <= n; j++) {
+      const cb = b.charCodeAt(j - 1);
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (ca === cb ? 0 : 1));
+      if (i > 1 && j > 1 && ca === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === cb)
+        d = Math.min(d, prevPrev[j - 2]! + 1); // a transposition ("matirx") costs one edit
+      row[j] = d;
+      if (d < rowMin) rowMin = d;
+    }
+    if (rowMin > max) return max + 1;
+    const done = prevPrev;
+    prevPrev = prev;
+    prev = row;
+    row = done;
+  }
+  return prev[n]!;
+}
+
+const EDIT_ROW_LENGTH = 64;
+const editRows = [0, 1, 2].map(() => new Int32Array(EDIT_ROW_LENGTH));
+
+/** Typos tolerated in a word of this length: none below 4 letters, 1 up to 6, then 2. */
+function typoBudget(length: number): number {
+  return length < 4 ? 0 : length < 7 ? 1 : 2;
+}
+
+/**
+ * Up to `limit` movies whose words are closest to the query's words: at least half of the query
+ * words must occur within their typo budget; fewer edits first, then popularity.
+ */
+function closeTitles(index: TitleIndex, queryWords: readonly string[], limit: number): number[] {
+  const scored: { index: number; matched: number; edits: number }[] = [];
+  for (let i = 0; i < index.words.length; i++) {
+    const words = index.words[i]!;
+    let matched = 0;
+    let edits = 0;
+    for (const q of queryWords) {
+      const budget = typoBudget(q.length);
+      let bestEdits = budget + 1;
+      for (const w of words) {
+        const d = w === q ? 0 : budget > 0 ? boundedEditDistance(q, w, budget) : budget + 1;
+        if (d < bestEdits) bestEdits = d;
+        if (d === 0) break;
+      }
+      if (bestEdits <= budget) {
+        matched++;
+        edits += bestEdits;
+      }
+    }
+    if (matched > 0 && matched * 2 >= queryWords.length) scored.push({ index: i, matched, edits });
+  }
+  scored.sort(
+    (a, b) =>
+      b.matched - a.matched ||
+      a.edits - b.edits ||
+      index.popularity[b.index]! - index.popularity[a.index]! ||
+      a.index - b.index,
+  );
+  return scored.slice(0, limit).map((s) => s.index);
+}
