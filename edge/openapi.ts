@@ -132,6 +132,40 @@ export const openApiDocument = Object.freeze({
         },
       },
     },
+    '/v1/predictions': {
+      post: {
+        summary:
+          'Predicted ratings for an anonymous session: its ratings are folded in (as for /v1/recommendations); movies by id and/or title',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  ratings: { $ref: '#/components/schemas/Session/properties/ratings' },
+                  movieIds: { type: 'array', items: { type: 'integer' }, maxItems: 1000 },
+                  titles: {
+                    type: 'array',
+                    items: { type: 'string', minLength: 1, maxLength: 200 },
+                    maxItems: 50,
+                  },
+                },
+                description: 'At least one of movieIds and titles must be non-empty.',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': json(
+            'Predictions, ids first then titles (title entries carry match, ambiguous, alternatives)',
+          ),
+          '404': error('unknown_movie, or movie_not_found (with suggestions)'),
+          '413': error('payload_too_large'),
+          ...common,
+        },
+      },
+    },
     '/v1/users/{userId}/predictions/{movieId}': {
       get: {
         summary: "Predicted rating on the dataset's scale",
@@ -140,6 +174,31 @@ export const openApiDocument = Object.freeze({
       },
     },
     '/v1/users/{userId}/predictions': {
+      get: {
+        summary:
+          "Predicted rating for a movie named by its title: exact title first (case, accents, punctuation, 'The'/'A'/'An' and MovieLens' 'Matrix, The' folded), then the best partial match; ambiguous titles list up to 5 alternatives",
+        parameters: [
+          intParam('userId', 'path', 'User id'),
+          {
+            name: 'title',
+            in: 'query',
+            required: true,
+            description: "Movie title, e.g. 'Toy Story' or 'The Matrix (1999)'",
+            schema: { type: 'string', minLength: 1, maxLength: 200 },
+          },
+          intParam('year', 'query', 'Release year (overrides a year written in the title)', {
+            minimum: 1800,
+            maximum: 2200,
+          }),
+        ],
+        responses: {
+          '200': json('The matched movie, how it matched, alternatives and the predicted rating', {
+            $ref: '#/components/schemas/TitlePrediction',
+          }),
+          '404': error('unknown_user, or movie_not_found (with suggestions)'),
+          ...common,
+        },
+      },
       post: {
         summary: 'Batch predictions',
         parameters: [intParam('userId', 'path', 'User id')],
@@ -175,8 +234,41 @@ export const openApiDocument = Object.freeze({
           error: {
             type: 'object',
             required: ['code', 'message'],
-            properties: { code: { type: 'string' }, message: { type: 'string' } },
+            properties: {
+              code: { type: 'string' },
+              message: { type: 'string' },
+              suggestions: {
+                description: 'movie_not_found only: close titles',
+                type: 'array',
+                items: { $ref: '#/components/schemas/MovieRef' },
+              },
+            },
           },
+        },
+      },
+      MovieRef: {
+        type: 'object',
+        required: ['movieId', 'title', 'year'],
+        properties: {
+          movieId: { type: 'integer' },
+          title: { type: 'string' },
+          year: { type: ['integer', 'null'] },
+        },
+      },
+      TitlePrediction: {
+        type: 'object',
+        properties: {
+          version: { type: 'string' },
+          userId: { type: 'integer' },
+          query: { type: 'string' },
+          movieId: { type: 'integer' },
+          title: { type: 'string' },
+          year: { type: ['integer', 'null'] },
+          rating: { type: 'number' },
+          ratingScale: { type: 'object' },
+          match: { enum: ['exact', 'partial'] },
+          ambiguous: { type: 'boolean' },
+          alternatives: { type: 'array', maxItems: 5, items: { $ref: '#/components/schemas/MovieRef' } },
         },
       },
       Session: {
