@@ -1,6 +1,7 @@
 /**
  * The demo page at `/`: plain HTML and JS, no framework. Search a movie, see similar movies by
- * channel, rate a few and get recommendations with reasons, all through the public API.
+ * channel, rate a few and get recommendations with reasons, ask what you would rate a title, all
+ * through the public API.
  */
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -34,6 +35,11 @@ export const PAGE_HTML = `<!doctype html>
   <ul id="rated"></ul>
   <div class="row"><button id="recommend">Recommend</button> diversity <input id="diversity" type="range" min="0" max="1" step="0.1" value="0.2"></div>
   <ul id="recs"></ul>
+</section>
+<section>
+  <h2>What would I rate this?</h2>
+  <div class="row"><input id="predict-title" placeholder="A title, e.g. The Matrix (1999)" size="40" autocomplete="off"><button id="predict">Predict</button></div>
+  <ul id="prediction"></ul>
 </section>
 <script>
 const $ = (id) => document.getElementById(id);
@@ -91,7 +97,19 @@ async function recommend() {
     movieList($('recs'), body.items, (m) => ' <span class="reason">' + esc(m.reason.text) + '</span>');
   } catch (e) { fail($('recs'), e); }
 }
+async function predict() {
+  try {
+    const body = await api('/v1/predictions', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ titles: [$('predict-title').value], ratings: [...ratings.entries()].map(([movieId, r]) => ({ movieId, rating: r.rating })) }) });
+    const p = body.predictions[0];
+    const others = p.alternatives.length ? '<li class="muted">also: ' + p.alternatives.map((a) => esc(a.title) + (a.year ? ' (' + a.year + ')' : '')).join(', ') + '</li>' : '';
+    $('prediction').innerHTML = '<li><b>' + p.rating.toFixed(1) + ' ★</b> ' + esc(p.title) + (p.year ? ' (' + p.year + ')' : '') +
+      ' <span class="muted">' + p.match + ' match' + (body.ratingCount ? ', from your ' + body.ratingCount + ' ratings' : ', no ratings yet: baseline for everyone') + '</span></li>' + others;
+  } catch (e) { fail($('prediction'), e); }
+}
 $('search').addEventListener('click', search);
+$('predict').addEventListener('click', predict);
+$('predict-title').addEventListener('keydown', (e) => { if (e.key === 'Enter') predict(); });
 $('q').addEventListener('keydown', (e) => { if (e.key === 'Enter') search(); });
 $('by').addEventListener('change', showSimilar);
 $('recommend').addEventListener('click', recommend);

@@ -116,6 +116,13 @@ describe.skipIf(!haveChromium)('web page in real Chromium against wrangler dev',
     const recommended = await page.locator('#recs li').allTextContents();
     expect(recommended.some((text) => text.includes('Toy Story (1995)'))).toBe(false);
 
+    // "What would I rate this?": a title resolved and predicted from the two ratings above.
+    await page.fill('#predict-title', 'the matrix');
+    await page.click('#predict');
+    await expect
+      .poll(() => page.textContent('#prediction'), { timeout: 20_000 })
+      .toMatch(/^\d\.\d ★ Matrix, The \(1999\) exact match, from your 2 ratings$/);
+
     await mkdir(join(REPO_ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(REPO_ROOT, 'test-results/web-page.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
