@@ -67,8 +67,13 @@ export interface TitleIndex {
   movies: readonly TitledMovie[];
   /** Per movie: its match keys; [0] is the whole title, then the parts around an alternate title. */
   keys: string[][];
-  /** Per movie: the distinct words of all its keys (partial and fuzzy matching). */
-  words: string[][];
+  /** Key -> the movies having it as one of their keys (the exact tier is one lookup). */
+  exact: Map<string, number[]>;
+  /** Every distinct word of every key: partial and fuzzy matching compare query words once per word. */
+  vocabulary: string[];
+  /** CSR movie -> its distinct words (indexes into `vocabulary`): `wordIds[wordOffsets[i] .. wordOffsets[i + 1])`. */
+  wordOffsets: Uint32Array;
+  wordIds: Uint32Array;
   /** Per movie, in [0, 1]: breaks ties (the best-known "Hamlet" first). */
   popularity: ArrayLike<number>;
 }
@@ -100,8 +105,31 @@ export function createTitleIndex(movies: readonly TitledMovie[], popularity: Arr
     );
   }
   const keys = movies.map((m) => keysOf(m.title));
-  const words = keys.map((k) => [...new Set(k.flatMap((key) => key.split(' ')))]);
-  return { movies, keys, words, popularity };
+  const exact = new Map<string, number[]>();
+  const wordId = new Map<string, number>();
+  const vocabulary: string[] = [];
+  const wordOffsets = new Uint32Array(movies.length + 1);
+  const ids: number[] = [];
+  keys.forEach((movieKeys, i) => {
+    const own = new Set<number>();
+    for (const key of movieKeys) {
+      const list = exact.get(key);
+      if (list) list.push(i);
+      else exact.set(key, [i]);
+      for (const word of key.split(' ')) {
+        let id = wordId.get(word);
+        if (id === undefined) {
+          id = vocabulary.length;
+          vocabulary.push(word);
+          wordId.set(word, id);
+        }
+        own.add(id);
+      }
+    }
+    for (const id of own) ids.push(id);
+    wordOffsets[i + 1] = ids.length;
+  });
+  return { movies, keys, exact, vocabulary, wordOffsets, wordIds: Uint32Array.from(ids), popularity };
 }
 
 const indexes = new WeakMap<object, TitleIndex>();
@@ -178,33 +206,44 @@ function phraseTier(key: string, needle: string): number {
   return 0;
 }
 
-/** Every query word is a word of the title (the last may be a prefix: the user is still typing). */
-function allWords(words: readonly string[], queryWords: readonly string[]): boolean {
-  for (let q = 0; q < queryWords.length; q++) {
-    const word = queryWords[q]!;
-    const last = q === queryWords.length - 1;
-    let found = false;
-    for (const w of words) {
-      if (w === word || (last && word.length >= 3 && w.startsWith(word))) {
-        found = true;
-        break;
-      }
+/** Query words beyond this many do not take part in partial and fuzzy matching (one bit each). */
+const MAX_QUERY_WORDS = 16;
+
+/**
+ * Per vocabulary word, a bit per query word it satisfies: equal, or (the last query word, 3+
+ * letters) a prefix of it, as the person may still be typing. One pass over the vocabulary
+ * instead of one per movie.
+ */
+function wordMatchBits(vocabulary: readonly string[], queryWords: readonly string[]): Uint32Array {
+  const bits = new Uint32Array(vocabulary.length);
+  const last = queryWords.length - 1;
+  for (let v = 0; v < vocabulary.length; v++) {
+    const word = vocabulary[v]!;
+    let mask = 0;
+    for (let q = 0; q < queryWords.length; q++) {
+      const query = queryWords[q]!;
+      if (word === query || (q === last && query.length >= 3 && word.startsWith(query))) mask |= 1 << q;
     }
-    if (!found) return false;
+    bits[v] = mask;
   }
-  return true;
+  return bits;
 }
 
-/** The tier of movie i for a query key. */
-function tierOf(index: TitleIndex, i: number, needle: string, queryWords: readonly string[]): number {
-  const keys = index.keys[i]!;
+/** The partial tier of movie i (phrase prefix, phrase, all words, or 0). */
+function partialTier(
+  index: TitleIndex,
+  i: number,
+  needle: string,
+  wordBits: Uint32Array,
+  allBits: number,
+): number {
   let tier = 0;
-  for (const key of keys) {
-    if (key === needle) return EXACT;
-    tier = Math.max(tier, phraseTier(key, needle));
-  }
-  if (tier === 0 && allWords(index.words[i]!, queryWords)) tier = WORDS;
-  return tier;
+  for (const key of index.keys[i]!) tier = Math.max(tier, phraseTier(key, needle));
+  if (tier > 0) return tier;
+  let mask = 0;
+  for (let n = index.wordOffsets[i]!; n < index.wordOffsets[i + 1]!; n++)
+    mask |= wordBits[index.wordIds[n]!]!;
+  return mask === allBits ? WORDS : 0;
 }
 
 export interface ResolveOptions {
@@ -240,17 +279,22 @@ export function resolveTitle(
       { parameter: 'title' },
     );
   }
-  const queryWords = needle.split(' ');
+  const queryWords = needle.split(' ').slice(0, MAX_QUERY_WORDS);
   const best: { index: number; tier: number }[] = [];
   const otherYears: number[] = [];
-  for (let i = 0; i < index.keys.length; i++) {
-    const tier = tierOf(index, i, needle, queryWords);
-    if (tier === 0) continue;
-    if (year != null && index.movies[i]!.year !== year) {
-      if (tier === EXACT) otherYears.push(i);
-      continue;
+  // The exact tier is one map lookup; only without an exact match (in the year) do we scan.
+  for (const i of index.exact.get(needle) ?? []) {
+    if (year != null && index.movies[i]!.year !== year) otherYears.push(i);
+    else best.push({ index: i, tier: EXACT });
+  }
+  if (best.length === 0) {
+    const wordBits = wordMatchBits(index.vocabulary, queryWords);
+    const allBits = 2 ** queryWords.length - 1;
+    for (let i = 0; i < index.keys.length; i++) {
+      if (year != null && index.movies[i]!.year !== year) continue;
+      const tier = partialTier(index, i, needle, wordBits, allBits);
+      if (tier > 0) best.push({ index: i, tier });
     }
-    best.push({ index: i, tier });
   }
   if (best.length > 0) {
     best.sort(
@@ -355,28 +399,41 @@ function typoBudget(length: number): number {
 
 /**
  * Up to `limit` movies whose words are closest to the query's words: at least half of the query
- * words must occur within their typo budget; fewer edits first, then popularity.
+ * words must occur within their typo budget; fewer edits first, then popularity. Distances are
+ * computed once per vocabulary word, then summed per movie.
  */
 function closeTitles(index: TitleIndex, queryWords: readonly string[], limit: number): number[] {
+  const q = queryWords.length;
+  const { vocabulary } = index;
+  // edits[v * q + j]: edits from query word j to vocabulary word v, NO_MATCH beyond the budget.
+  const NO_MATCH = 255;
+  const edits = new Uint8Array(vocabulary.length * q).fill(NO_MATCH);
+  for (let v = 0; v < vocabulary.length; v++) {
+    const word = vocabulary[v]!;
+    for (let j = 0; j < q; j++) {
+      const query = queryWords[j]!;
+      const budget = typoBudget(query.length);
+      const d = word === query ? 0 : budget > 0 ? boundedEditDistance(query, word, budget) : budget + 1;
+      if (d <= budget) edits[v * q + j] = d;
+    }
+  }
+  const best = new Uint8Array(q);
   const scored: { index: number; matched: number; edits: number }[] = [];
-  for (let i = 0; i < index.words.length; i++) {
-    const words = index.words[i]!;
+  for (let i = 0; i < index.keys.length; i++) {
+    best.fill(NO_MATCH);
+    for (let n = index.wordOffsets[i]!; n < index.wordOffsets[i + 1]!; n++) {
+      const base = index.wordIds[n]! * q;
+      for (let j = 0; j < q; j++) if (edits[base + j]! < best[j]!) best[j] = edits[base + j]!;
+    }
     let matched = 0;
-    let edits = 0;
-    for (const q of queryWords) {
-      const budget = typoBudget(q.length);
-      let bestEdits = budget + 1;
-      for (const w of words) {
-        const d = w === q ? 0 : budget > 0 ? boundedEditDistance(q, w, budget) : budget + 1;
-        if (d < bestEdits) bestEdits = d;
-        if (d === 0) break;
-      }
-      if (bestEdits <= budget) {
+    let total = 0;
+    for (let j = 0; j < q; j++) {
+      if (best[j]! !== NO_MATCH) {
         matched++;
-        edits += bestEdits;
+        total += best[j]!;
       }
     }
-    if (matched > 0 && matched * 2 >= queryWords.length) scored.push({ index: i, matched, edits });
+    if (matched > 0 && matched * 2 >= q) scored.push({ index: i, matched, edits: total });
   }
   scored.sort(
     (a, b) =>
