@@ -80,6 +80,8 @@ const sameAs = (a: number, b: number) =>
 let withYear = 0;
 let withoutYearExact = 0;
 let withoutYearFound = 0;
+/** Resolved without the year to another movie of the very same title (a remake, a namesake). */
+let withoutYearNamesake = 0;
 let typoTotal = 0;
 let typoFound = 0;
 const typoQueries: string[] = [];
@@ -92,7 +94,8 @@ movies.forEach((m, i) => {
   if (b.found && sameAs(b.itemIndex, i)) {
     withoutYearFound++;
     if (b.match === 'exact') withoutYearExact++;
-  }
+  } else if (b.found && b.match === 'exact' && b.alternatives.some((alt) => sameAs(alt, i)))
+    withoutYearNamesake++;
   exactQueries.push(title);
   const typo = withTypo(title);
   if (typo) {
@@ -129,6 +132,7 @@ const result = {
     titleWithYear: withYear / movies.length,
     titleWithoutYear: withoutYearFound / movies.length,
     titleWithoutYearExactMatch: withoutYearExact / movies.length,
+    titleWithoutYearNamesakeChosenInstead: withoutYearNamesake / movies.length,
     typoInResultOrSuggestions: typoFound / typoTotal,
     typoQueries: typoTotal,
   },
