@@ -64,6 +64,8 @@ function randomQuery(): string {
     'by',
     'q',
     'limit',
+    'title',
+    'year',
     randomString(5),
   ];
   const values = [
@@ -87,6 +89,9 @@ function randomQuery(): string {
     '2200',
     '1799',
     '',
+    'Hamlet',
+    'the matrix (1999)',
+    'Matirx',
     randomString(10),
   ];
   const parts: string[] = [];
@@ -127,6 +132,13 @@ function randomBody(): string | undefined {
         ),
       }),
     () => JSON.stringify({ movieIds: randomValue(), extra: randomValue() }),
+    () =>
+      JSON.stringify({
+        ratings: [{ movieId: pick(MOVIES), rating: 4 }],
+        titles: Array.from({ length: rng.int(4) }, () =>
+          rng.next() < 0.5 ? pick(['Heat', 'Hamlet', 'Toy Story (1995)', 'matirx']) : randomValue(),
+        ),
+      }),
     () => JSON.stringify({ [randomString(4)]: randomValue() }),
     () => `${'['.repeat(500)}${']'.repeat(500)}`,
     () => JSON.stringify({ ratings: [], pad: 'x'.repeat(70_000) }),
@@ -141,6 +153,7 @@ function randomPath(): string {
   return pick([
     () => `/v1/users/${randomId()}/recommendations${randomQuery()}`,
     () => `/v1/recommendations${randomQuery()}`,
+    () => `/v1/predictions${randomQuery()}`,
     () => `/v1/movies/${randomId()}/similar${randomQuery()}`,
     () => `/v1/users/${randomId()}/predictions/${randomId()}${randomQuery()}`,
     () => `/v1/users/${randomId()}/predictions${randomQuery()}`,
