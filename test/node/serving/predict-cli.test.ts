@@ -93,6 +93,31 @@ describe('reelrank predict', () => {
       });
       expect(Math.abs(result.rating - expected)).toBeLessThan(1e-4);
     }
+    const byId = await cli(
+      'predict',
+      '--version',
+      folder,
+      '--user',
+      String(userId),
+      '--movie',
+      '1',
+      '--json',
+    );
+    expect(JSON.parse(byId.out)).toMatchObject({ movieId: 1, match: 'exact' });
+    expect(Math.abs(JSON.parse(byId.out).rating - expected)).toBeLessThan(1e-4);
+    const byYear = await cli(
+      'predict',
+      '--version',
+      folder,
+      '--user',
+      String(userId),
+      '--title',
+      'Hamlet',
+      '--year',
+      '1948',
+      '--json',
+    );
+    expect(JSON.parse(byYear.out)).toMatchObject({ movieId: 1941, match: 'exact', ambiguous: false });
     const text = await cli('predict', '--version', folder, '--user', String(userId), '--title', 'Hamlet');
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/^Hamlet \(1996\) \[movieId 1411\]: exact match for 'Hamlet'/);
