@@ -19,7 +19,7 @@ import {
   similar,
   type UserState,
 } from '../shared/serving/scoring.ts';
-import { resolveTitleOrThrow, searchTitles, type TitleMatch } from '../shared/serving/titles.ts';
+import { movieRef, resolveTitleOrThrow, searchTitles, type TitleMatch } from '../shared/serving/titles.ts';
 import { errorBody, onError } from './errors.ts';
 import { healthOf, type LiveVersion, liveVersion } from './live.ts';
 import { openApiDocument } from './openapi.ts';
@@ -132,20 +132,15 @@ function sessionRatingsOf(
   return [...byItem.values()];
 }
 
-function movieRef(model: ServingModel, itemIndex: number) {
-  const m = model.movies[itemIndex]!;
-  return { movieId: m.movieId, title: m.title, year: m.year };
-}
-
 /** One prediction for a movie named by its title: the movie, how the title matched, the rating. */
 function titlePredictionJson(model: ServingModel, user: UserState, query: string, found: TitleMatch) {
   return {
     query,
-    ...movieRef(model, found.itemIndex),
+    ...movieRef(model.movies[found.itemIndex]!),
     rating: round(predictRating(model, user, found.itemIndex), 4),
     match: found.match,
     ambiguous: found.ambiguous,
-    alternatives: found.alternatives.map((i) => movieRef(model, i)),
+    alternatives: found.alternatives.map((i) => movieRef(model.movies[i]!)),
   };
 }
 
@@ -332,7 +327,10 @@ export function createApp(): Hono<AppEnv> {
     const user = sessionUser(model, sessionRatingsOf(model, body.ratings));
     const byId = (body.movieIds ?? []).map((movieId) => {
       const itemIndex = itemIndexOf(model, movieId);
-      return { ...movieRef(model, itemIndex), rating: round(predictRating(model, user, itemIndex), 4) };
+      return {
+        ...movieRef(model.movies[itemIndex]!),
+        rating: round(predictRating(model, user, itemIndex), 4),
+      };
     });
     const byTitle = (body.titles ?? []).map((title, n) =>
       titlePredictionJson(

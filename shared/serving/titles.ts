@@ -318,6 +318,11 @@ export function resolveTitle(
   return { found: false, suggestions: closeTitles(index, queryWords, 5), reason: 'no title matches' };
 }
 
+/** The movie as answers name it: `{movieId, title, year}` (alternatives, suggestions). */
+export function movieRef(movie: TitledMovie): TitledMovie {
+  return { movieId: movie.movieId, title: movie.title, year: movie.year };
+}
+
 /** "Matrix, The (1999)": how a movie is named in messages. */
 export function movieLabel(movie: TitledMovie): string {
   return movie.year !== null ? `${movie.title} (${movie.year})` : movie.title;
@@ -349,7 +354,7 @@ export function resolveTitleOrThrow(
     `${parameter}: no movie of version ${version} matches ${asked} (${resolution.reason})${hint}`,
     {
       parameter,
-      suggestions: suggestions.map((m) => ({ movieId: m.movieId, title: m.title, year: m.year })),
+      suggestions: suggestions.map(movieRef),
     },
   );
 }

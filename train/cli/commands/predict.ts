@@ -14,6 +14,7 @@ import {
 } from '../../../shared/serving/scoring.ts';
 import {
   movieLabel,
+  movieRef,
   resolveTitleOrThrow,
   type TitleMatch,
   titleIndexOf,
@@ -87,11 +88,6 @@ export async function readSessionRatings(path: string, model: ServingModel): Pro
     byItem.set(itemIndex, { itemIndex, rating }); // a movie rated twice: the last rating counts
   }
   return [...byItem.values()];
-}
-
-function movieRef(model: ServingModel, itemIndex: number) {
-  const m = model.movies[itemIndex]!;
-  return { movieId: m.movieId, title: m.title, year: m.year };
 }
 
 /** Parses an optional integer flag; a CLIError naming the flag and value otherwise. */
@@ -172,11 +168,11 @@ export default defineCommand({
       userId: userId ?? null,
       ratingCount: user.ratingCount,
       query: title ?? null,
-      ...movieRef(model, found.itemIndex),
+      ...movieRef(model.movies[found.itemIndex]!),
       rating: Math.round(rating * 1e4) / 1e4,
       match: found.match,
       ambiguous: found.ambiguous,
-      alternatives: found.alternatives.map((i) => movieRef(model, i)),
+      alternatives: found.alternatives.map((i) => movieRef(model.movies[i]!)),
       ratingScale: model.ratingScale,
     };
     if (args.json === true) {
