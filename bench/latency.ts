@@ -203,6 +203,11 @@ async function coldStarts(
   return { firstAnswerMs: stats(first), loadMs: stats(load) };
 }
 
+/** A catalog title as a person types it: "Heat (1995)". */
+function asTyped(movie: { title: string; year: number | null }): string {
+  return movie.year !== null ? `${movie.title} (${movie.year})` : movie.title;
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'reelrank-latency-'));
   const rng = createRng(5);
@@ -272,6 +277,24 @@ async function main(): Promise<void> {
       prediction: await run(worker, () => [
         `/v1/users/${smallUsers[rng.int(smallUsers.length)]}/predictions/${popular[rng.int(popular.length)]}`,
       ]),
+      // Title resolution (shared/serving/titles.ts) + prediction: real titles as typed, with year.
+      predictionByTitle: await run(worker, () => {
+        const m = small.movies[rng.int(2000)]!;
+        return [
+          `/v1/users/${smallUsers[rng.int(smallUsers.length)]}/predictions?title=${encodeURIComponent(asTyped(m))}`,
+        ];
+      }),
+      sessionPredictionByTitle: await run(worker, () => [
+        '/v1/predictions',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            ratings: session().ratings,
+            titles: [asTyped(small.movies[rng.int(2000)]!)],
+          }),
+        },
+      ]),
     };
     // What a small neural re-ranker would add per request (edge/README.md: decision).
     const rerank100 = await run(worker, () => ['/bench/rerank?n=100']);
@@ -315,6 +338,12 @@ async function main(): Promise<void> {
         }),
       },
     ]);
+    const bigPredictionByTitle = await run(worker, () => {
+      const m = world.movies[rng.int(world.movies.length)]!;
+      return [
+        `/v1/users/${bigUsers[rng.int(bigUsers.length)]}/predictions?title=${encodeURIComponent(asTyped(m))}`,
+      ];
+    });
     // Peak after the TF.js baseline too (its float32 copy of the factors lives in the same isolate).
     const rssAfter = workerdRss();
     const heapAfter = await isolateHeap(worker);
@@ -361,6 +390,7 @@ async function main(): Promise<void> {
         coldStart: bigCold,
         recommendations: bigRecs,
         foldIn20: bigFoldIn,
+        predictionByTitle: bigPredictionByTitle,
         retrievalKernel: bigKernel,
         retrievalTfjsBaseline: bigTfjs,
         baselineOverKernelWorkerMean: ratio(bigTfjs.worker, bigKernel.worker),
