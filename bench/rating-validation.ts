@@ -27,7 +27,8 @@ const SEED = 0;
  * Candidates by name. `bfm:k=64,it=400,burn=100,thin=2,feat=uipm` is a Bayesian FM with those
  * settings; `feat` letters switch on user-implicit (u), item-implicit (i), user profile (p) and
  * item metadata (m). `autorec:h=500,it=200,reg=1,lr=0.01` is a full-batch (iRprop−) I-AutoRec.
- * `blend:folds=5` is the registry blend stacked by K-fold. Other names are registry models (`svdpp`, ...).
+ * `blend:folds=5` is the registry blend stacked by K-fold; `blend:plus=uipm` adds a second
+ * Bayesian FM (32 factors, 400 sweeps) with those features. Other names are registry models (`svdpp`, ...).
  */
 function candidate(name: string): Recommender {
   const [kind, spec = ''] = name.split(':') as [string, string?];
@@ -39,7 +40,28 @@ function candidate(name: string): Recommender {
       .map((kv) => kv.split('=') as [string, string]),
   );
   const number = (key: string, fallback: number) => Number(settings.get(key) ?? fallback);
-  if (kind === 'blend') return new RidgeBlend(ratingBlendMembers, { folds: number('folds', 1) });
+  if (kind === 'blend') {
+    // `plus=uipm` appends a second Bayesian FM with those feature letters to the members.
+    const plus = settings.get('plus');
+    const members = plus
+      ? () => [
+          ...ratingBlendMembers(),
+          new BayesianFm({
+            factors: 32,
+            iterations: 400,
+            burnIn: 100,
+            thin: 2,
+            features: {
+              userImplicit: plus.includes('u'),
+              itemImplicit: plus.includes('i'),
+              userProfile: plus.includes('p'),
+              itemMetadata: plus.includes('m'),
+            },
+          }),
+        ]
+      : ratingBlendMembers;
+    return new RidgeBlend(members, { folds: number('folds', 1) });
+  }
   if (kind === 'autorec') {
     return new IAutoRec({
       optimizer: 'rprop',
