@@ -3,14 +3,21 @@
  *
  * The neural models of the references on ml-100k, rows in bench/results/neural.json in the same
  * format as quality.json ({dataset, protocol, model, metric, value, seed, trainSeconds}):
- * - ncf: leave-last-out, 99 sampled negatives, HR/NDCG@10 (NeuMF, GMF, MLP; reference 003);
+ * - ncf: leave-last-out, 99 sampled negatives, HR/NDCG@10 (reference 003): GMF, MLP, NeuMF from
+ *   scratch, NeuMF from pretrained GMF + MLP (the paper's procedure), and the latter with
+ *   recency-weighted positives; each stopped early on each user's latest training rating;
  * - u1: official u1 split, MSE/RMSE/MAE/R² for the deep hybrid model (ids only, and ids + LSA
  *   text content + MobileNet poster vectors; reference 000), the title models (learned, frozen,
  *   fine-tuned; reference 001) and the two-stage model (genre init vs random init; reference 002).
  * Word vectors for the title models: a GloVe file (--glove), else skip-gram vectors pretrained
  * here on the 4,803 TMDB 5000 overviews. Rows of sections not run this time are kept.
+ * Every tfjs model also gets export rows: it is written as `reelrank train` ships it (uint8 weight
+ * shards, float16 tables), read back through the verifying loader, and compared on 2,000 random
+ * pairs (exportMaxScoreDiff: logits for NCF, ratings otherwise; exportShardBytes, exportTableBytes).
+ * `--models a,b` runs only those rows.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tokenize } from '../shared/content/tokenize.ts';
@@ -23,9 +30,21 @@ import { IssueLog } from '../train/data/issues.ts';
 import { loadTmdbMovies } from '../train/data/tmdb.ts';
 import { formatTable, protocolMetrics, type ResultRow } from '../train/eval/compare.ts';
 import { leaveLastOut } from '../train/eval/protocols.ts';
+import { VersionWriter } from '../train/artifacts/writer.ts';
 import { DeepHybridRecommender } from '../train/models/neural/deep-hybrid.ts';
-import { NCF_DEFAULTS, RATING_TOWER_DEFAULTS } from '../train/models/neural/index.ts';
-import { NcfRecommender } from '../train/models/neural/ncf.ts';
+import {
+  type ExportableNeuralModel,
+  exportNeuralModel,
+  isExportableNeural,
+} from '../train/models/neural/export.ts';
+import { openVersionFolder, roundTripDifference } from '../train/models/neural/version.ts';
+import {
+  NCF_DEFAULTS,
+  NEUMF_PRETRAINED,
+  RATING_TOWER_DEFAULTS,
+  TWO_STAGE_DEFAULTS,
+} from '../train/models/neural/index.ts';
+import { type NcfOptions, NcfRecommender } from '../train/models/neural/ncf.ts';
 import type { FeatureMatrix } from '../train/models/neural/rating-tower.ts';
 import { TitleEmbeddingRecommender } from '../train/models/neural/title.ts';
 import { TwoStageRecommender } from '../train/models/neural/two-stage.ts';
@@ -62,6 +81,41 @@ console.log(
 
 const rows: ResultRow[] = [];
 
+/**
+ * Merge this run's rows into neural.json (after every model, so a long run keeps what it measured).
+ * The previous rows are re-read each time, so two sections run in parallel processes keep theirs.
+ */
+function writeResults(): ResultRow[] {
+  const previous: ResultRow[] = existsSync(resultsFile)
+    ? JSON.parse(readFileSync(resultsFile, 'utf8')).rows
+    : [];
+  const key = (r: ResultRow) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`;
+  const fresh = new Set(rows.map(key));
+  const merged = [...previous.filter((r) => !fresh.has(key(r))), ...rows];
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  writeFileSync(resultsFile, JSON.stringify({ backend: backend.name, epochsScale, rows: merged }, null, 2));
+  return merged;
+}
+
+const exportDir = mkdtempSync(join(tmpdir(), 'reelrank-bench-neural-'));
+
+/**
+ * Export a trained model (uint8 weight shards, float16 tables), read it back through the verifying
+ * loader and compare scores on 2,000 random pairs: what `reelrank train` ships.
+ */
+async function exportRoundTrip(model: ExportableNeuralModel) {
+  const writer = new VersionWriter(exportDir, {
+    datasetFingerprint: 'bench',
+    trainingConfig: {},
+    backend: 'bench',
+  });
+  const exported = await exportNeuralModel(writer, model);
+  const manifest = await writer.finish();
+  const version = await openVersionFolder(manifest.dir, manifest.version);
+  const maxScoreDifference = await roundTripDifference(model, version, exported.prefix, SEED);
+  return { maxScoreDifference, shardBytes: exported.shardBytes, tableBytes: exported.tableBytes };
+}
+
 async function measure(
   dataset: Dataset,
   protocol: 'ncf' | 'official',
@@ -71,6 +125,7 @@ async function measure(
   model: Recommender,
 ) {
   if (onlyModels && !onlyModels.includes(name)) return;
+
   const started = performance.now();
   const report = await model.fit({
     dataset,
@@ -83,7 +138,20 @@ async function measure(
   });
   const trainSeconds = (performance.now() - started) / 1000;
   const metrics = protocolMetrics(model, dataset, protocol, { name: protocolName, ...split }, SEED);
-  const mine = Object.entries(metrics)
+  // Early stopping: epochs run, the kept (best) epoch, 1-based, and its validation score.
+  const notes = report.notes ?? {};
+  const extra: Record<string, number> = { epochsRun: report.epochs.length };
+  if (typeof notes.bestEpoch === 'number') extra.stopEpoch = notes.bestEpoch + 1;
+  if (typeof notes.bestValidationRmse === 'number') extra.validationRmse = notes.bestValidationRmse;
+  if (Array.isArray(notes.validationHitRate) && typeof notes.bestEpoch === 'number')
+    extra['validationHr@10'] = (notes.validationHitRate as number[])[notes.bestEpoch]!;
+  if (isExportableNeural(model)) {
+    const roundTrip = await exportRoundTrip(model);
+    extra.exportMaxScoreDiff = roundTrip.maxScoreDifference;
+    extra.exportShardBytes = roundTrip.shardBytes;
+    extra.exportTableBytes = roundTrip.tableBytes;
+  }
+  const mine = [...Object.entries(metrics), ...Object.entries(extra)]
     .filter(([metric]) => metric !== 'users')
     .map(([metric, value]) => ({
       dataset: dataset.name,
@@ -96,6 +164,7 @@ async function measure(
     }));
   rows.push(...mine);
   console.log(formatTable(mine), report.notes ? `\n  notes: ${JSON.stringify(report.notes)}` : '');
+  writeResults();
   (model as { dispose?: () => void }).dispose?.();
 }
 
@@ -105,26 +174,27 @@ const ml100k = await loadDataset(join(sharedData, 'ml-100k'), {
 
 if (run.includes('ncf')) {
   const split = leaveLastOut(ml100k);
-  const common = { ...NCF_DEFAULTS, epochs: epochs(NCF_DEFAULTS.epochs) };
-  for (const variant of ['neumf', 'gmf', 'mlp'] as const) {
-    await measure(
-      ml100k,
-      'ncf',
-      'leave-last-out',
-      split,
-      `ncf-${variant}`,
-      new NcfRecommender({ ...common, variant }),
-    );
-  }
-  // Early stopping on the carve, then a refit on all training rows for the chosen epoch count.
-  await measure(
-    ml100k,
-    'ncf',
-    'leave-last-out',
-    split,
-    'ncf-neumf-refit',
-    new NcfRecommender({ ...common, variant: 'neumf', refit: true }),
-  );
+  const scaled = <T extends { epochs: number }>(o: T): T => ({ ...o, epochs: epochs(o.epochs) });
+  const ncf = (name: string, options: NcfOptions) =>
+    measure(ml100k, 'ncf', 'leave-last-out', split, name, new NcfRecommender(options));
+  // The paper's models, each stopped early on each user's latest training rating (carved out).
+  await ncf('ncf-gmf', { ...scaled(NCF_DEFAULTS), variant: 'gmf' });
+  await ncf('ncf-mlp', { ...scaled(NCF_DEFAULTS), variant: 'mlp' });
+  await ncf('ncf-neumf-scratch', { ...scaled(NCF_DEFAULTS), variant: 'neumf' });
+  // NeuMF from pretrained GMF and MLP (what `ncf-neumf` trains in the registry).
+  const pretrained = scaled(NEUMF_PRETRAINED);
+  await ncf('ncf-neumf', {
+    ...pretrained,
+    pretrainGmf: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainGmf }),
+    pretrainMlp: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainMlp }),
+  });
+  // Every stage with recency-weighted positives (0.5^(age / 100)), not in the paper.
+  await ncf('ncf-neumf+recency', {
+    ...pretrained,
+    recencyHalfLife: 100,
+    pretrainGmf: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainGmf, recencyHalfLife: 100 }),
+    pretrainMlp: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainMlp, recencyHalfLife: 100 }),
+  });
 }
 
 if (run.includes('u1')) {
@@ -195,7 +265,7 @@ if (run.includes('u1')) {
     protocolName,
     split,
     'two-stage',
-    new TwoStageRecommender({ init: 'genre', epochs: epochs(10) }),
+    new TwoStageRecommender({ ...TWO_STAGE_DEFAULTS, epochs: epochs(TWO_STAGE_DEFAULTS.epochs) }),
   );
   await measure(
     ml100k,
@@ -203,17 +273,13 @@ if (run.includes('u1')) {
     protocolName,
     split,
     'two-stage-random',
-    new TwoStageRecommender({ init: 'random', epochs: epochs(10) }),
+    new TwoStageRecommender({
+      ...TWO_STAGE_DEFAULTS,
+      init: 'random',
+      epochs: epochs(TWO_STAGE_DEFAULTS.epochs),
+    }),
   );
 }
 
-// Read the previous rows only now, so that two sections run in parallel processes both keep theirs.
-const previous: ResultRow[] = existsSync(resultsFile)
-  ? JSON.parse(readFileSync(resultsFile, 'utf8')).rows
-  : [];
-const key = (r: ResultRow) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`;
-const fresh = new Set(rows.map(key));
-const merged = [...previous.filter((r) => !fresh.has(key(r))), ...rows];
-mkdirSync(dirname(resultsFile), { recursive: true });
-writeFileSync(resultsFile, JSON.stringify({ backend: backend.name, epochsScale, rows: merged }, null, 2));
-console.log(`\n${formatTable(merged)}\n\nwrote ${resultsFile}`);
+rmSync(exportDir, { recursive: true, force: true });
+console.log(`\n${formatTable(writeResults())}\n\nwrote ${resultsFile}`);

@@ -14,10 +14,12 @@ import type { Movie } from '../shared/catalog.ts';
 import { embedMovies, parseTextModel, serializeTextModel } from '../shared/content/text-model.ts';
 import { movieTokens, tokenize } from '../shared/content/tokenize.ts';
 import { createRng, shuffleInPlace } from '../shared/random.ts';
-import { readLatestSmall, readMl100k, readMl100kRatings, readTmdb } from '../test/node/content/sources.ts';
 import { selectBackend } from '../train/backend.ts';
 import { fitLsa } from '../train/content/lsa.ts';
 import { fitSif } from '../train/content/sif.ts';
+import { loadDataset } from '../train/data/index.ts';
+import { IssueLog } from '../train/data/issues.ts';
+import { loadTmdbMovies } from '../train/data/tmdb.ts';
 import { trainWordVectors } from '../train/content/word-vectors.ts';
 import {
   blendNeighbors,
@@ -108,8 +110,15 @@ log('loading ml-100k, posters, tmdb-5000');
 const ml100k = join(shared, 'ml-100k');
 const posterDir = join(shared, 'ml-100k-posters');
 const tmdbDir = join(shared, 'tmdb-5000');
-const movies: Movie[] = readMl100k(ml100k, posterDir, tmdbDir);
-const ratings = readMl100kRatings(ml100k);
+// The posters folder's links.csv gives the ml-100k movies their TMDB ids (499 are in tmdb-5000).
+const ml100kData = await loadDataset(ml100k, { posters: posterDir, tmdb: tmdbDir });
+const movies: Movie[] = ml100kData.movies;
+const ratings = {
+  user: ml100kData.ratings.userIndex,
+  item: ml100kData.ratings.itemIndex,
+  rating: ml100kData.ratings.rating,
+  users: ml100kData.userIds.length,
+};
 const items = movies.length;
 const genres = movies.map((m) => m.genres);
 const withOverview = movies.filter((m) => m.overview !== '').length;
@@ -123,7 +132,7 @@ const textDim = 64;
 const lsa = fitLsa(movies.map(movieTokens), { dim: textDim });
 const textChannel: EmbeddingChannel = { name: 'content', vectors: lsa.embeddings, dim: lsa.model.dim };
 log('text: SIF with word vectors pretrained on the TMDB overviews');
-const tmdbOverviews = [...readTmdb(tmdbDir).values()].map((e) => tokenize(e.overview));
+const tmdbOverviews = (await loadTmdbMovies(tmdbDir, new IssueLog())).map((m) => tokenize(m.overview));
 const wvStart = performance.now();
 const wordVectors = trainWordVectors([...tmdbOverviews, ...movies.map(movieTokens)], {
   dim: 64,
@@ -134,7 +143,7 @@ const sif = fitSif(movies.map(movieTokens), wordVectors);
 const sifChannel: EmbeddingChannel = { name: 'content-sif', vectors: sif.embeddings, dim: sif.model.dim };
 
 log('text: all 9,742 ml-latest-small movies (LSA-128), save/load round trip');
-const latest = readLatestSmall(join(root, 'data/ml-latest-small'), tmdbDir);
+const latest = (await loadDataset(join(root, 'data/ml-latest-small'), { tmdb: tmdbDir })).movies;
 const tLatest = performance.now();
 const latestLsa = fitLsa(latest.map(movieTokens), { dim: 128 });
 const latestFitSeconds = (performance.now() - tLatest) / 1000;

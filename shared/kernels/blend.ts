@@ -31,14 +31,14 @@ export const REFERENCE_REGULAR_USER_WEIGHTS: Readonly<BlendWeights> = Object.fre
 });
 /** The rule in use, tuned by evaluation (see above). */
 export const NEW_USER_WEIGHTS: Readonly<BlendWeights> = Object.freeze({
-  collaborative: 0.05,
-  content: 0.15,
-  popularity: 0.8,
+  collaborative: 0.3,
+  content: 0.1,
+  popularity: 0.6,
 });
 export const REGULAR_USER_WEIGHTS: Readonly<BlendWeights> = Object.freeze({
-  collaborative: 0.2,
+  collaborative: 0.4,
   content: 0.2,
-  popularity: 0.6,
+  popularity: 0.4,
 });
 
 export interface BlendWeightOptions {
@@ -54,7 +54,7 @@ export interface BlendWeightOptions {
  * Channel weights for a user with `ratingCount` ratings; channels that are unavailable (no content
  * embeddings in this version, or no ratings at all for collaborative) get 0 and the rest are
  * renormalised to sum to 1.
- * @example blendWeights(3) // { collaborative: 0.05, content: 0.15, popularity: 0.8 }
+ * @example blendWeights(3) // { collaborative: 0.3, content: 0.1, popularity: 0.6 }
  */
 export function blendWeights(
   ratingCount: number,

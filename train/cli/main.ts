@@ -21,6 +21,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   train: lazy(() => import('./commands/train.ts')),
   evaluate: lazy(() => import('./commands/evaluate.ts')),
   embed: lazy(() => import('./commands/embed.ts')),
+  retrain: lazy(() => import('./commands/retrain.ts')),
 };
 
 export const main = defineCommand({

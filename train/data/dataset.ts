@@ -70,8 +70,8 @@ export interface Dataset {
   userProfiles?: UserProfile[];
   /** The TMDB join, when `--tmdb` was given (or the source is tmdb-5000 itself). */
   tmdbJoin?: { source: string; joined: number; byLink: number; byTitleYear: number };
-  /** Posters attached from a `--posters` folder. */
-  posters?: { source: string; attached: number; filesSeen: number };
+  /** Posters attached from a `--posters` folder (`linked`: TMDB ids taken from its links.csv). */
+  posters?: { source: string; attached: number; filesSeen: number; linked: number };
 }
 
 /** One user's demographics as the source gives them; fields it lacks are null. */

@@ -107,6 +107,11 @@ export async function loadDataset(
       tmdbJoin = { source, joined: movies.length, byLink: movies.length, byTitleYear: 0 };
     }
   }
+  let posters: Dataset['posters'];
+  if (options.posters !== undefined) {
+    const postersDir = resolve(options.posters);
+    posters = { source: postersDir, ...(await attachPosters(loaded.movies, postersDir, issues)) };
+  }
   if (options.tmdb !== undefined) {
     const tmdbDir = resolve(options.tmdb);
     if (!existsSync(join(tmdbDir, TMDB_MOVIES_FILE))) {
@@ -117,11 +122,6 @@ export async function loadDataset(
     }
     const tmdbMovies = await loadTmdbMovies(tmdbDir, issues);
     tmdbJoin = { source: tmdbDir, ...joinTmdb(loaded.movies, tmdbMovies) };
-  }
-  let posters: Dataset['posters'];
-  if (options.posters !== undefined) {
-    const postersDir = resolve(options.posters);
-    posters = { source: postersDir, ...(await attachPosters(loaded.movies, postersDir)) };
   }
   return {
     name: basename(source),

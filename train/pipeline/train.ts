@@ -9,7 +9,8 @@ import { evaluateRanking, evaluateRating, type MetricRecord } from '../eval/harn
 import { carveValidation, randomSplit } from '../eval/protocols.ts';
 import { buildItemFeatures, fitProjection, type ItemFeatures, projectColdItems } from '../models/features.ts';
 import { gatherRows, itemCounts } from '../models/interactions.ts';
-import { createModel, DEFAULT_MODEL, modelEntry } from '../models/registry.ts';
+import { gramMatrix, isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
+import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../models/registry.ts';
 import { type EpochLog, type FactorExport, isFactorRecommender } from '../models/types.ts';
 import { renderReport } from '../report/report.ts';
 import type { PosterEmbeddings } from '../visual/cnn.ts';
@@ -27,6 +28,12 @@ export interface TrainOptions {
   tmdb?: string;
   /** Registry name (default DEFAULT_MODEL). */
   model?: string;
+  /**
+   * The ranking model exported beside it as the rank_* factor set (default DEFAULT_RANK_MODEL,
+   * implicit ALS): it scores the collaborative channel of recommendations. null = none (the
+   * rating factors score that channel, as in versions before it).
+   */
+  rankModel?: string | null;
   /** Parent folder of versions. */
   out?: string;
   seed?: number;
@@ -81,7 +88,7 @@ export async function datasetFingerprint(dataset: Dataset): Promise<string> {
 }
 
 /** Per-user CSR of item indexes from rows (sorted, distinct). */
-function seenCsr(
+export function seenCsr(
   dataset: Dataset,
   topRatedPerUser: number,
 ): { seen: [Uint32Array, Uint32Array]; top: [Uint32Array, Uint32Array] } {
@@ -105,7 +112,7 @@ function seenCsr(
 }
 
 /** catalog.json entries: the movie plus popularity, rating count and mean rating. */
-function catalogEntries(movies: readonly Movie[], dataset: Dataset, popularity: Float32Array) {
+export function catalogEntries(movies: readonly Movie[], dataset: Dataset, popularity: Float32Array) {
   const count = new Uint32Array(movies.length);
   const sum = new Float64Array(movies.length);
   for (let j = 0; j < dataset.ratings.length; j++) {
@@ -245,6 +252,24 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     log(`${section} (${split.name}): ${shown}`);
   }
 
+  // 1b. The ranking model on the same split: what the served collaborative channel will rank with.
+  const rankName = options.rankModel === undefined ? DEFAULT_RANK_MODEL : options.rankModel;
+  if (rankName !== null) {
+    const rankModel = createModel(rankName, { itemFeatures });
+    if (!isRankFactorRecommender(rankModel)) {
+      throw new ReelrankError(
+        'bad_option',
+        `rank model '${rankName}' exports no ranking factors; use ials (or null for none)`,
+      );
+    }
+    await rankModel.fit({ dataset, train: carve.train, seed });
+    metrics.holdoutRankingRankModel = evaluateRanking(rankModel, dataset, carve.train, split.test, { k: 10 });
+    const shown = Object.entries(metrics.holdoutRankingRankModel)
+      .map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(4)}`)
+      .join(', ');
+    log(`holdoutRanking of ranking model ${rankName} (${split.name}): ${shown}`);
+  }
+
   // 2. Production fit on every rating.
   const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
   const model = createModel(modelName, { itemFeatures });
@@ -252,6 +277,28 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   await model.fit({ dataset, train: all, seed });
   const fitSeconds = (performance.now() - fitStarted) / 1000;
   if (!isFactorRecommender(model)) {
+    // Neural models (NCF, deep hybrid, title) have no factor form: their own version layout.
+    const neural = await import('../models/neural/version.ts');
+    if (neural.isExportableNeural(model))
+      return neural.writeNeuralVersion({
+        model,
+        modelName,
+        dataset,
+        seed,
+        text,
+        metrics,
+        epochs,
+        started,
+        log,
+        backend: backendName,
+        out: options.out ?? 'artifacts',
+        split: split.name,
+        evaluationFitSeconds: evalSeconds,
+        productionFitSeconds: fitSeconds,
+        ...(options.version ? { version: options.version } : {}),
+        ...(options.createdAt ? { createdAt: options.createdAt } : {}),
+        ...(options.quickReport ? { quickReport: true } : {}),
+      });
     throw new ReelrankError(
       'bad_option',
       `model '${modelName}' has no factor form and cannot be exported as a version; exportable models: mf-sgd, mf-als, svdpp (use 'reelrank evaluate' to compare the others)`,
@@ -267,6 +314,34 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   projectColdItems(itemFeatures, itemFactors, itemBias, factors.factors, warm, 1);
   const exported: FactorExport = { ...factors, itemFactors, itemBias };
   metrics.training = { trainRmse: exportRmse(exported, dataset, all) };
+  let ranking: RankFactorExport | null = null;
+  if (rankName !== null) {
+    const t = performance.now();
+    const rankModel = createModel(rankName, { itemFeatures });
+    if (!isRankFactorRecommender(rankModel))
+      throw new ReelrankError('bad_option', `rank model '${rankName}' exports no ranking factors`);
+    await rankModel.fit({ dataset, train: all, seed });
+    const fitted = rankModel.exportRankFactors();
+    const rankItems = fitted.itemFactors.slice();
+    // Unrated movies get ranking vectors from their metadata too (their fitted rows are 0).
+    projectColdItems(
+      itemFeatures,
+      rankItems,
+      new Float32Array(dataset.movies.length),
+      fitted.factors,
+      warm,
+      1,
+    );
+    ranking = {
+      ...fitted,
+      itemFactors: rankItems,
+      // The Gram matrix of what is exported, projected cold rows included: the fold-in's YᵀY.
+      gram: Float32Array.from(gramMatrix(rankItems, dataset.movies.length, fitted.factors)),
+    };
+    log(
+      `ranking factors (${rankName}, k=${fitted.factors}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+  }
 
   // 3. Export.
   const writer = new VersionWriter(options.out ?? 'artifacts', {
@@ -285,6 +360,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       factors: exported.factors,
       split: split.name,
       textEmbeddings: text ? { kind: text.model.kind, dim: textDim } : null,
+      // What the edge's implicit fold-in must reproduce (shared/kernels/implicit.ts).
+      ranking: ranking ? { model: rankName, factors: ranking.factors, ...ranking.config } : null,
       visualEmbeddings: visual
         ? { cnn: visual.source, layer: visual.layer, dim: visual.dim, posters: visual.posters }
         : null,
@@ -312,6 +389,17 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     await writer.matrix('userFactors', exported.userFactors, dataset.userIds.length, exported.factors, {
       dtype: 'float16',
     });
+    if (ranking) {
+      // Same codecs as the rating factors: int8 rows with float16 scales, float16 users.
+      await writer.matrix('rankItemFactors', ranking.itemFactors, dataset.movies.length, ranking.factors, {
+        dtype: 'int8',
+        scaleDtype: 'float16',
+      });
+      await writer.matrix('rankUserFactors', ranking.userFactors, dataset.userIds.length, ranking.factors, {
+        dtype: 'float16',
+      });
+      await writer.matrix('rankGram', ranking.gram, ranking.factors, ranking.factors);
+    }
     await writer.vector('itemBias', exported.itemBias);
     await writer.vector('userBias', exported.userBias);
     await writer.vector('popularity', popularity);

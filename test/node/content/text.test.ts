@@ -16,9 +16,9 @@ import { fitSif } from '../../../train/content/sif.ts';
 import { truncatedSvd } from '../../../train/content/svd.ts';
 import { fitVocabulary, tfidfMatrix, tfidfModel } from '../../../train/content/tfidf.ts';
 import { loadGloveFile, trainWordVectors } from '../../../train/content/word-vectors.ts';
+import { loadDataset } from '../../../train/data/index.ts';
 import { createRng } from '../../../shared/random.ts';
 import { describeWithData, REPO_ROOT } from '../../support/data.ts';
-import { readLatestSmall } from './sources.ts';
 
 const movie = movieRecord;
 
@@ -326,10 +326,9 @@ describe('word vectors and SIF', () => {
 
 describeWithData(['ml-latest-small', 'tmdb-5000'], 'text embeddings of all ml-latest-small movies', () => {
   it('embeds all 9,742 movies with LSA; neighbours share genres far above chance', async () => {
-    const movies = readLatestSmall(
-      join(REPO_ROOT, 'data/ml-latest-small'),
-      join(REPO_ROOT, '../shared/data/tmdb-5000'),
-    );
+    const { movies } = await loadDataset(join(REPO_ROOT, 'data/ml-latest-small'), {
+      tmdb: join(REPO_ROOT, '../shared/data/tmdb-5000'),
+    });
     expect(movies.length).toBe(9742);
     const { model, embeddings } = fitLsa(movies.map(movieTokens), { dim: 64, powerIterations: 2 });
     const encoded = await textModelEncoder(parseTextModel(serializeTextModel(model))).encode(

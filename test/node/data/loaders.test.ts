@@ -138,6 +138,25 @@ describeWithData(['ml-100k', 'ml-100k-posters'], 'ml-100k from ../shared/data', 
     expect(ds.movies[0]!.posterPath).toBe(join(sharedData('ml-100k-posters'), '1.jpg'));
     expect(ds.movies[329]!.posterPath).toBeNull(); // id 330 is one of the 19 missing
   });
+
+  it("takes TMDB ids from the posters folder's links.csv, so the TMDB join matches by id", async () => {
+    // links.csv there: 1,682 rows (movie_id, imdb_id, tmdb_id); 499 of its tmdb_ids are in tmdb-5000.
+    expect(ds.posters?.linked).toBe(ds.movies.filter((m) => m.tmdbId !== null).length);
+    expect(ds.posters?.linked).toBeGreaterThan(1_600);
+    expect([ds.movies[0]!.tmdbId, ds.movies[0]!.imdbId]).toEqual([862, 'tt0114709']); // Toy Story
+  });
+});
+
+describeWithData(['ml-100k', 'ml-100k-posters', 'tmdb-5000'], 'ml-100k joined to tmdb-5000', () => {
+  it('joins 499 movies by the TMDB ids of the posters folder links', async () => {
+    const joined = await loadDataset(sharedData('ml-100k'), {
+      posters: sharedData('ml-100k-posters'),
+      tmdb: sharedData('tmdb-5000'),
+    });
+    expect(joined.tmdbJoin?.byLink).toBe(499);
+    expect(joined.tmdbJoin?.byTitleYear).toBe(0); // every movie had a link, none guessed by title
+    expect(joined.movies[0]!.overview).toContain('Woody');
+  });
 });
 
 describeWithData('ml-1m', 'ml-1m from ../shared/data (ratings.dat absent)', () => {

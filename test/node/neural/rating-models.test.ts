@@ -230,5 +230,34 @@ describeWithData('ml-100k', 'rating models on a real ml-100k sample', () => {
     );
     expect(random.report.epochs[0]!.trainLoss).not.toBe(genre.report.epochs[0]!.trainLoss);
     expect(genre.model.genreEmbeddings?.movies.length).toBe(dataset.movies.length * 8);
+    // Its factor export is the model: mean + b_u + b_i + p_u·q_i, clamped, equals predict.
+    const f = genre.model.exportFactors();
+    const users = Uint32Array.of(0, 4, 9);
+    const items = Uint32Array.of(10, 3, 120);
+    const predicted = genre.model.predict(users, items);
+    users.forEach((u, k) => {
+      const i = items[k]!;
+      let dot = 0;
+      for (let j = 0; j < f.factors; j++)
+        dot += f.userFactors[u * f.factors + j]! * f.itemFactors[i * f.factors + j]!;
+      const r = Math.min(5, Math.max(1, f.mean + f.userBias[u]! + f.itemBias[i]! + dot));
+      expect(predicted[k]).toBeCloseTo(r, 4);
+    });
+  });
+
+  it('two-stage: early stopping on a carve keeps the best epoch', async () => {
+    const model = new TwoStageRecommender({
+      init: 'genre',
+      dim: 8,
+      genreEpochs: 2,
+      epochs: 8,
+      patience: 1,
+      learningRate: 0.03,
+    });
+    const report = await model.fit({ dataset, train, seed: 5 });
+    const rmses = report.epochs.map((e) => e.validationRmse!);
+    expect(report.notes?.validationCarved).toBe(true);
+    expect(report.notes?.bestValidationRmse).toBe(Math.min(...rmses));
+    expect(rmses[report.notes?.bestEpoch as number]).toBe(Math.min(...rmses));
   });
 });

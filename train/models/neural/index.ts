@@ -32,19 +32,44 @@ export interface NeuralModelEntry extends ModelEntry {
   create: (setup: NeuralSetup) => Recommender;
 }
 
-/** NCF settings measured by bench/neural.ts (early stopping on a carve of each user's latest rating). */
+/**
+ * NCF settings (GMF, MLP, and the pretraining stages of NeuMF): the paper's batch 256 and 4
+ * negatives, up to 20 epochs with early stopping on each user's latest training rating (carved
+ * out); sizes and learning rates chosen on that carve (train/eval/RESULTS.md, neural section).
+ */
 export const NCF_DEFAULTS = Object.freeze({
-  epochs: 8,
-  patience: 2,
-  batchSize: 1024,
+  epochs: 20,
+  patience: 3,
+  batchSize: 256,
   learningRate: 2e-3,
   embeddingLearningRate: 5e-3,
   gmfDim: 32,
   mlpDim: 32,
 });
 
-/** Rating-tower settings measured by bench/neural.ts (early stopping on a 5% carve). */
-export const RATING_TOWER_DEFAULTS = Object.freeze({ epochs: 15, batchSize: 512, patience: 2 });
+/**
+ * NeuMF as the paper trains it: GMF and MLP pretrained with NCF_DEFAULTS, NeuMF initialised from
+ * both (α = 0.5), then trained at a 10x lower learning rate with early stopping on the same carve.
+ */
+export const NEUMF_PRETRAINED = Object.freeze({
+  ...NCF_DEFAULTS,
+  variant: 'neumf' as const,
+  pretrain: true,
+  alpha: 0.5,
+  learningRate: 2e-4,
+  embeddingLearningRate: 2e-4,
+  pretrainGmf: Object.freeze({ learningRate: 2e-3, embeddingLearningRate: 5e-3 }),
+  pretrainMlp: Object.freeze({ learningRate: 2e-3, embeddingLearningRate: 5e-3 }),
+});
+
+/**
+ * Rating-tower settings: trained to convergence, i.e. until the RMSE on a random 5% carve of the
+ * training rows has not improved for 3 epochs (the best epoch is kept); 60 epochs is only a cap.
+ */
+export const RATING_TOWER_DEFAULTS = Object.freeze({ epochs: 60, batchSize: 512, patience: 3 });
+
+/** Two-stage settings: early stopping on a 5% carve, 60 epochs as a cap. */
+export const TWO_STAGE_DEFAULTS = Object.freeze({ init: 'genre' as const, epochs: 60, patience: 3 });
 
 const contentOf = (setup: NeuralSetup): FeatureMatrix | undefined =>
   setup.content ??
@@ -61,10 +86,11 @@ const titleModel =
 
 export const NEURAL_MODELS: Readonly<Record<string, NeuralModelEntry>> = Object.freeze({
   'ncf-neumf': {
-    about: 'NCF NeuMF (GMF + MLP 64-32-16), implicit feedback, 4 sampled negatives, BCE (ref 003)',
+    about:
+      'NCF NeuMF (GMF + MLP 64-32-16) initialised from pretrained GMF and MLP, implicit feedback, 4 sampled negatives, BCE (ref 003)',
     ratings: false,
     tfjs: true,
-    create: () => new NcfRecommender({ ...NCF_DEFAULTS, variant: 'neumf' }),
+    create: () => new NcfRecommender(NEUMF_PRETRAINED),
   },
   'ncf-gmf': {
     about: 'NCF GMF only (ref 003)',
@@ -115,13 +141,13 @@ export const NEURAL_MODELS: Readonly<Record<string, NeuralModelEntry>> = Object.
       'movie-genre embeddings by negative sampling, then user-movie dot model initialised from them (ref 002)',
     ratings: true,
     tfjs: false,
-    create: () => new TwoStageRecommender({ init: 'genre', epochs: 10 }),
+    create: () => new TwoStageRecommender(TWO_STAGE_DEFAULTS),
   },
   'two-stage-random': {
     about: 'the two-stage user-movie model from a random init (the comparison for ref 002)',
     ratings: true,
     tfjs: false,
-    create: () => new TwoStageRecommender({ init: 'random', epochs: 10 }),
+    create: () => new TwoStageRecommender({ ...TWO_STAGE_DEFAULTS, init: 'random' }),
   },
 });
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ReelrankError } from '../../../shared/errors.ts';
 import { createRng, type Rng } from '../../../shared/random.ts';
-import { byUser, gatherRows } from '../interactions.ts';
+import { byUser, gatherRows, type TrainingRows } from '../interactions.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from '../types.ts';
 import { permutation, sampleNegative, sortedItemsByUser } from './batches.ts';
@@ -51,6 +51,38 @@ export interface NcfOptions {
   patience?: number;
   /** After early stopping on a carve, retrain on all training rows for the chosen epoch count. */
   refit?: boolean;
+  /**
+   * NeuMF only: pretrain a GMF and an MLP model first (each with its own early stopping), then
+   * start NeuMF from their embedding tables and MLP layers, with the output layer
+   * [α·h_GMF ; (1-α)·h_MLP] (He et al. 2017, section 3.4.1). The NeuMF stage then trains with this
+   * model's `learningRate` / `embeddingLearningRate` (keep them low: the start is already good).
+   */
+  pretrain?: boolean;
+  /** Weight of the GMF side in the pretrained output layer (default 0.5, as in the paper). */
+  alpha?: number;
+  /** Settings of the GMF pretraining run (default: this model's settings). */
+  pretrainGmf?: NcfStageOptions;
+  /** Settings of the MLP pretraining run (default: this model's settings). */
+  pretrainMlp?: NcfStageOptions;
+  /**
+   * Weight each positive (and the negatives drawn for it) by 0.5^(age / recencyHalfLife), where
+   * age counts the user's more recent training rows: recent taste counts more when the task is to
+   * guess the next item. 0 (default) = every row weighs 1, as in the paper.
+   */
+  recencyHalfLife?: number;
+}
+
+/** Options of one pretraining stage (everything but the NeuMF-only fields). */
+export type NcfStageOptions = Omit<
+  NcfOptions,
+  'variant' | 'pretrain' | 'alpha' | 'pretrainGmf' | 'pretrainMlp'
+>;
+
+/** What a NeuMF stage starts from: the pretrained GMF and MLP models. */
+interface PretrainedParts {
+  gmf: NcfRecommender;
+  mlp: NcfRecommender;
+  alpha: number;
 }
 
 const PREDICT_CHUNK = 4096;
@@ -84,11 +116,25 @@ export class NcfRecommender implements Recommender {
       maxBatchesPerEpoch: Number.POSITIVE_INFINITY,
       patience: 0,
       refit: false,
+      pretrain: false,
+      alpha: 0.5,
+      pretrainGmf: {},
+      pretrainMlp: {},
+      recencyHalfLife: 0,
       ...options,
     };
-    const { variant } = this.options;
+    const { variant, alpha, pretrain } = this.options;
     if (!['neumf', 'gmf', 'mlp'].includes(variant)) {
       throw new ReelrankError('bad_input', `NCF variant '${variant}' is not one of: neumf, gmf, mlp`);
+    }
+    if (pretrain && variant !== 'neumf') {
+      throw new ReelrankError(
+        'bad_option',
+        `NCF option pretrain applies to variant 'neumf' only; got variant '${variant}'`,
+      );
+    }
+    if (!(alpha >= 0 && alpha <= 1)) {
+      throw new ReelrankError('bad_option', `NCF option alpha is ${alpha}; it must be in [0, 1]`);
     }
     this.name = variant === 'neumf' ? 'ncf-neumf' : `ncf-${variant}`;
   }
@@ -105,6 +151,7 @@ export class NcfRecommender implements Recommender {
   }
 
   async fit(context: TrainContext): Promise<FitReport> {
+    if (this.options.pretrain) return this.fitPretrained(context);
     const selection = await this.fitOnce(context, this.options);
     if (!this.options.refit || selection.notes?.validationCarved !== true) return selection;
     // The carve held out each user's most recent rating, the most telling one for what comes
@@ -118,7 +165,65 @@ export class NcfRecommender implements Recommender {
     };
   }
 
-  private async fitOnce(context: TrainContext, o: Required<NcfOptions>): Promise<FitReport> {
+  /**
+   * NeuMF with pretraining: GMF, then MLP, then NeuMF initialised from both. Each stage stops early
+   * on the same validation rows (the context's, else the same carve of each user's latest rating).
+   * With `refit`, every stage is then retrained on all training rows for the epoch count it chose.
+   */
+  private async fitPretrained(context: TrainContext): Promise<FitReport> {
+    const started = performance.now();
+    const o = this.options;
+    const stage = (variant: 'gmf' | 'mlp', overrides: NcfStageOptions): NcfRecommender =>
+      new NcfRecommender({
+        ...o,
+        pretrainGmf: {},
+        pretrainMlp: {},
+        ...overrides,
+        variant,
+        pretrain: false,
+        refit: false,
+      });
+    const gmf = stage('gmf', o.pretrainGmf);
+    const mlp = stage('mlp', o.pretrainMlp);
+    try {
+      const gmfReport = await gmf.fit(context);
+      const mlpReport = await mlp.fit(context);
+      const parts: PretrainedParts = { gmf, mlp, alpha: o.alpha };
+      const neumf = await this.fitOnce(context, o, parts);
+      const stages = { gmf: gmfReport.notes, mlp: mlpReport.notes };
+      if (!o.refit || neumf.notes?.validationCarved !== true) {
+        return {
+          epochs: neumf.epochs,
+          seconds: (performance.now() - started) / 1000,
+          notes: { ...neumf.notes, pretrained: stages },
+        };
+      }
+      // Refit every stage on all training rows for the epoch counts the carve chose.
+      const epochsOf = (notes: FitReport['notes']) => ((notes?.bestEpoch as number | undefined) ?? 0) + 1;
+      const refitEpochs = {
+        gmf: epochsOf(gmfReport.notes),
+        mlp: epochsOf(mlpReport.notes),
+        neumf: epochsOf(neumf.notes),
+      };
+      await gmf.fitOnce(context, { ...gmf.options, patience: 0, epochs: refitEpochs.gmf });
+      await mlp.fitOnce(context, { ...mlp.options, patience: 0, epochs: refitEpochs.mlp });
+      const refit = await this.fitOnce(context, { ...o, patience: 0, epochs: refitEpochs.neumf }, parts);
+      return {
+        epochs: refit.epochs,
+        seconds: (performance.now() - started) / 1000,
+        notes: { ...refit.notes, refitEpochs, selection: neumf.notes, pretrained: stages },
+      };
+    } finally {
+      gmf.dispose();
+      mlp.dispose();
+    }
+  }
+
+  private async fitOnce(
+    context: TrainContext,
+    o: Required<NcfOptions>,
+    pretrained?: PretrainedParts,
+  ): Promise<FitReport> {
     this.dispose();
     const started = performance.now();
     const carve = o.patience > 0 && !context.validation;
@@ -148,6 +253,7 @@ export class NcfRecommender implements Recommender {
     const itemMlp = table(rows.items, o.mlpDim);
     const tower = buildNcfTower(o, context.seed, createRng(context.seed ^ 0x5bd1e995));
     this.state = { userGmf, itemGmf, userMlp, itemMlp, tower, items: rows.items };
+    if (pretrained) initialiseFromPretrained(this.state, pretrained, o);
 
     const useGmf = o.variant !== 'mlp';
     const useMlp = o.variant !== 'gmf';
@@ -156,6 +262,8 @@ export class NcfRecommender implements Recommender {
     const batchUsers = new Uint32Array(o.batchSize);
     const batchItems = new Uint32Array(o.batchSize);
     const labels = new Float32Array(o.batchSize);
+    const rowWeights = o.recencyHalfLife > 0 ? recencyWeights(rows, o.recencyHalfLife) : null;
+    const weights = new Float32Array(o.batchSize);
     const userGmfRows = new Float32Array(o.batchSize * o.gmfDim);
     const itemGmfRows = new Float32Array(o.batchSize * o.gmfDim);
     const epochs: EpochLog[] = [];
@@ -175,11 +283,17 @@ export class NcfRecommender implements Recommender {
           const isPositive = example % perPositive === 0;
           batchItems[b] = isPositive ? rows.item[positive]! : sampleNegative(seen, user, rows.items, rng);
           labels[b] = isPositive ? 1 : 0;
+          if (rowWeights) weights[b] = rowWeights[positive]!;
         }
         const users = batchUsers.subarray(0, size);
         const items = batchItems.subarray(0, size);
         const inputs = this.gatherInputs(users, items, userGmfRows, itemGmfRows);
-        const { loss, inputGrads } = tower.step(inputs, labels.slice(0, size), 'bce-logits');
+        const { loss, inputGrads } = tower.step(
+          inputs,
+          labels.slice(0, size),
+          'bce-logits',
+          rowWeights ? { weights: weights.slice(0, size) } : {},
+        );
         let g = 0;
         if (useGmf) {
           const gradProduct = inputGrads[g++]!;
@@ -303,6 +417,73 @@ export class NcfRecommender implements Recommender {
     if (!this.state) throw new ReelrankError('not_trained', `model '${this.name}' is used before fit()`);
     return this.state;
   }
+}
+
+/**
+ * Copy the pretrained GMF and MLP tables and MLP layers into a fresh NeuMF, and set its output
+ * layer to [α·h_GMF ; (1-α)·h_MLP] with bias α·b_GMF + (1-α)·b_MLP: before any NeuMF step the
+ * logit is the α-weighted sum of the two pretrained models' logits.
+ */
+function initialiseFromPretrained(
+  target: {
+    userGmf: SparseTable;
+    itemGmf: SparseTable;
+    userMlp: SparseTable;
+    itemMlp: SparseTable;
+    tower: DenseTower;
+  },
+  { gmf, mlp, alpha }: PretrainedParts,
+  o: Required<NcfOptions>,
+): void {
+  const from = { ...gmf.tables, userMlp: mlp.tables.userMlp, itemMlp: mlp.tables.itemMlp };
+  for (const name of ['userGmf', 'itemGmf', 'userMlp', 'itemMlp'] as const) {
+    const source = from[name];
+    const table = target[name];
+    if (source.values.length !== table.values.length) {
+      throw new ReelrankError(
+        'bad_option',
+        `NeuMF pretraining: table ${name} is ${source.rows} x ${source.dim} in the pretrained model but ${table.rows} x ${table.dim} in NeuMF; gmfDim, mlpDim and the data must match`,
+      );
+    }
+    table.values.set(source.values);
+  }
+  const model = target.tower.model;
+  o.mlpLayers.forEach((_, i) => {
+    const name = `mlp_dense${i}`;
+    model.getLayer(name).setWeights(mlp.model.getLayer(name).getWeights());
+  });
+  const [gmfKernel, gmfBias] = gmf.model.getLayer('prediction').getWeights();
+  const [mlpKernel, mlpBias] = mlp.model.getLayer('prediction').getWeights();
+  if (!gmfKernel || !gmfBias || !mlpKernel || !mlpBias) {
+    throw new ReelrankError(
+      'bad_option',
+      'NeuMF pretraining: a pretrained prediction layer has no kernel or bias',
+    );
+  }
+  tf.tidy(() => {
+    // The NeuMF concatenation is [gmf, mlp], so its kernel rows are the GMF rows, then the MLP rows.
+    const kernel = tf.concat([tf.mul(gmfKernel, alpha), tf.mul(mlpKernel, 1 - alpha)], 0);
+    const bias = tf.add(tf.mul(gmfBias, alpha), tf.mul(mlpBias, 1 - alpha));
+    model.getLayer('prediction').setWeights([kernel, bias]);
+  });
+}
+
+/**
+ * 0.5^(age / halfLife) per training row, age = the number of the same user's rows that are more
+ * recent (by timestamp, ties by row order): 1 for each user's latest row.
+ */
+export function recencyWeights(rows: TrainingRows, halfLife: number): Float32Array {
+  const order = Uint32Array.from({ length: rows.length }, (_, j) => j).sort(
+    (a, b) => rows.user[a]! - rows.user[b]! || rows.timestamp[a]! - rows.timestamp[b]! || a - b,
+  );
+  const weights = new Float32Array(rows.length);
+  for (let start = 0; start < order.length; ) {
+    let end = start;
+    while (end < order.length && rows.user[order[end]!] === rows.user[order[start]!]) end++;
+    for (let k = start; k < end; k++) weights[order[k]!] = 0.5 ** ((end - 1 - k) / halfLife);
+    start = end;
+  }
+  return weights;
 }
 
 /** Move each user's latest rating (by timestamp; ties: the later row) out of `train`, for validation. */

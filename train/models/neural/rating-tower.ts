@@ -26,6 +26,11 @@ import {
 export interface InputPart {
   readonly name: string;
   readonly width: number;
+  /**
+   * Whose function the columns are: the user's alone or the item's alone. Every part is one or the
+   * other, so an exported model stores one matrix per part (users x width or items x width).
+   */
+  readonly by: 'user' | 'item';
   /** The trained table behind this part, when it has one (for export). */
   readonly table?: SparseTable;
   /** Write this part's columns for each (user, item) of the batch into `out` at `offset`. */
@@ -39,6 +44,7 @@ export function tablePart(name: string, table: SparseTable, by: 'user' | 'item')
   return {
     name,
     width: table.dim,
+    by,
     table,
     gather: (users, items, out, stride, offset) =>
       table.gather(by === 'user' ? users : items, out, stride, offset),
@@ -65,6 +71,7 @@ export function featurePart(name: string, features: FeatureMatrix, items: number
   return {
     name,
     width: features.dim,
+    by: 'item',
     gather: (_users, itemIndex, out, stride, offset) => {
       const { dim, values } = features;
       for (let b = 0; b < itemIndex.length; b++) {
@@ -110,6 +117,7 @@ export abstract class RatingTowerModel implements Recommender {
     tower: DenseTower;
     mean: number;
     items: number;
+    users: number;
     scale: Dataset['ratingScale'];
   } | null = null;
 
@@ -169,6 +177,7 @@ export abstract class RatingTowerModel implements Recommender {
       tower,
       mean: rows.mean,
       items: rows.items,
+      users: rows.users,
       scale: context.dataset.ratingScale,
     };
 
@@ -275,6 +284,33 @@ export abstract class RatingTowerModel implements Recommender {
       width: p.width,
       trained: p.table !== undefined,
     }));
+  }
+
+  /**
+   * Every input part as a matrix over its side (users x width or items x width, row-major, in
+   * column order): the tower's input row for (u, i) is the concatenation of row u or row i of each.
+   * What an export stores, so a reader needs no knowledge of how a part was built (mean-pooled
+   * title words, fixed features, ...).
+   */
+  sideMatrices(): { name: string; by: 'user' | 'item'; rows: number; width: number; values: Float32Array }[] {
+    const { parts, items } = this.trained();
+    return parts.map((part) => {
+      const rows = part.by === 'user' ? this.userCount : items;
+      const values = new Float32Array(rows * part.width);
+      const index = Uint32Array.from({ length: rows }, (_, k) => k);
+      part.gather(index, index, values, part.width, 0);
+      return { name: part.name, by: part.by, rows, width: part.width, values };
+    });
+  }
+
+  /** Users of the training rows (the size of every user-side table). */
+  get userCount(): number {
+    return this.trained().users;
+  }
+
+  /** The rating scale predictions are clamped to. */
+  get ratingScale(): Dataset['ratingScale'] {
+    return this.trained().scale;
   }
 
   get inputWidth(): number {

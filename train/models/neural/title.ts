@@ -106,6 +106,7 @@ export function titlePart(table: SparseTable, titles: TitleTokens): InputPart {
   return {
     name: 'title',
     width: dim,
+    by: 'item',
     table,
     gather: (_users, items, out, stride, offset) => {
       const { values } = table;

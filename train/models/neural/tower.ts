@@ -209,14 +209,15 @@ export class DenseTower {
   }
 
   /**
-   * One optimisation step on a batch: forward in training mode, loss (mean over the batch), Adam on
-   * the tower's weights, and the input gradients returned as typed arrays. Leaves no tensor behind.
+   * One optimisation step on a batch: forward in training mode, loss (mean over the batch, or
+   * weighted by per-row `weights`), Adam on the tower's weights, and the input gradients returned
+   * as typed arrays. Leaves no tensor behind.
    */
   step(
     inputs: readonly DenseInput[],
     targets: Float32Array,
     loss: LossKind,
-    { wantInputGrads = true } = {},
+    { wantInputGrads = true, weights: rowWeights }: { wantInputGrads?: boolean; weights?: Float32Array } = {},
   ): StepResult {
     const batch = targets.length;
     const weights = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -232,7 +233,13 @@ export class DenseTower {
         const y = tf.tensor2d(targets, [batch, 1]);
         const varList = wantInputGrads ? [...weights, ...inputVars] : weights;
         const { value, grads } = tf.variableGrads(
-          () => lossOf(loss, this.forwardFn(inputVars, true), y),
+          () =>
+            lossOf(
+              loss,
+              this.forwardFn(inputVars, true),
+              y,
+              rowWeights ? tf.tensor2d(rowWeights, [batch, 1]) : undefined,
+            ),
           varList,
         );
         const weightGrads: tf.NamedTensorMap = {};
@@ -268,7 +275,8 @@ export class DenseTower {
   }
 }
 
-function lossOf(kind: LossKind, output: tf.Tensor, target: tf.Tensor): tf.Scalar {
-  if (kind === 'mse') return tf.losses.meanSquaredError(target, output) as tf.Scalar;
-  return tf.losses.sigmoidCrossEntropy(target, output) as tf.Scalar;
+/** The batch loss; with `weights`, the weighted sum over the number of non-zero weights (tfjs' default). */
+function lossOf(kind: LossKind, output: tf.Tensor, target: tf.Tensor, weights?: tf.Tensor): tf.Scalar {
+  if (kind === 'mse') return tf.losses.meanSquaredError(target, output, weights) as tf.Scalar;
+  return tf.losses.sigmoidCrossEntropy(target, output, weights) as tf.Scalar;
 }

@@ -1,8 +1,8 @@
 import { ReelrankError } from '../../../shared/errors.ts';
 import { createRng, type Rng } from '../../../shared/random.ts';
 import type { Movie } from '../../../shared/catalog.ts';
-import { clampInPlace, gatherRows, type TrainingRows } from '../interactions.ts';
-import type { EpochLog, FitReport, Recommender, TrainContext } from '../types.ts';
+import { clampInPlace, gatherRows, medianRowsPerUser, type TrainingRows } from '../interactions.ts';
+import type { EpochLog, FactorExport, FactorRecommender, FitReport, TrainContext } from '../types.ts';
 import { permutation } from './batches.ts';
 import { SparseTable } from './sparse.ts';
 
@@ -27,6 +27,13 @@ export interface TwoStageOptions {
   batchSize?: number;
   learningRate?: number;
   l2?: number;
+  /**
+   * Early stopping on validation RMSE: the context's `validation` rows, else a seeded random
+   * `validationFraction` of the training rows carved out. Stops after `patience` epochs without
+   * improvement and keeps the best epoch's tables. 0 = off (default).
+   */
+  patience?: number;
+  validationFraction?: number;
 }
 
 export interface GenreEmbeddings {
@@ -179,7 +186,7 @@ export function logisticPairGradient(
   return Math.max(-z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 }
 
-export class TwoStageRecommender implements Recommender {
+export class TwoStageRecommender implements FactorRecommender {
   readonly name: string;
   readonly predictsRatings = true;
   readonly options: Required<TwoStageOptions>;
@@ -206,6 +213,8 @@ export class TwoStageRecommender implements Recommender {
       batchSize: 256,
       learningRate: 3e-3,
       l2: 0.05,
+      patience: 0,
+      validationFraction: 0.05,
       ...options,
     };
     if (this.options.init !== 'genre' && this.options.init !== 'random') {
@@ -220,7 +229,17 @@ export class TwoStageRecommender implements Recommender {
   async fit(context: TrainContext): Promise<FitReport> {
     const started = performance.now();
     const o = this.options;
-    const rows = gatherRows(context.dataset, context.train);
+    const carve = o.patience > 0 && !context.validation;
+    let trainIndexes = context.train;
+    let validationIndexes = context.validation;
+    if (carve) {
+      // The same seeded carve as the rating towers (rating-tower.ts), from its own generator.
+      const order = permutation(context.train.length, createRng(context.seed ^ 0x1b873593));
+      const held = Math.max(1, Math.round(context.train.length * o.validationFraction));
+      validationIndexes = Uint32Array.from(order.subarray(0, held), (k) => context.train[k]!);
+      trainIndexes = Uint32Array.from(order.subarray(held), (k) => context.train[k]!);
+    }
+    const rows = gatherRows(context.dataset, trainIndexes);
     const rng = createRng(context.seed);
     this.genreEmbeddings = o.init === 'genre' ? learnGenreEmbeddings(context.dataset.movies, o, rng) : null;
     const table = (count: number, dim: number, initStd: number, initial?: Float32Array) =>
@@ -234,7 +253,9 @@ export class TwoStageRecommender implements Recommender {
     const { min, max } = context.dataset.ratingScale;
     this.state = { users, movies, userBias, movieBias, mean: rows.mean, rows, scale: { min, max } };
 
-    const validation = context.validation ? gatherRows(context.dataset, context.validation) : null;
+    const validation = validationIndexes ? gatherRows(context.dataset, validationIndexes) : null;
+    const tables = [users, movies, userBias, movieBias];
+    let best: { rmse: number; epoch: number; values: Float32Array[] } | null = null;
     const dim = o.dim;
     const batchUsers = new Uint32Array(o.batchSize);
     const batchMovies = new Uint32Array(o.batchSize);
@@ -280,11 +301,25 @@ export class TwoStageRecommender implements Recommender {
       log.seconds = (performance.now() - epochStart) / 1000;
       epochs.push(log);
       context.onEpoch?.(log);
+      if (o.patience > 0 && log.validationRmse !== undefined) {
+        if (!best || log.validationRmse < best.rmse) {
+          best = { rmse: log.validationRmse, epoch, values: tables.map((t) => t.values.slice()) };
+        } else if (epoch - best.epoch >= o.patience) {
+          break;
+        }
+      }
+    }
+    if (best) {
+      const kept = best;
+      tables.forEach((t, k) => {
+        t.values.set(kept.values[k]!);
+      });
     }
     return {
       epochs,
       seconds: (performance.now() - started) / 1000,
       notes: {
+        ...(best ? { bestEpoch: best.epoch, bestValidationRmse: best.rmse, validationCarved: carve } : {}),
         init: o.init,
         genreLosses: this.genreEmbeddings?.losses,
         genres: this.genreEmbeddings?.genres.length,
@@ -309,6 +344,25 @@ export class TwoStageRecommender implements Recommender {
 
   scoreAll(userIndex: number, out: Float32Array): void {
     for (let i = 0; i < out.length; i++) out[i] = this.score(userIndex, i);
+  }
+
+  /**
+   * The model is r̂ = mean + b_u + b_i + p_u·q_i already: its tables are the factor export, so
+   * `reelrank train --model two-stage` writes an ordinary factor version the edge serves.
+   */
+  exportFactors(): FactorExport {
+    const { users, movies, userBias, movieBias, mean, rows } = this.trained();
+    return {
+      factors: users.dim,
+      mean,
+      userFactors: users.values.slice(),
+      itemFactors: movies.values.slice(),
+      userBias: userBias.values.slice(),
+      itemBias: movieBias.values.slice(),
+      // The lazy-Adam L2 is added once per rating of a row, so a user's ridge weight grows with
+      // their rating count: the typical user's is l2 x the median count (as mf.ts does).
+      foldInLambda: Math.max(1, this.options.l2 * medianRowsPerUser(rows)),
+    };
   }
 
   /** Movie vectors after stage 2 (rows in catalog order), for export and similar-movie lists. */

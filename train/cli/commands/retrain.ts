@@ -1,0 +1,130 @@
+import { defineCommand } from 'citty';
+import { S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
+import { CLIError } from '../errors.ts';
+
+/** Exit code of a run whose candidate failed the quality gate (the live version stays). */
+export const GATE_REFUSED_EXIT_CODE = 3;
+
+/**
+ * `reelrank retrain --to <store>`: the scheduled retraining job. Train, gate on held-out metrics
+ * against the live version, publish and prune. Meant for cron / a CI schedule; exit codes: 0
+ * published or nothing to do, 3 refused by the quality gate, 1 error.
+ */
+export default defineCommand({
+  meta: {
+    name: 'retrain',
+    description:
+      'Scheduled retraining: train on the current data, publish only if held-out metrics are no worse than the live version (exit 3 if refused), prune old versions.',
+  },
+  args: {
+    to: {
+      type: 'string',
+      required: true,
+      description:
+        "Store the edge reads: 's3://bucket/prefix' (R2 via its S3 endpoint), 'file://dir' or a path.",
+    },
+    data: { type: 'string', description: 'Dataset folder. Default: the embedded data/ml-latest-small.' },
+    tmdb: { type: 'string', description: 'A tmdb-5000 folder to join for content features.' },
+    model: { type: 'string', description: 'Model to train (default: the production default).' },
+    content: {
+      type: 'boolean',
+      default: true,
+      description: 'Fit text embeddings for content features (--no-content to skip).',
+    },
+    out: {
+      type: 'string',
+      default: 'artifacts',
+      description: 'Local folder that receives the candidate version.',
+    },
+    seed: { type: 'string', default: '0', description: 'Seed of splits, initialisation and shuffles.' },
+    gate: {
+      type: 'string',
+      default: 'holdoutRating.rmse,holdoutRanking.ndcg@10',
+      description: 'Comma-separated metrics.json entries that must not get worse (empty: no gate).',
+    },
+    tolerance: {
+      type: 'string',
+      default: '0.02',
+      description: 'Relative slack of the gate: 0.02 lets a metric be up to 2% worse than live.',
+    },
+    keep: {
+      type: 'string',
+      default: '5',
+      description: 'Versions kept in the store after publishing (>= 2).',
+    },
+    force: {
+      type: 'boolean',
+      default: false,
+      description: 'Retrain even when the data, model and seed equal the live version’s.',
+    },
+    'dry-run': {
+      type: 'boolean',
+      default: false,
+      description: 'Train and gate, but do not publish or prune.',
+    },
+    json: {
+      type: 'boolean',
+      default: false,
+      description: 'Print one JSON result (progress goes to stderr).',
+    },
+    ...S3_ARGS,
+  },
+  async run({ args }) {
+    const seed = Number(args.seed);
+    if (!/^\d+$/.test(args.seed))
+      throw new CLIError(`--seed must be a non-negative integer, got '${args.seed}'`);
+    const tolerance = Number(args.tolerance);
+    if (!Number.isFinite(tolerance) || tolerance < 0)
+      throw new CLIError(`--tolerance must be a number >= 0, got '${args.tolerance}'`);
+    const keep = Number(args.keep);
+    if (!/^\d+$/.test(args.keep) || keep < 2)
+      throw new CLIError(`--keep must be a whole number >= 2 (live + previous), got '${args.keep}'`);
+    const gate = args.gate
+      .split(',')
+      .map((m) => m.trim())
+      .filter((m) => m !== '');
+    const { registerNeuralModels } = await import('../../models/neural/index.ts');
+    registerNeuralModels();
+    const { modelNames } = await import('../../models/registry.ts');
+    if (args.model !== undefined && !modelNames().includes(args.model))
+      throw new CLIError(`--model '${args.model}' is unknown. Available: ${modelNames().join(', ')}`);
+    const { retrain } = await import('../../publish/retrain.ts');
+    const json = args.json === true;
+    const store = storeFromFlags(args.to, args);
+    const result = await withStore(store, () =>
+      retrain({
+        store,
+        training: {
+          out: args.out,
+          seed,
+          quickReport: true,
+          content: args.content !== false,
+          ...(args.data ? { data: args.data } : {}),
+          ...(args.tmdb ? { tmdb: args.tmdb } : {}),
+          ...(args.model ? { model: args.model } : {}),
+        },
+        gate,
+        tolerance,
+        keep,
+        force: args.force === true,
+        dryRun: args['dry-run'] === true,
+        log: (line) => (json ? console.error(line) : console.log(line)),
+      }),
+    );
+    if (json) console.log(JSON.stringify(result));
+    if (result.outcome === 'refused') {
+      throw new CLIError(
+        `refused by the quality gate: ${result.live} stays live; candidate kept in ${result.candidateDir}.`,
+        GATE_REFUSED_EXIT_CODE,
+      );
+    }
+    if (!json)
+      console.log(
+        {
+          published: `Published ${result.candidate} to ${store.description} (was ${result.live ?? 'none'}) in ${result.seconds.toFixed(1)} s.`,
+          unchanged: `Nothing to do: ${result.live} was trained on the same data, model and seed.`,
+          'dry-run': `Dry run: ${result.candidate} passed the gate and was not published (${result.candidateDir}).`,
+        }[result.outcome],
+      );
+  },
+});

@@ -1,0 +1,221 @@
+import { readManifest, readPointer } from '../../shared/artifacts/loader.ts';
+import type { Manifest } from '../../shared/artifacts/manifest.ts';
+import { ReelrankError } from '../../shared/errors.ts';
+import type { ObjectStore } from '../../shared/store.ts';
+import { loadDataset } from '../data/index.ts';
+import { DEFAULT_MODEL } from '../models/registry.ts';
+import { datasetFingerprint, runTraining, type TrainOptions } from '../pipeline/train.ts';
+import { FsStore } from '../store/fs.ts';
+import { type PublishResult, publishVersion } from './publish.ts';
+import { type PruneResult, prune } from './versions.ts';
+
+/**
+ * The scheduled retraining job (`reelrank retrain`): train on the current data, compare the new
+ * version's held-out metrics with the live version's, and publish only when quality holds.
+ *
+ *   1. Read the live version's manifest from the store (none: first publish, no gate).
+ *   2. If the live version was trained on the very same data (dataset fingerprint) with the same
+ *      model and seed, stop: nothing changed (unless `force`).
+ *   3. Train and write the candidate version locally.
+ *   4. Quality gate: each gated metric may be worse than live by at most `tolerance` (relative).
+ *      A refused candidate is kept on disk for inspection; the live version is untouched.
+ *   5. Publish (upload, verify, pointer last), then prune to `keep` versions.
+ */
+
+/** Metrics gated by default: rating error and top-10 ranking quality on the held-out split. */
+export const DEFAULT_GATE = Object.freeze(['holdoutRating.rmse', 'holdoutRanking.ndcg@10']);
+
+/** Metric names (the part after the section) where lower is better; every other metric is higher-better. */
+const LOWER_IS_BETTER = new Set(['rmse', 'mse', 'mae']);
+
+export interface GateCheck {
+  metric: string;
+  live: number;
+  candidate: number;
+  /** The worst candidate value that still passes. */
+  limit: number;
+  pass: boolean;
+}
+
+export interface GateResult {
+  pass: boolean;
+  checks: GateCheck[];
+  /** Gated metrics that one of the two versions does not report (not compared). */
+  skipped: string[];
+}
+
+/** `section.metric` of a metrics record, when it is a finite number. */
+function metricValue(metrics: Record<string, unknown> | null, path: string): number | null {
+  const dot = path.indexOf('.');
+  if (metrics === null || dot <= 0) return null;
+  const section = metrics[path.slice(0, dot)];
+  if (section === null || typeof section !== 'object') return null;
+  const value = (section as Record<string, unknown>)[path.slice(dot + 1)];
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/**
+ * Compare a candidate's metrics with the live version's. A metric passes when the candidate is
+ * at most `tolerance` (relative, e.g. 0.02 = 2%) worse than live in the metric's direction.
+ * @example qualityGate({ holdoutRating: { rmse: 0.86 } }, { holdoutRating: { rmse: 0.87 } }, ['holdoutRating.rmse'], 0.02).pass // true
+ */
+export function qualityGate(
+  live: Record<string, unknown> | null,
+  candidate: Record<string, unknown>,
+  metrics: readonly string[],
+  tolerance: number,
+): GateResult {
+  if (!(tolerance >= 0) || !Number.isFinite(tolerance)) {
+    throw new ReelrankError('bad_input', `--tolerance must be a number >= 0, got ${tolerance}.`);
+  }
+  const checks: GateCheck[] = [];
+  const skipped: string[] = [];
+  for (const metric of metrics) {
+    if (!/^[\w-]+\.[\w@-]+$/.test(metric)) {
+      throw new ReelrankError(
+        'bad_input',
+        `gate metric '${metric}' is not 'section.metric' (e.g. ${DEFAULT_GATE.join(', ')}).`,
+      );
+    }
+    const before = metricValue(live, metric);
+    const after = metricValue(candidate, metric);
+    if (before === null || after === null) {
+      skipped.push(metric);
+      continue;
+    }
+    const lower = LOWER_IS_BETTER.has(metric.slice(metric.indexOf('.') + 1));
+    const limit = lower ? before * (1 + tolerance) : before * (1 - tolerance);
+    checks.push({
+      metric,
+      live: before,
+      candidate: after,
+      limit,
+      pass: lower ? after <= limit : after >= limit,
+    });
+  }
+  return { pass: checks.every((c) => c.pass), checks, skipped };
+}
+
+export interface RetrainOptions {
+  /** Where versions are published (S3, R2 over S3, or a folder store). */
+  store: ObjectStore;
+  /** Training options (data, tmdb, model, out, seed, ...). */
+  training: TrainOptions;
+  gate?: readonly string[];
+  tolerance?: number;
+  /** Versions kept in the store after publishing (the live one and the one before it always are). */
+  keep?: number;
+  /** Train and publish even when the live version was trained on the same data and model. */
+  force?: boolean;
+  /** Train and gate, but do not publish or prune. */
+  dryRun?: boolean;
+  log?: (line: string) => void;
+}
+
+export type RetrainOutcome = 'published' | 'unchanged' | 'refused' | 'dry-run';
+
+export interface RetrainResult {
+  outcome: RetrainOutcome;
+  /** The live version before this run. */
+  live: string | null;
+  /** The version trained in this run (null when unchanged). */
+  candidate: string | null;
+  candidateDir: string | null;
+  gate: GateResult | null;
+  published: PublishResult | null;
+  pruned: PruneResult | null;
+  seconds: number;
+}
+
+/** One run of the retraining job; see the module comment for the steps. */
+export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const gateMetrics = options.gate ?? DEFAULT_GATE;
+  const tolerance = options.tolerance ?? 0.02;
+  const keep = options.keep ?? 5;
+  if (!Number.isInteger(keep) || keep < 2) {
+    throw new ReelrankError(
+      'bad_input',
+      `--keep must be a whole number >= 2 (live + previous), got ${keep}.`,
+    );
+  }
+  qualityGate(null, {}, gateMetrics, tolerance); // validates the gate spec before any work
+  const done = (
+    outcome: RetrainOutcome,
+    parts: Partial<Omit<RetrainResult, 'outcome' | 'seconds'>>,
+  ): RetrainResult => ({
+    live: null,
+    candidate: null,
+    candidateDir: null,
+    gate: null,
+    published: null,
+    pruned: null,
+    ...parts,
+    outcome,
+    seconds: (performance.now() - started) / 1000,
+  });
+
+  const pointer = await readPointer(options.store);
+  let live: Manifest | null = null;
+  if (pointer !== null) {
+    live = (await readManifest(options.store, pointer.version)).manifest;
+    log(`live version: ${live.version} (model ${String(live.trainingConfig.model ?? '?')})`);
+  } else log(`no live version in ${options.store.description}: first publish, no quality gate`);
+
+  const model = options.training.model ?? DEFAULT_MODEL;
+  const seed = options.training.seed ?? 0;
+  if (live !== null && !options.force) {
+    const dataset = await loadDataset(options.training.data, {
+      ...(options.training.tmdb === undefined ? {} : { tmdb: options.training.tmdb }),
+    });
+    const fingerprint = await datasetFingerprint(dataset);
+    if (
+      fingerprint === live.datasetFingerprint &&
+      live.trainingConfig.model === model &&
+      live.trainingConfig.seed === seed
+    ) {
+      log(`data unchanged since ${live.version} (${fingerprint}), same model and seed: nothing to do`);
+      return done('unchanged', { live: live.version });
+    }
+  }
+
+  log(`training ${model} (seed ${seed})`);
+  const trained = await runTraining({ ...options.training, log: (line) => log(`  ${line}`) });
+  const candidateMetrics = trained.metrics;
+  let gate: GateResult | null = null;
+  if (live !== null) {
+    gate = qualityGate(live.metrics, candidateMetrics, gateMetrics, tolerance);
+    for (const c of gate.checks)
+      log(
+        `gate ${c.metric}: live ${c.live.toFixed(4)}, candidate ${c.candidate.toFixed(4)}, limit ${c.limit.toFixed(4)} → ${c.pass ? 'ok' : 'WORSE'}`,
+      );
+    if (gate.skipped.length > 0)
+      log(`gate: not compared (missing in one version): ${gate.skipped.join(', ')}`);
+    if (!gate.pass) {
+      log(`candidate ${trained.version} refused; ${live.version} stays live. It is kept in ${trained.dir}.`);
+      return done('refused', {
+        live: live.version,
+        candidate: trained.version,
+        candidateDir: trained.dir,
+        gate,
+      });
+    }
+  }
+  const candidate = {
+    live: live?.version ?? null,
+    candidate: trained.version,
+    candidateDir: trained.dir,
+    gate,
+  };
+  if (options.dryRun) {
+    log(`dry run: ${trained.version} passed, not published`);
+    return done('dry-run', candidate);
+  }
+  const published = await publishVersion(new FsStore(trained.dir), options.store);
+  log(`published ${published.version} (${published.files} files, verified); pointer moved`);
+  const pruned = await prune(options.store, keep);
+  if (pruned.deleted.length > 0)
+    log(`pruned ${pruned.deleted.length} old version(s): ${pruned.deleted.join(', ')}`);
+  return done('published', { ...candidate, published, pruned });
+}
