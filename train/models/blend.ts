@@ -52,9 +52,7 @@ export class RidgeBlend implements Recommender {
    * Member predictions on held-out training rows: (rows, one column per member, the rows the
    * members were fitted on for the support features). One carve, or K out-of-fold passes.
    */
-  private async heldOutPredictions(
-    context: TrainContext,
-  ): Promise<{
+  private async heldOutPredictions(context: TrainContext): Promise<{
     validation: TrainingRows;
     columns: Float32Array[];
     fitted: Uint32Array;
