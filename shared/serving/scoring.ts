@@ -451,8 +451,9 @@ const HYBRID_BLEND: Readonly<Record<'content' | 'visual' | 'collaborative', numb
 });
 
 /**
- * Movies similar to `itemIndex` by a channel. Precomputed lists first; collaborative and content fall
- * back to exact cosine over the stored vectors; hybrid falls back to a weighted blend of the other
+ * Movies similar to `itemIndex` by a channel. Precomputed lists first; collaborative (ranking factors
+ * when the version has them, else rating factors) and content fall back to exact cosine over the
+ * stored vectors; hybrid falls back to a weighted blend of the other
  * channels. Throws `channel_unavailable` when the version has nothing for the channel.
  */
 export function similar(
@@ -472,8 +473,20 @@ export function similar(
     );
   }
   if (listed) return listed;
-  if (by === 'collaborative')
+  if (by === 'collaborative') {
+    // Ranking factors when the version has them: their cosine neighbours are co-liked twice as
+    // often (bench/similarity.ts, ml-100k: co-rating lift@10 4.96 vs 2.47 for MF rating factors).
+    if (model.ranking)
+      return bruteForce(
+        model,
+        model.ranking.itemFactors,
+        model.ranking.matVec,
+        model.ranking.invNorms,
+        itemIndex,
+        k,
+      );
     return bruteForce(model, model.itemFactors, model.itemMatVec, model.itemCodeInvNorms, itemIndex, k);
+  }
   if (by === 'content' && model.contentEmbeddings && model.contentCodeInvNorms && model.contentMatVec) {
     return bruteForce(
       model,

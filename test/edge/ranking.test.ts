@@ -32,7 +32,9 @@ describe('a version with ranking factors', () => {
       expect(status).toBe(200);
       const ids = body.items.map((i) => i.movieId);
       expect(ids).toEqual(expected.movieIds);
-      body.items.forEach((item, r) => expect(item.score).toBeCloseTo(expected.scores[r]!, 3));
+      body.items.forEach((item, r) => {
+        expect(item.score).toBeCloseTo(expected.scores[r]!, 3);
+      });
       // The rating factors would have ranked otherwise: the list really comes from the new channel.
       expect(ids).not.toEqual(fixture.recommendationsWithoutRanking[n]!.movieIds);
     }
@@ -48,7 +50,9 @@ describe('a version with ranking factors', () => {
       expect(body.ratingCount).toBe(session.ratings.length);
       const ids = body.items.map((i) => i.movieId);
       expect(ids).toEqual(session.movieIds);
-      body.items.forEach((item, r) => expect(item.score).toBeCloseTo(session.scores[r]!, 3));
+      body.items.forEach((item, r) => {
+        expect(item.score).toBeCloseTo(session.scores[r]!, 3);
+      });
       expect(ids).not.toEqual(session.movieIdsWithoutRanking);
       // Ratings still predict through the rating factors.
       for (const item of body.items) expect(item.predictedRating).not.toBeNull();

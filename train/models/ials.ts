@@ -48,7 +48,7 @@ export interface RankFactorExport {
   userFactors: Float32Array;
   /** [items, k] row-major. */
   itemFactors: Float32Array;
-  /** YᵀY of the item factors, [k, k] row-major. */
+  /** YᵀY of the trained item factors, [k, k] row-major (users were solved against it; metadata-projected cold rows are not in it). */
   gram: Float32Array;
   config: ImplicitConfig;
 }
@@ -273,6 +273,7 @@ export class Ials implements RankFactorRecommender {
   private readonly o: Required<Omit<IalsOptions, 'itemFeatures'>>;
   private readonly itemFeatures: ItemFeatures | null;
   private config: ImplicitConfig | null = null;
+  private trainedGram: Float32Array = new Float32Array(0);
   userFactors: Float32Array = new Float32Array(0);
   itemFactors: Float32Array = new Float32Array(0);
 
@@ -385,6 +386,8 @@ export class Ials implements RankFactorRecommender {
       context.onEpoch?.(log);
       epochs.push(log);
     }
+    // The Gram matrix users were solved against: before any metadata projection of cold rows.
+    this.trainedGram = Float32Array.from(gramMatrix(this.itemFactors, rows.items, k));
     if (this.itemFeatures) {
       const warm = Uint8Array.from({ length: rows.items }, (_, i) =>
         itemCsr.offsets[i + 1]! > itemCsr.offsets[i]! ? 1 : 0,
@@ -429,13 +432,11 @@ export class Ials implements RankFactorRecommender {
 
   exportRankFactors(): RankFactorExport {
     if (!this.config) throw new ReelrankError('bad_option', 'ials: exportRankFactors() before fit()');
-    const k = this.o.factors;
-    const items = this.itemFactors.length / k;
     return {
-      factors: k,
+      factors: this.o.factors,
       userFactors: this.userFactors,
       itemFactors: this.itemFactors,
-      gram: Float32Array.from(gramMatrix(this.itemFactors, items, k)),
+      gram: this.trainedGram,
       config: this.config,
     };
   }

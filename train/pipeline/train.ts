@@ -9,7 +9,7 @@ import { evaluateRanking, evaluateRating, type MetricRecord } from '../eval/harn
 import { carveValidation, randomSplit } from '../eval/protocols.ts';
 import { buildItemFeatures, fitProjection, type ItemFeatures, projectColdItems } from '../models/features.ts';
 import { gatherRows, itemCounts } from '../models/interactions.ts';
-import { gramMatrix, isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
+import { isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
 import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../models/registry.ts';
 import { type EpochLog, type FactorExport, isFactorRecommender } from '../models/types.ts';
 import { renderReport } from '../report/report.ts';
@@ -253,7 +253,12 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   }
 
   // 1b. The ranking model on the same split: what the served collaborative channel will rank with.
-  const rankName = options.rankModel === undefined ? DEFAULT_RANK_MODEL : options.rankModel;
+  // Neural models write their own version layout (train/models/neural/version.ts), without it.
+  const rankName = NEURAL_MODELS[modelName]
+    ? null
+    : options.rankModel === undefined
+      ? DEFAULT_RANK_MODEL
+      : options.rankModel;
   if (rankName !== null) {
     const rankModel = createModel(rankName, { itemFeatures });
     if (!isRankFactorRecommender(rankModel)) {
@@ -335,8 +340,9 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     ranking = {
       ...fitted,
       itemFactors: rankItems,
-      // The Gram matrix of what is exported, projected cold rows included: the fold-in's YᵀY.
-      gram: Float32Array.from(gramMatrix(rankItems, dataset.movies.length, fitted.factors)),
+      // YᵀY over the trained rows only (projected cold rows excluded), exactly what training
+      // solved its users against: a session with a known user's movies gets that user's vector.
+      gram: fitted.gram,
     };
     log(
       `ranking factors (${rankName}, k=${fitted.factors}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
@@ -445,7 +451,10 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       const { similarMovieLists } = await import('../similar/neighbors.ts');
       const lists = similarMovieLists(
         {
-          collaborative: { name: 'collaborative', vectors: exported.itemFactors, dim: exported.factors },
+          // Ranking factors when exported: their neighbours are co-liked far more often (bench/similarity.ts).
+          collaborative: ranking
+            ? { name: 'collaborative', vectors: ranking.itemFactors, dim: ranking.factors }
+            : { name: 'collaborative', vectors: exported.itemFactors, dim: exported.factors },
           ...(text ? { content: { name: 'content', vectors: text.embeddings, dim: textDim } } : {}),
           ...(visualChannel ? { visual: visualChannel } : {}),
         },

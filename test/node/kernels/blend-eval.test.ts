@@ -32,7 +32,7 @@ import type { Dataset } from '../../../train/data/dataset.ts';
 import { loadDataset } from '../../../train/data/index.ts';
 import { Ials } from '../../../train/models/ials.ts';
 import { IALS_DEFAULTS } from '../../../train/models/registry.ts';
-import { fitBiasedMf, memoryStore, POINTER_KEY, writeFixtureVersion } from './fixture-version.ts';
+import { fitBiasedMf, memoryStore, POINTER_KEY, writeFixtureVersion } from '../../support/fixture-version.ts';
 
 /** The weights in use before the ranking factors existed (SVD++/MF scored the collaborative channel). */
 const OLD_NEW_USER: BlendWeights = { collaborative: 0.05, content: 0.15, popularity: 0.8 };

@@ -22,7 +22,7 @@ import {
   POINTER_KEY,
   predictFloat,
   writeFixtureVersion,
-} from './fixture-version.ts';
+} from '../../support/fixture-version.ts';
 
 async function toProvided(v: FixtureVersion, blobs: Record<string, string>): Promise<ProvidedVersion> {
   const files: Record<string, string> = {};

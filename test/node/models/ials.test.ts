@@ -16,6 +16,7 @@ import { cgHalfStep, exactHalfStep, gramMatrix, Ials } from '../../../train/mode
 import { buildCsr, gatherRows } from '../../../train/models/interactions.ts';
 import { createRng } from '../../../shared/random.ts';
 import { PopularityModel } from '../../../train/models/baselines.ts';
+import { buildItemFeatures } from '../../../train/models/features.ts';
 import { describeWithData } from '../../support/data.ts';
 import { ml100kFirstRatings } from '../../support/ml100k.ts';
 
@@ -105,6 +106,26 @@ describeWithData('ml-100k', 'implicit ALS on a 20,000-rating sample of ml-100k',
     // k steps of CG solve a k x k SPD system exactly (up to rounding).
     expect(errorAfter(k)).toBeLessThan(1e-4 * scale);
     expect(three).toBeLessThan(one);
+  });
+
+  it('gives movies without training ratings factors from their metadata (cold start)', async () => {
+    const dataset = await ml100kFirstRatings(5_000);
+    const cold = dataset.ratings.itemIndex[0]!; // a rated movie whose ratings are all dropped
+    const train = all(dataset.ratings.length).filter((j) => dataset.ratings.itemIndex[j] !== cold);
+    const options = { factors: 8, iterations: 3 };
+    const plain = new Ials(options);
+    await plain.fit({ dataset, train, seed: 1 });
+    const projected = new Ials({ ...options, itemFeatures: buildItemFeatures(dataset.movies) });
+    await projected.fit({ dataset, train, seed: 1 });
+    const row = (m: Ials) => [...m.itemFactors.subarray(cold * 8, cold * 8 + 8)];
+    expect(row(plain).every((v) => v === 0)).toBe(true);
+    expect(row(projected).some((v) => v !== 0)).toBe(true);
+    expect(row(projected).every(Number.isFinite)).toBe(true);
+    // Warm rows are untouched by the projection.
+    const warm = dataset.ratings.itemIndex[1]!;
+    expect(projected.itemFactors.subarray(warm * 8, warm * 8 + 8)).toEqual(
+      plain.itemFactors.subarray(warm * 8, warm * 8 + 8),
+    );
   });
 
   it('ranks held-out items better than popularity', async () => {

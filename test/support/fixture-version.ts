@@ -6,14 +6,14 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../../shared/artifacts/spec.ts';
-import { sha256Hex } from '../../../shared/hash.ts';
-import { topK } from '../../../shared/kernels/topk.ts';
-import { createRng } from '../../../shared/random.ts';
-import type { ObjectInfo, ObjectStore } from '../../../shared/store.ts';
-import { VersionWriter } from '../../../train/artifacts/writer.ts';
-import type { Dataset } from '../../../train/data/dataset.ts';
-import type { RankFactorExport } from '../../../train/models/ials.ts';
+import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
+import { sha256Hex } from '../../shared/hash.ts';
+import { topK } from '../../shared/kernels/topk.ts';
+import { createRng } from '../../shared/random.ts';
+import type { ObjectInfo, ObjectStore } from '../../shared/store.ts';
+import { VersionWriter } from '../../train/artifacts/writer.ts';
+import type { Dataset } from '../../train/data/dataset.ts';
+import type { RankFactorExport } from '../../train/models/ials.ts';
 
 export interface FactorModel {
   globalMean: number;
