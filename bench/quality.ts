@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- quality [sections...]` — the quality benchmark of issue 6.
  *
- * Sections (default: all): u1 (ml-100k official u1 RMSE), stratified (ml-100k per-user 75/25 full
- * ranking @10: popularity, MF, BPR, EASE and implicit ALS, λ/α chosen on a validation carve),
+ * Sections (default: all): u1 (ml-100k official u1 RMSE, with the blend's members each rated
+ * as `blend/<k>:<member>`; settings chosen by bench/rating-validation.ts), stratified (ml-100k
+ * per-user 75/25 full ranking @10: popularity, MF, BPR, EASE and implicit ALS, λ/α chosen on a validation carve),
  * ranking-latest (the same protocol and models on ml-latest-small), ncf (ml-100k leave-last-out, 99 sampled negatives), latest (ml-latest-small
  * random 90/10 RMSE), cold (ml-latest-small cold items, genres + tags + TMDB text), neural (the
  * references' neural models from train/models/neural on the same ml-100k splits: u1 rating
