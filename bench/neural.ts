@@ -4,8 +4,8 @@
  * The neural models of the references on ml-100k, rows in bench/results/neural.json in the same
  * format as quality.json ({dataset, protocol, model, metric, value, seed, trainSeconds}):
  * - ncf: leave-last-out, 99 sampled negatives, HR/NDCG@10 (reference 003): GMF, MLP, NeuMF from
- *   scratch, NeuMF from pretrained GMF + MLP (the paper's procedure), and the latter with
- *   recency-weighted positives; each stopped early on each user's latest training rating;
+ *   scratch, NeuMF from pretrained GMF + MLP (the paper's procedure); each stopped early on each
+ *   user's latest training rating;
  * - u1: official u1 split, MSE/RMSE/MAE/R² for the deep hybrid model (ids only, and ids + LSA
  *   text content + MobileNet poster vectors; reference 000), the title models (learned, frozen,
  *   fine-tuned; reference 001) and the two-stage model (genre init vs random init; reference 002).
@@ -187,13 +187,6 @@ if (run.includes('ncf')) {
     ...pretrained,
     pretrainGmf: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainGmf }),
     pretrainMlp: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainMlp }),
-  });
-  // Every stage with recency-weighted positives (0.5^(age / 100)), not in the paper.
-  await ncf('ncf-neumf+recency', {
-    ...pretrained,
-    recencyHalfLife: 100,
-    pretrainGmf: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainGmf, recencyHalfLife: 100 }),
-    pretrainMlp: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainMlp, recencyHalfLife: 100 }),
   });
 }
 
