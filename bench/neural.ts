@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- neural [sections...] [--backend auto|wasm|cpu|...] [--epochs-scale 0.5] [--glove file]`
+ * `npm run bench -- neural [sections...] [--backend auto|wasm|cpu|...] [--epochs-scale 0.5] [--glove file]
+ *   [--models a,b] [--export-quantization uint8]`
  *
  * The neural models of the references on ml-100k, rows in bench/results/neural.json in the same
  * format as quality.json ({dataset, protocol, model, metric, value, seed, trainSeconds}):
@@ -13,7 +14,9 @@
  * here on the 4,803 TMDB 5000 overviews. Rows of sections not run this time are kept.
  * Every tfjs model also gets export rows: it is written as `reelrank train` ships it (uint8 weight
  * shards, float16 tables), read back through the verifying loader, and compared on 2,000 random
- * pairs (exportMaxScoreDiff: logits for NCF, ratings otherwise; exportShardBytes, exportTableBytes).
+ * pairs (exportMaxScoreDiff: logits for NCF, ratings otherwise; exportShardBytes, exportTableBytes),
+ * and the loaded files are evaluated with the same protocol (`exported:<metric>` rows).
+ * `--export-quantization uint8|uint16|float16` (default uint8) picks the shards' dtype;
  * `--models a,b` runs only those rows.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +39,8 @@ import {
   type ExportableNeuralModel,
   exportNeuralModel,
   isExportableNeural,
+  loadNeuralScorer,
+  scorerRecommender,
 } from '../train/models/neural/export.ts';
 import { openVersionFolder, roundTripDifference } from '../train/models/neural/version.ts';
 import {
@@ -62,7 +67,9 @@ function flag(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const flagValues = new Set(
-  ['--backend', '--epochs-scale', '--glove', '--models'].flatMap((f) => [flag(f.slice(2))]),
+  ['--backend', '--epochs-scale', '--glove', '--models', '--export-quantization'].flatMap((f) => [
+    flag(f.slice(2)),
+  ]),
 );
 const sections = process.argv.slice(2).filter((a) => !a.startsWith('--') && !flagValues.has(a));
 for (const s of sections) {
@@ -93,27 +100,53 @@ function writeResults(): ResultRow[] {
   const fresh = new Set(rows.map(key));
   const merged = [...previous.filter((r) => !fresh.has(key(r))), ...rows];
   mkdirSync(dirname(resultsFile), { recursive: true });
-  writeFileSync(resultsFile, JSON.stringify({ backend: backend.name, epochsScale, rows: merged }, null, 2));
+  writeFileSync(
+    resultsFile,
+    JSON.stringify({ backend: backend.name, epochsScale, exportQuantization, rows: merged }, null, 2),
+  );
   return merged;
 }
 
 const exportDir = mkdtempSync(join(tmpdir(), 'reelrank-bench-neural-'));
 
+const exportQuantization = parseQuantization(flag('export-quantization') ?? 'uint8');
+
+function parseQuantization(value: string): 'uint8' | 'uint16' | 'float16' {
+  if (value === 'uint8' || value === 'uint16' || value === 'float16') return value;
+  throw new Error(`--export-quantization '${value}' is not one of: uint8, uint16, float16`);
+}
+
 /**
- * Export a trained model (uint8 weight shards, float16 tables), read it back through the verifying
- * loader and compare scores on 2,000 random pairs: what `reelrank train` ships.
+ * Export a trained model (quantized weight shards, float16 tables), read it back through the
+ * verifying loader, compare scores on 2,000 random pairs, and evaluate the loaded files with the
+ * same protocol as the trained model: what `reelrank train` ships.
  */
-async function exportRoundTrip(model: ExportableNeuralModel) {
+async function exportRoundTrip(
+  model: ExportableNeuralModel,
+  evaluate: (loaded: Recommender) => Record<string, number>,
+) {
   const writer = new VersionWriter(exportDir, {
     datasetFingerprint: 'bench',
     trainingConfig: {},
     backend: 'bench',
   });
-  const exported = await exportNeuralModel(writer, model);
+  const exported = await exportNeuralModel(writer, model, { quantization: exportQuantization });
   const manifest = await writer.finish();
   const version = await openVersionFolder(manifest.dir, manifest.version);
   const maxScoreDifference = await roundTripDifference(model, version, exported.prefix, SEED);
-  return { maxScoreDifference, shardBytes: exported.shardBytes, tableBytes: exported.tableBytes };
+  const scorer = await loadNeuralScorer(version, exported.prefix);
+  try {
+    const metrics = evaluate(
+      scorerRecommender(scorer, {
+        name: `${model.name}(exported)`,
+        predictsRatings: model.predictsRatings,
+        items: ml100k.movies.length,
+      }),
+    );
+    return { maxScoreDifference, shardBytes: exported.shardBytes, tableBytes: exported.tableBytes, metrics };
+  } finally {
+    scorer.dispose();
+  }
 }
 
 async function measure(
@@ -146,7 +179,11 @@ async function measure(
   if (Array.isArray(notes.validationHitRate) && typeof notes.bestEpoch === 'number')
     extra['validationHr@10'] = (notes.validationHitRate as number[])[notes.bestEpoch]!;
   if (isExportableNeural(model)) {
-    const roundTrip = await exportRoundTrip(model);
+    const roundTrip = await exportRoundTrip(model, (loaded) =>
+      protocolMetrics(loaded, dataset, protocol, { name: protocolName, ...split }, SEED),
+    );
+    for (const [metric, value] of Object.entries(roundTrip.metrics))
+      if (metric !== 'users') extra[`exported:${metric}`] = value;
     extra.exportMaxScoreDiff = roundTrip.maxScoreDifference;
     extra.exportShardBytes = roundTrip.shardBytes;
     extra.exportTableBytes = roundTrip.tableBytes;
