@@ -172,8 +172,10 @@ async function measure(
   const trainSeconds = (performance.now() - started) / 1000;
   const metrics = protocolMetrics(model, dataset, protocol, { name: protocolName, ...split }, SEED);
   // Early stopping: epochs run, the kept (best) epoch, 1-based, and its validation score.
-  const notes = report.notes ?? {};
+  // With a refit, the early-stopping facts are those of the selection run on the carve.
+  const notes = (report.notes?.selection as Record<string, unknown> | undefined) ?? report.notes ?? {};
   const extra: Record<string, number> = { epochsRun: report.epochs.length };
+  if (typeof report.notes?.refitEpochs === 'number') extra.refitEpochs = report.notes.refitEpochs;
   if (typeof notes.bestEpoch === 'number') extra.stopEpoch = notes.bestEpoch + 1;
   if (typeof notes.bestValidationRmse === 'number') extra.validationRmse = notes.bestValidationRmse;
   if (Array.isArray(notes.validationHitRate) && typeof notes.bestEpoch === 'number')
