@@ -21,13 +21,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../shared/random.ts';
-import {
-  type FixtureVersion,
-  fitBiasedMf,
-  writeFixtureVersion,
-} from '../test/node/kernels/fixture-version.ts';
-import { bundleWorker, type RunningWorker, startWorker } from '../test/node/kernels/worker-harness.ts';
+import { type FixtureVersion, fitBiasedMf, writeFixtureVersion } from '../test/support/fixture-version.ts';
+import { bundleWorker, type RunningWorker, startWorker } from '../test/support/worker-harness.ts';
 import { loadDataset } from '../train/data/index.ts';
+import { Ials, type IalsOptions } from '../train/models/ials.ts';
+import { IALS_DEFAULTS } from '../train/models/registry.ts';
 import { generateSyntheticWorld, syntheticWorldDataset } from '../train/data/synthetic.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -211,8 +209,17 @@ async function main(): Promise<void> {
   try {
     let t = performance.now();
     const small = await loadDataset();
+    // Versions carry ranking factors (implicit ALS) as `reelrank train` writes them: the
+    // collaborative channel and the session fold-in are served from them.
+    const rankingOf = async (dataset: typeof small, options: IalsOptions) => {
+      const ials = new Ials(options);
+      const train = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
+      await ials.fit({ dataset, train, seed: 0 });
+      return ials.exportRankFactors();
+    };
     const smallVersion = await writeFixtureVersion(small, fitBiasedMf(small, { factors: 32, epochs: 10 }), {
       version: 'bench-small',
+      ranking: await rankingOf(small, IALS_DEFAULTS),
     });
     const world = syntheticWorldDataset(
       generateSyntheticWorld({ movies: BIG_MOVIES, users: 2000, ratings: 200_000, seed: 7 }),
@@ -220,6 +227,7 @@ async function main(): Promise<void> {
     const bigVersion = await writeFixtureVersion(world, fitBiasedMf(world, { factors: 64, epochs: 3 }), {
       version: 'bench-100k',
       contentNeighbors: false,
+      ranking: await rankingOf(world, { ...IALS_DEFAULTS, iterations: 4 }),
     });
     const buildSeconds = (performance.now() - t) / 1000;
     t = performance.now();

@@ -2,7 +2,8 @@
  * `npm run bench -- quality [sections...]` — the quality benchmark of issue 6.
  *
  * Sections (default: all): u1 (ml-100k official u1 RMSE), stratified (ml-100k per-user 75/25 full
- * ranking @10), ncf (ml-100k leave-last-out, 99 sampled negatives), latest (ml-latest-small
+ * ranking @10: popularity, MF, BPR, EASE and implicit ALS, λ/α chosen on a validation carve),
+ * ranking-latest (the same protocol and models on ml-latest-small), ncf (ml-100k leave-last-out, 99 sampled negatives), latest (ml-latest-small
  * random 90/10 RMSE), cold (ml-latest-small cold items, genres + tags + TMDB text), neural (the
  * references' neural models from train/models/neural on the same ml-100k splits: u1 rating
  * models, NCF protocol for NCF), refs (the references' published floors, for the table).
@@ -25,6 +26,8 @@ import { PopularityModel } from '../train/models/baselines.ts';
 import { Bpr } from '../train/models/bpr.ts';
 import { ColdStartHybrid } from '../train/models/cold.ts';
 import { Ease, type EaseOptions } from '../train/models/ease.ts';
+import { Ials, type IalsOptions } from '../train/models/ials.ts';
+import { IALS_DEFAULTS } from '../train/models/registry.ts';
 import { buildItemFeatures, type ItemFeatures } from '../train/models/features.ts';
 import { BiasedMf } from '../train/models/mf.ts';
 import type { Recommender } from '../train/models/types.ts';
@@ -33,7 +36,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sharedData = process.env.REELRANK_SHARED_DATA ?? resolve(repoRoot, '../shared/data');
 const resultsFile = join(repoRoot, 'bench/results/quality.json');
 const SEED = 0;
-const ALL = ['u1', 'stratified', 'ncf', 'latest', 'cold', 'neural', 'refs'] as const;
+const ALL = ['u1', 'stratified', 'ranking-latest', 'ncf', 'latest', 'cold', 'neural', 'refs'] as const;
 type Section = (typeof ALL)[number];
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -113,6 +116,40 @@ async function tunedEase(dataset: Dataset, train: Uint32Array): Promise<number> 
     `EASE λ on validation: ${tuning.scores.map((s) => `${s.value}: ${s.score.toFixed(4)}`).join(', ')} → ${tuning.best}`,
   );
   return tuning.best;
+}
+
+/**
+ * iALS λ and α chosen on a validation carve of the training rows by NDCG@10 (the other settings are
+ * the registry's production defaults).
+ */
+async function tunedIals(dataset: Dataset, train: Uint32Array): Promise<IalsOptions> {
+  const grid: IalsOptions[] = [];
+  for (const lambda of [10, 30, 100])
+    for (const alpha of [1, 3, 10]) grid.push({ ...IALS_DEFAULTS, lambda, alpha });
+  const tuning = await chooseOnValidation(
+    dataset,
+    train,
+    grid.map((options) => ({ value: options, make: () => new Ials(options) })),
+    (model, fit, validation) => evaluateRanking(model, dataset, fit, validation, { k: 10 })['ndcg@10']!,
+    { seed: SEED },
+  );
+  console.log(
+    `iALS (λ, α) on validation: ${tuning.scores.map((s) => `(${s.value.lambda}, ${s.value.alpha}): ${s.score.toFixed(4)}`).join(', ')} → (${tuning.best.lambda}, ${tuning.best.alpha})`,
+  );
+  return tuning.best;
+}
+
+/** The stratified ranking comparison on one dataset: popularity, BPR, EASE and iALS (tuned on validation). */
+async function rankingSection(ds: Dataset): Promise<void> {
+  const split = stratifiedSplit(ds, 0.25, SEED);
+  await runOne(ds, 'stratified', split, new PopularityModel());
+  await runOne(ds, 'stratified', split, new Bpr({ factors: 64, epochs: 100, reg: 0.005 }), 'bpr');
+  const lambda = await tunedEase(ds, split.train);
+  await runOne(ds, 'stratified', split, new Ease({ lambda }), `ease(λ=${lambda})`);
+  await runOne(ds, 'stratified', split, new Ials(IALS_DEFAULTS), 'ials(production defaults)');
+  const best = await tunedIals(ds, split.train);
+  await runOne(ds, 'stratified', split, new Ials(best), `ials(λ=${best.lambda}, α=${best.alpha})`);
+  save();
 }
 
 /**
@@ -202,6 +239,7 @@ async function main(): Promise<void> {
       'item-knn',
       'user-knn',
       'i-autorec',
+      'bayesian-fm',
       'blend',
     ];
     rows.push(
@@ -217,11 +255,12 @@ async function main(): Promise<void> {
     current = 'stratified';
     const ds = await load100k();
     const split = stratifiedSplit(ds, 0.25, SEED);
-    await runOne(ds, 'stratified', split, new PopularityModel());
     await runOne(ds, 'stratified', split, new BiasedMf({ factors: 100, epochs: 40 }), 'mf-sgd');
-    await runOne(ds, 'stratified', split, new Bpr({ factors: 64, epochs: 100, reg: 0.005 }), 'bpr');
-    const lambda = await tunedEase(ds, split.train);
-    await runOne(ds, 'stratified', split, new Ease({ lambda }), `ease(λ=${lambda})`);
+    await rankingSection(ds);
+  }
+  if (sections.includes('ranking-latest')) {
+    current = 'ranking-latest';
+    await rankingSection(await loadLatest());
   }
   if (sections.includes('ncf')) {
     current = 'ncf';
@@ -235,7 +274,7 @@ async function main(): Promise<void> {
   if (sections.includes('latest')) {
     current = 'latest';
     const ds = await loadLatest();
-    const models = ['biases', 'time-biases', 'mf-sgd', 'svdpp', 'item-knn', 'blend'];
+    const models = ['biases', 'time-biases', 'mf-sgd', 'svdpp', 'item-knn', 'bayesian-fm', 'blend'];
     rows.push(...(await compareModels(ds, models, { protocol: 'random', seed: SEED, onRows: print })));
   }
   if (sections.includes('cold')) {
@@ -270,6 +309,15 @@ async function main(): Promise<void> {
         `popularity-projection[${label}]`,
       );
       await runOne(ds, 'cold', split, new ColdStartHybrid({ itemFeatures }), `cold-hybrid[${label}]`);
+      // The same projection into the RANKING (iALS) factor space: iALS item vectors carry how
+      // often a movie is watched as well as by whom, so the projection can learn both.
+      await runOne(
+        ds,
+        'cold',
+        split,
+        new Ials({ ...IALS_DEFAULTS, itemFeatures }),
+        `ials-projection[${label}]`,
+      );
     }
   }
   if (sections.includes('neural')) {

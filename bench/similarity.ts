@@ -15,6 +15,9 @@ import { embedMovies, parseTextModel, serializeTextModel } from '../shared/conte
 import { movieTokens, tokenize } from '../shared/content/tokenize.ts';
 import { createRng, shuffleInPlace } from '../shared/random.ts';
 import { selectBackend } from '../train/backend.ts';
+import type { Dataset } from '../train/data/dataset.ts';
+import { Ials } from '../train/models/ials.ts';
+import { IALS_DEFAULTS } from '../train/models/registry.ts';
 import { fitLsa } from '../train/content/lsa.ts';
 import { fitSif } from '../train/content/sif.ts';
 import { loadDataset } from '../train/data/index.ts';
@@ -281,6 +284,35 @@ const collabChannel: EmbeddingChannel = {
   dim: mf.k,
   mask: Uint8Array.from(trainCount, (c) => (c >= 5 ? 1 : 0)),
 };
+// The ranking factors a version exports (implicit ALS, production settings) on the same 80%:
+// they answer by=collaborative when a version has them.
+log('collaborative-ials: implicit ALS (registry defaults) on the same 80%');
+const ratingsDataset: Dataset = {
+  name: 'ml-100k',
+  format: 'ml-100k',
+  source: ml100k,
+  ratings: {
+    length: ratings.user.length,
+    userIndex: ratings.user,
+    itemIndex: ratings.item,
+    rating: ratings.rating,
+    timestamp: new Uint32Array(ratings.user.length),
+  },
+  userIds: Uint32Array.from({ length: ratings.users }, (_, u) => u + 1),
+  movies,
+  ratingScale: { min: 1, max: 5, step: 1 },
+  syntheticRatings: false,
+  officialSplits: {},
+  summary: { skippedRows: 0, issues: [] },
+};
+const ials = new Ials(IALS_DEFAULTS);
+await ials.fit({ dataset: ratingsDataset, train: Uint32Array.from(trainRows), seed: 0 });
+const ialsChannel: EmbeddingChannel = {
+  name: 'collaborative-ials',
+  vectors: ials.itemFactors,
+  dim: IALS_DEFAULTS.factors,
+  mask: collabChannel.mask!,
+};
 const likedBy = (rows: ArrayLike<number>) => {
   const lists: number[][] = Array.from({ length: items }, () => []);
   for (let n = 0; n < rows.length; n++) {
@@ -294,7 +326,7 @@ const heldLikedBy = likedBy(heldRows);
 log('neighbours (top-50) per channel and blend');
 const tables: Record<string, NeighborTable> = {};
 const tNeighbors = performance.now();
-for (const channel of [textChannel, sifChannel, visualChannel, aeChannel, collabChannel])
+for (const channel of [textChannel, sifChannel, visualChannel, aeChannel, collabChannel, ialsChannel])
   tables[channel.name] = channelNeighbors(channel, { k: 50 });
 const neighborSeconds = (performance.now() - tNeighbors) / 1000;
 tables.blend = blendNeighbors(

@@ -163,6 +163,9 @@ export function createApp(): Hono<AppEnv> {
       movies: model.itemCount,
       users: model.userCount,
       factors: model.dim,
+      // The collaborative channel of recommendations: implicit-ALS ranking factors when the
+      // version has them (k of them), else the rating factors (older versions).
+      rankingFactors: model.ranking?.dim ?? null,
       kernel: model.kernel,
       ratingScale: model.ratingScale,
       genres: model.genreNames,

@@ -118,6 +118,26 @@ export const ARTIFACT_FILES = Object.freeze({
     required: false,
     about: 'metadata projection [d, k]: content embedding -> item-factor space, for cold items',
   },
+  rankItemFactors: {
+    path: 'rank_item_factors.bin',
+    kind: 'matrix',
+    required: false,
+    about:
+      'ranking item vectors [items, k] (implicit ALS): the collaborative channel of recommendations when present',
+  },
+  rankUserFactors: {
+    path: 'rank_user_factors.bin',
+    kind: 'matrix',
+    required: false,
+    about: 'ranking user vectors [users, k] (implicit ALS), for known users',
+  },
+  rankGram: {
+    path: 'rank_gram.bin',
+    kind: 'matrix',
+    required: false,
+    about:
+      'item Gram matrix YᵀY [k, k] of the ranking item factors: folds a session in by one k x k solve (trainingConfig.ranking holds α, λ, f(r), ν)',
+  },
   reranker: {
     path: 'reranker/model.json',
     kind: 'tfjs',

@@ -5,10 +5,12 @@
 import { type Matrix, matrixToFloat32, neighborScoresFloat32 } from '../artifacts/codecs.ts';
 import type { ArtifactVersion } from '../artifacts/loader.ts';
 import { ReelrankError } from '../errors.ts';
+import { checkImplicitConfig, type ImplicitConfig } from '../kernels/implicit.ts';
 import { type Int8RowMatrix, quantizeRowsInt8 } from '../kernels/int8.ts';
 import {
   createServingModel,
   type NeighborLists,
+  type RankingParts,
   type ServedMovie,
   type ServingModel,
   type ServingOptions,
@@ -84,6 +86,58 @@ const NEIGHBOR_FILES: Readonly<
   hybrid: 'neighborsHybrid',
 });
 
+const RANK_FILES = ['rankItemFactors', 'rankUserFactors', 'rankGram'] as const;
+
+/** trainingConfig.ranking -> the fold-in config; throws `artifact_invalid` naming the bad field. */
+function rankingConfig(raw: unknown, version: string, ratingMax: number): ImplicitConfig {
+  const r = record(raw);
+  const config = {
+    alpha: num(r.alpha) ?? Number.NaN,
+    lambda: num(r.lambda) ?? Number.NaN,
+    confidence: r.confidence as ImplicitConfig['confidence'],
+    ratingMax: num(r.ratingMax) ?? ratingMax,
+    regExponent: num(r.regExponent) ?? 0,
+  };
+  try {
+    return checkImplicitConfig(config);
+  } catch (error) {
+    throw new ReelrankError(
+      'artifact_invalid',
+      `version ${version}: trainingConfig.ranking is invalid (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+}
+
+/** The ranking parts of a version: all three rank_* files, or none (older versions). */
+async function loadRanking(
+  version: ArtifactVersion,
+  rawConfig: unknown,
+  ratingMax: number,
+): Promise<RankingParts | null> {
+  const present = RANK_FILES.filter((f) => version.has(f));
+  if (present.length === 0) return null;
+  if (present.length < RANK_FILES.length) {
+    throw new ReelrankError(
+      'artifact_invalid',
+      `version ${version.version} has ${present.join(', ')} but not ${RANK_FILES.filter((f) => !present.includes(f)).join(', ')}: the ranking channel needs all of ${RANK_FILES.join(', ')}`,
+    );
+  }
+  const config = rankingConfig(rawConfig, version.version, ratingMax);
+  const [items, users, gram] = await Promise.all(RANK_FILES.map((f) => version.matrix(f)));
+  if (users!.cols !== items!.cols || gram!.rows !== items!.cols || gram!.cols !== items!.cols) {
+    throw new ReelrankError(
+      'artifact_invalid',
+      `version ${version.version}: rank factors disagree: items [${items!.rows}, ${items!.cols}], users [${users!.rows}, ${users!.cols}], gram [${gram!.rows}, ${gram!.cols}]; expected equal k and a k x k gram`,
+    );
+  }
+  return {
+    itemFactors: toInt8Rows(items!),
+    userFactors: matrixToFloat32(users!),
+    gram: Float64Array.from(matrixToFloat32(gram!)),
+    config,
+  };
+}
+
 /**
  * Reads every file serving needs (in parallel, each verified by the loader) and builds the model.
  * The global mean, rating scale and fold-in λ come from the manifest's trainingConfig (or metrics,
@@ -99,6 +153,7 @@ export async function loadServingModel(
     SimilarChannel,
     (typeof NEIGHBOR_FILES)[SimilarChannel],
   ][];
+  const trained = record(version.manifest.trainingConfig);
   const [
     catalogRaw,
     itemIds,
@@ -111,6 +166,7 @@ export async function loadServingModel(
     seen,
     topRated,
     content,
+    ranking,
     ...neighborLists
   ] = await Promise.all([
     version.json('catalog'),
@@ -124,6 +180,8 @@ export async function loadServingModel(
     version.csr('seen'),
     optional(version.has('userTopRated'), () => version.csr('userTopRated')),
     optional(version.has('contentEmbeddings'), () => version.matrix('contentEmbeddings')),
+    // f(r) = r / max needs the top of the rating scale when the ranking config does not name it.
+    loadRanking(version, trained.ranking, num(record(trained.ratingScale).max) ?? 5),
     ...neighborEntries.map(([, file]) => optional(version.has(file), () => version.neighbors(file))),
   ]);
   const { movies, meta } = parseCatalog(catalogRaw, version.version);
@@ -176,6 +234,7 @@ export async function loadServingModel(
       contentEmbeddings: content ? toInt8Rows(content) : null,
       neighbors,
       foldInLambda: num(config.foldInLambda) ?? 1,
+      ranking,
     },
     options,
   );

@@ -8,6 +8,7 @@ import { ReelrankError } from '../errors.ts';
 import type { FilterAttributes } from '../kernels/filters.ts';
 import { type Int8RowMatrix, matVecInt8 } from '../kernels/int8.ts';
 import { type Int8SimdExports, SIMD_MAX_COLS, SimdInt8MatVec } from '../kernels/int8-simd.ts';
+import type { ImplicitConfig } from '../kernels/implicit.ts';
 
 /** One movie as served (the catalog.json entry). */
 export interface ServedMovie {
@@ -61,9 +62,36 @@ export interface ServingParts {
   neighbors: Partial<Record<SimilarChannel, NeighborLists>>;
   /** Ridge strength for fold-in (the trainer's regularisation, scaled like its loss). */
   foldInLambda: number;
+  /**
+   * The ranking channel (implicit ALS factors) when the version has the rank_* files: it scores
+   * the collaborative channel of recommendations; the rating factors above keep predicting
+   * ratings. Absent (older versions): the rating factors score that channel, as before.
+   */
+  ranking?: RankingParts | null;
+}
+
+/** A version's ranking factors (rank_item_factors, rank_user_factors, rank_gram + their config). */
+export interface RankingParts {
+  itemFactors: Int8RowMatrix;
+  /** [users, k] float32 (dequantized). */
+  userFactors: Float32Array;
+  /** YᵀY [k, k] of the item factors, for the session fold-in. */
+  gram: Float64Array;
+  /** α, λ, f(r), ν: what the fold-in must reproduce (trainingConfig.ranking). */
+  config: ImplicitConfig;
+}
+
+/** The ranking channel as served: the parts plus its matVec and norms. */
+export interface RankingModel extends RankingParts {
+  dim: number;
+  /** scores[i] = rank item row i . vector (SIMD when available). */
+  matVec: (vector: Float32Array | Float64Array, scores: Float32Array) => Float32Array;
+  /** 1 / code norm per item row (cosines for similar-movie lookups and reasons). */
+  invNorms: Float32Array;
 }
 
 export interface ServingModel extends ServingParts {
+  ranking: RankingModel | null;
   itemCount: number;
   userCount: number;
   dim: number;
@@ -176,6 +204,29 @@ export function createServingModel(parts: ServingParts, { simd }: ServingOptions
         `${itemCount} x ${lists.width}`,
       );
   }
+  const rankingParts = parts.ranking ?? null;
+  if (rankingParts) {
+    const k = rankingParts.itemFactors.cols;
+    check(
+      rankingParts.itemFactors.rows === itemCount,
+      'rank item factor rows',
+      rankingParts.itemFactors.rows,
+      itemCount,
+    );
+    check(
+      rankingParts.userFactors.length === userCount * k,
+      'rank user factor values',
+      rankingParts.userFactors.length,
+      `${userCount} x ${k}`,
+    );
+    check(rankingParts.gram.length === k * k, 'rank gram values', rankingParts.gram.length, `${k} x ${k}`);
+    check(
+      k > 0 && k <= 128,
+      'rank factor count',
+      k,
+      '1..128 (the fold-in solves a k x k system per request)',
+    );
+  }
   const itemIndexById = new Map<number, number>();
   for (let i = 0; i < itemCount; i++) itemIndexById.set(parts.itemIds[i]!, i);
   const userIndexById = new Map<number, number>();
@@ -203,6 +254,17 @@ export function createServingModel(parts: ServingParts, { simd }: ServingOptions
     (a, b) => parts.popularity[b]! - parts.popularity[a]! || a - b,
   );
   const items = bindMatVec(parts.itemFactors, simd);
+  let ranking: RankingModel | null = null;
+  if (rankingParts) {
+    const bound = bindMatVec(rankingParts.itemFactors, simd);
+    ranking = {
+      ...rankingParts,
+      itemFactors: bound.matrix,
+      dim: rankingParts.itemFactors.cols,
+      matVec: bound.matVec,
+      invNorms: invCodeNorms(bound.matrix),
+    };
+  }
   const contentInvNorms = parts.contentEmbeddings ? invCodeNorms(parts.contentEmbeddings) : null;
   const content = parts.contentEmbeddings ? bindMatVec(parts.contentEmbeddings, simd) : null;
   return {
@@ -210,6 +272,7 @@ export function createServingModel(parts: ServingParts, { simd }: ServingOptions
     itemFactors: items.matrix,
     contentEmbeddings: content?.matrix ?? null,
     itemMatVec: items.matVec,
+    ranking,
     contentMatVec: content?.matVec ?? null,
     kernel: items.simd ? 'wasm-simd' : 'js',
     itemCount,

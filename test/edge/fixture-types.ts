@@ -10,13 +10,25 @@ export interface ProvidedVersion {
 export interface ProvidedFixture {
   /** sha256 -> base64 bytes: files both versions share (catalog, ids, seen lists) are sent once. */
   blobs: Record<string, string>;
-  /** ml-latest-small, biased MF with content-neighbour lists. */
+  /** ml-latest-small, biased MF (rating factors) + implicit ALS (ranking factors), content-neighbour lists. */
   a: ProvidedVersion;
-  /** Another fit of the same data, no neighbour lists; its pointer names a as previous. */
+  /** Another fit of the same data, no neighbour lists and no ranking factors (an older version's files); its pointer names a as previous. */
   b: ProvidedVersion;
   /** Parity cases against version a: trainer float32 MF and shared/serving in Node. */
   predictions: { userId: number; movieId: number; float: number; serving: number }[];
   recommendations: { userId: number; movieIds: number[]; scores: number[] }[];
+  /** The same users served by version a with its ranking factors ignored (the old collaborative channel). */
+  recommendationsWithoutRanking: { userId: number; movieIds: number[] }[];
+  /** Anonymous sessions against version a (implicit fold-in through the ranking factors), in Node. */
+  sessions: {
+    ratings: { movieId: number; rating: number }[];
+    movieIds: number[];
+    scores: number[];
+    /** Without the ranking factors, for contrast. */
+    movieIdsWithoutRanking: number[];
+  }[];
+  /** Version a's ranking factor count (b has none: an older version). */
+  rankingFactors: number;
   /** Quantization tolerance for edge vs float32 trainer predictions (from the int8 error bound). */
   tolerance: number;
   buildMs: number;

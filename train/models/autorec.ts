@@ -8,6 +8,110 @@ export interface AutoRecOptions {
   learningRate?: number;
   /** L2 on both weight matrices (AutoRec's λ/2·‖W‖²). */
   reg?: number;
+  /**
+   * 'adam': one Adam step per item (the default, fast, 20 epochs). 'rprop': full-batch gradient
+   * of the exact objective ½Σ(r − r̂)² + λ/2(‖W‖² + ‖V‖²) with iRprop− steps, as the AutoRec
+   * paper trains it; `epochs` are then full-batch iterations and `learningRate` the initial step.
+   */
+  optimizer?: 'adam' | 'rprop';
+  name?: string;
+}
+
+/** Parameters and gradients of I-AutoRec, as the full-batch kernel sees them. */
+interface AutoRecParams {
+  hidden: number;
+  mean: number;
+  /** [users, hidden] encoder and decoder, hidden bias, output bias per user. */
+  encoder: Float32Array;
+  decoder: Float32Array;
+  hiddenBias: Float32Array;
+  outputBias: Float32Array;
+}
+
+/**
+ * Full-batch gradient of ½Σ_observed (r̂ − r)² over every item's rating vector (the L2 term is
+ * added by the caller), written into the `g*` arrays (overwritten). Sparse: an item costs
+ * O(ratings × hidden). Returns the sum of squared errors.
+ */
+export function autorecGradient(
+  csr: Csr,
+  p: AutoRecParams,
+  gEncoder: Float32Array,
+  gDecoder: Float32Array,
+  gHiddenBias: Float64Array,
+  gOutputBias: Float32Array,
+  code: Float64Array,
+  dCode: Float64Array,
+): number {
+  const h = p.hidden;
+  gEncoder.fill(0);
+  gDecoder.fill(0);
+  gHiddenBias.fill(0);
+  gOutputBias.fill(0);
+  let sse = 0;
+  const items = csr.offsets.length - 1;
+  for (let i = 0; i < items; i++) {
+    const start = csr.offsets[i]!;
+    const end = csr.offsets[i + 1]!;
+    if (end === start) continue;
+    for (let t = 0; t < h; t++) code[t] = p.hiddenBias[t]!;
+    for (let q = start; q < end; q++) {
+      const row = csr.index[q]! * h;
+      const r = csr.value[q]! - p.mean;
+      for (let t = 0; t < h; t++) code[t] = code[t]! + p.encoder[row + t]! * r;
+    }
+    for (let t = 0; t < h; t++) code[t] = 1 / (1 + Math.exp(-code[t]!));
+    dCode.fill(0);
+    for (let q = start; q < end; q++) {
+      const u = csr.index[q]!;
+      const row = u * h;
+      let out = p.outputBias[u]! + p.mean;
+      for (let t = 0; t < h; t++) out += p.decoder[row + t]! * code[t]!;
+      const err = out - csr.value[q]!;
+      sse += err * err;
+      gOutputBias[u] = gOutputBias[u]! + err;
+      for (let t = 0; t < h; t++) {
+        dCode[t] = dCode[t]! + err * p.decoder[row + t]!;
+        gDecoder[row + t] = gDecoder[row + t]! + err * code[t]!;
+      }
+    }
+    for (let t = 0; t < h; t++) {
+      dCode[t] = dCode[t]! * code[t]! * (1 - code[t]!);
+      gHiddenBias[t] = gHiddenBias[t]! + dCode[t]!;
+    }
+    for (let q = start; q < end; q++) {
+      const row = csr.index[q]! * h;
+      const r = csr.value[q]! - p.mean;
+      for (let t = 0; t < h; t++) gEncoder[row + t] = gEncoder[row + t]! + dCode[t]! * r;
+    }
+  }
+  return sse;
+}
+
+/**
+ * One iRprop− step (Igel & Hüsken 2000) over a parameter array: per-parameter step sizes grow
+ * ×1.2 while the gradient keeps its sign and shrink ×0.5 when it flips (that step is skipped).
+ * Sign-based, so the very different gradient scales of encoder, decoder and biases need no
+ * learning-rate tuning: why the AutoRec paper trains with it.
+ */
+export function rpropStep(
+  param: Float32Array,
+  grad: Float32Array | Float64Array,
+  previous: Float32Array,
+  step: Float32Array,
+): void {
+  for (let j = 0; j < param.length; j++) {
+    const g = grad[j]!;
+    const sign = g * previous[j]!;
+    if (sign > 0) step[j] = Math.min(step[j]! * 1.2, 1);
+    else if (sign < 0) {
+      step[j] = Math.max(step[j]! * 0.5, 1e-7);
+      previous[j] = 0;
+      continue;
+    }
+    param[j] = param[j]! - (g > 0 ? step[j]! : g < 0 ? -step[j]! : 0);
+    previous[j] = g;
+  }
 }
 
 /**
@@ -17,9 +121,9 @@ export interface AutoRecOptions {
  * multiply-adds. Adam on per-item gradients (lazy on the rows an item touches).
  */
 export class IAutoRec implements Recommender {
-  readonly name = 'i-autorec';
+  readonly name: string;
   readonly predictsRatings = true;
-  private readonly o: Required<AutoRecOptions>;
+  private readonly o: Required<Omit<AutoRecOptions, 'name'>>;
   /** Encoder [users, hidden] (column per user as a row here), decoder [users, hidden]. */
   private encoder: Float32Array = new Float32Array(0);
   private decoder: Float32Array = new Float32Array(0);
@@ -38,7 +142,9 @@ export class IAutoRec implements Recommender {
       epochs: options.epochs ?? 20,
       learningRate: options.learningRate ?? 0.001,
       reg: options.reg ?? 0.5,
+      optimizer: options.optimizer ?? 'adam',
     };
+    this.name = options.name ?? 'i-autorec';
   }
 
   /** Hidden code of item i into `out`. */
@@ -69,6 +175,7 @@ export class IAutoRec implements Recommender {
     this.decoder = init(rows.users * h, 0.03);
     this.hiddenBias = new Float32Array(h);
     this.outputBias = new Float32Array(rows.users);
+    if (this.o.optimizer === 'rprop') return this.fitFullBatch(context, rows.length, started);
     // Adam moments.
     const mEnc = new Float32Array(this.encoder.length);
     const vEnc = new Float32Array(this.encoder.length);
@@ -143,11 +250,79 @@ export class IAutoRec implements Recommender {
       context.onEpoch?.(log);
       epochs.push(log);
     }
-    this.codes = new Float32Array(rows.items * h);
-    for (let i = 0; i < rows.items; i++) {
+    this.cacheCodes();
+    return { epochs, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** Hidden code of every item from its training ratings (what `predict` decodes). */
+  private cacheCodes(): void {
+    const h = this.o.hidden;
+    const items = this.items!.offsets.length - 1;
+    const code = new Float64Array(h);
+    this.codes = new Float32Array(items * h);
+    for (let i = 0; i < items; i++) {
       this.encode(i, code);
       for (let t = 0; t < h; t++) this.codes[i * h + t] = code[t]!;
     }
+  }
+
+  /** Full-batch iRprop− on the exact objective (see `optimizer`). */
+  private fitFullBatch(context: TrainContext, ratings: number, started: number): FitReport {
+    const h = this.o.hidden;
+    const csr = this.items!;
+    const params: AutoRecParams = {
+      hidden: h,
+      mean: this.mean,
+      encoder: this.encoder,
+      decoder: this.decoder,
+      hiddenBias: this.hiddenBias,
+      outputBias: this.outputBias,
+    };
+    const gEncoder = new Float32Array(this.encoder.length);
+    const gDecoder = new Float32Array(this.decoder.length);
+    const gHiddenBias = new Float64Array(h);
+    const gOutputBias = new Float32Array(this.outputBias.length);
+    const state = (n: number) => ({
+      previous: new Float32Array(n),
+      step: new Float32Array(n).fill(this.o.learningRate),
+    });
+    const sEncoder = state(gEncoder.length);
+    const sDecoder = state(gDecoder.length);
+    const sHiddenBias = state(h);
+    const sOutputBias = state(gOutputBias.length);
+    const code = new Float64Array(h);
+    const dCode = new Float64Array(h);
+    const reg = this.o.reg;
+    const validation = context.validation ? gatherRows(context.dataset, context.validation) : null;
+    const epochs: EpochLog[] = [];
+    for (let epoch = 1; epoch <= this.o.epochs; epoch++) {
+      const epochStarted = performance.now();
+      const sse = autorecGradient(csr, params, gEncoder, gDecoder, gHiddenBias, gOutputBias, code, dCode);
+      for (let j = 0; j < gEncoder.length; j++) {
+        gEncoder[j] = gEncoder[j]! + reg * this.encoder[j]!;
+        gDecoder[j] = gDecoder[j]! + reg * this.decoder[j]!;
+      }
+      rpropStep(this.encoder, gEncoder, sEncoder.previous, sEncoder.step);
+      rpropStep(this.decoder, gDecoder, sDecoder.previous, sDecoder.step);
+      rpropStep(this.hiddenBias, gHiddenBias, sHiddenBias.previous, sHiddenBias.step);
+      rpropStep(this.outputBias, gOutputBias, sOutputBias.previous, sOutputBias.step);
+      const log: EpochLog = {
+        epoch,
+        trainLoss: sse / ratings,
+        seconds: (performance.now() - epochStarted) / 1000,
+      };
+      if (validation && (epoch % 10 === 0 || epoch === this.o.epochs)) {
+        this.cacheCodes();
+        const predicted = this.predict(validation.user, validation.item);
+        let vs = 0;
+        for (let j = 0; j < validation.length; j++) vs += (predicted[j]! - validation.rating[j]!) ** 2;
+        log.validationRmse = Math.sqrt(vs / validation.length);
+        log.validationLoss = log.validationRmse ** 2;
+      }
+      context.onEpoch?.(log);
+      epochs.push(log);
+    }
+    this.cacheCodes();
     return { epochs, seconds: (performance.now() - started) / 1000 };
   }
 

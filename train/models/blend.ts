@@ -1,6 +1,8 @@
 import { ReelrankError } from '../../shared/errors.ts';
+import { createRng, shuffleInPlace } from '../../shared/random.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { carveValidation } from '../eval/protocols.ts';
-import { clampInPlace, gatherRows } from './interactions.ts';
+import { clampInPlace, gatherRows, type TrainingRows } from './interactions.ts';
 import { solveSpdInPlace } from './linalg.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from './types.ts';
 
@@ -11,6 +13,12 @@ export interface BlendOptions {
   reg?: number;
   /** Refit the members on all training data after choosing the weights (better, twice the time). */
   refit?: boolean;
+  /**
+   * 1: one validation carve (`validationFraction`) gives the rows the weights are fitted on.
+   * K ≥ 2: K-fold stacking: every training row gets an out-of-fold prediction from members
+   * fitted on the other K−1 folds, and the weights are fitted on all of them (K + 1 fits).
+   */
+  folds?: number;
   name?: string;
 }
 
@@ -31,19 +39,64 @@ export class RidgeBlend implements Recommender {
 
   constructor(
     private readonly makeMembers: () => Recommender[],
-    { validationFraction = 0.1, reg = 1, refit = true, name = 'blend' }: BlendOptions = {},
+    { validationFraction = 0.1, reg = 1, refit = true, folds = 1, name = 'blend' }: BlendOptions = {},
   ) {
+    if (!(Number.isInteger(folds) && folds >= 1)) {
+      throw new ReelrankError('bad_option', `blend ${name}: folds ${folds} must be an integer ≥ 1`);
+    }
     this.name = name;
-    this.options = { validationFraction, reg, refit };
+    this.options = { validationFraction, reg, refit, folds };
   }
 
-  async fit(context: TrainContext): Promise<FitReport> {
-    const started = performance.now();
+  /**
+   * Member predictions on held-out training rows: (rows, one column per member, the rows the
+   * members were fitted on for the support features). One carve, or K out-of-fold passes.
+   */
+  private async heldOutPredictions(context: TrainContext): Promise<{
+    validation: TrainingRows;
+    columns: Float32Array[];
+    fitted: Uint32Array;
+    members: Recommender[];
+  }> {
     const { dataset, seed } = context;
-    this.scale = dataset.ratingScale;
-    const carve = carveValidation(dataset, context.train, this.options.validationFraction, seed);
-    const validation = gatherRows(dataset, carve.test);
-    let members = this.makeMembers();
+    if (this.options.folds === 1) {
+      const carve = carveValidation(dataset, context.train, this.options.validationFraction, seed);
+      const validation = gatherRows(dataset, carve.test);
+      const members = this.checkedMembers();
+      const columns: Float32Array[] = [];
+      for (const member of members) {
+        await member.fit({ dataset, train: carve.train, seed });
+        columns.push(member.predict(validation.user, validation.item));
+      }
+      return { validation, columns, fitted: carve.train, members };
+    }
+    const k = this.options.folds;
+    const fold = userFolds(dataset, context.train, k, seed);
+    const validation = gatherRows(dataset, context.train);
+    let columns: Float32Array[] = [];
+    let members: Recommender[] = [];
+    for (let f = 0; f < k; f++) {
+      const rest = context.train.filter((_, j) => fold[j] !== f);
+      const held = Uint32Array.from({ length: context.train.length }, (_, j) => j).filter(
+        (j) => fold[j] === f,
+      );
+      const heldRows = gatherRows(
+        dataset,
+        held.map((j) => context.train[j]!),
+      );
+      members = this.checkedMembers();
+      if (columns.length === 0) columns = members.map(() => new Float32Array(context.train.length));
+      for (const [m, member] of members.entries()) {
+        await member.fit({ dataset, train: rest, seed: seed + f });
+        const predicted = member.predict(heldRows.user, heldRows.item);
+        for (let t = 0; t < held.length; t++) columns[m]![held[t]!] = predicted[t]!;
+      }
+    }
+    return { validation, columns, fitted: context.train, members };
+  }
+
+  private checkedMembers(): Recommender[] {
+    const members = this.makeMembers();
     if (members.length === 0)
       throw new ReelrankError('bad_option', `blend ${this.name} has no member models`);
     for (const m of members) {
@@ -54,16 +107,21 @@ export class RidgeBlend implements Recommender {
         );
       }
     }
-    const columns: Float32Array[] = [];
-    const notes: Record<string, unknown> = {};
-    for (const member of members) {
-      await member.fit({ dataset, train: carve.train, seed });
-      columns.push(member.predict(validation.user, validation.item));
-    }
+    return members;
+  }
+
+  async fit(context: TrainContext): Promise<FitReport> {
+    const started = performance.now();
+    const { dataset, seed } = context;
+    this.scale = dataset.ratingScale;
+    const held = await this.heldOutPredictions(context);
+    const { validation, columns } = held;
+    let members = held.members;
+    const notes: Record<string, unknown> = { folds: this.options.folds };
     // Feature-weighted linear stacking (Sill et al. 2009): each member's weight is a linear
     // function of meta-features [1, user support, item support], so e.g. kNN can count more for
     // heavily rated items. Ridge: (XᵀX + λI) w = Xᵀ r, the plain intercept not penalised.
-    const carveRows = gatherRows(dataset, carve.train);
+    const carveRows = gatherRows(dataset, held.fitted);
     const support = supportFeatures(carveRows.user, carveRows.item, carveRows.users, carveRows.items);
     const f = META_FEATURES;
     const d = (members.length + 1) * f;
@@ -92,7 +150,7 @@ export class RidgeBlend implements Recommender {
     notes.intercept = rhs[0];
     this.support = support;
     if (this.options.refit) {
-      members = this.makeMembers();
+      members = this.checkedMembers();
       for (const member of members) await member.fit({ dataset, train: context.train, seed });
       const all = gatherRows(dataset, context.train);
       this.support = supportFeatures(all.user, all.item, all.users, all.items);
@@ -137,6 +195,30 @@ export class RidgeBlend implements Recommender {
     const meta = new Float64Array(META_FEATURES);
     for (let i = 0; i < out.length; i++) out[i] = this.combine(userIndex, i, (m) => parts[m]![i]!, meta);
   }
+}
+
+/**
+ * Fold (0..k−1) of every position of `train`: each user's training rows are shuffled and dealt
+ * round-robin, so every fold holds about 1/k of every user's ratings.
+ */
+function userFolds(dataset: Dataset, train: Uint32Array, k: number, seed: number): Uint8Array {
+  const rng = createRng(seed ^ 0x2545f491);
+  const byUser = new Map<number, number[]>();
+  train.forEach((row, j) => {
+    const u = dataset.ratings.userIndex[row]!;
+    const list = byUser.get(u);
+    if (list) list.push(j);
+    else byUser.set(u, [j]);
+  });
+  const fold = new Uint8Array(train.length);
+  for (const positions of byUser.values()) {
+    const order = Uint32Array.from(positions);
+    shuffleInPlace(order, rng);
+    order.forEach((j, t) => {
+      fold[j] = t % k;
+    });
+  }
+  return fold;
 }
 
 /** Meta-features per prediction: [1, user support, item support]. */

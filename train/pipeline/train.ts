@@ -9,7 +9,8 @@ import { evaluateRanking, evaluateRating, type MetricRecord } from '../eval/harn
 import { carveValidation, randomSplit } from '../eval/protocols.ts';
 import { buildItemFeatures, fitProjection, type ItemFeatures, projectColdItems } from '../models/features.ts';
 import { gatherRows, itemCounts } from '../models/interactions.ts';
-import { createModel, DEFAULT_MODEL, modelEntry } from '../models/registry.ts';
+import { isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
+import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../models/registry.ts';
 import { type EpochLog, type FactorExport, isFactorRecommender } from '../models/types.ts';
 import { renderReport } from '../report/report.ts';
 import type { PosterEmbeddings } from '../visual/cnn.ts';
@@ -27,6 +28,12 @@ export interface TrainOptions {
   tmdb?: string;
   /** Registry name (default DEFAULT_MODEL). */
   model?: string;
+  /**
+   * The ranking model exported beside it as the rank_* factor set (default DEFAULT_RANK_MODEL,
+   * implicit ALS): it scores the collaborative channel of recommendations. null = none (the
+   * rating factors score that channel, as in versions before it).
+   */
+  rankModel?: string | null;
   /** Parent folder of versions. */
   out?: string;
   seed?: number;
@@ -245,6 +252,29 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     log(`${section} (${split.name}): ${shown}`);
   }
 
+  // 1b. The ranking model on the same split: what the served collaborative channel will rank with.
+  // Neural models write their own version layout (train/models/neural/version.ts), without it.
+  const rankName = NEURAL_MODELS[modelName]
+    ? null
+    : options.rankModel === undefined
+      ? DEFAULT_RANK_MODEL
+      : options.rankModel;
+  if (rankName !== null) {
+    const rankModel = createModel(rankName, { itemFeatures });
+    if (!isRankFactorRecommender(rankModel)) {
+      throw new ReelrankError(
+        'bad_option',
+        `rank model '${rankName}' exports no ranking factors; use ials (or null for none)`,
+      );
+    }
+    await rankModel.fit({ dataset, train: carve.train, seed });
+    metrics.holdoutRankingRankModel = evaluateRanking(rankModel, dataset, carve.train, split.test, { k: 10 });
+    const shown = Object.entries(metrics.holdoutRankingRankModel)
+      .map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(4)}`)
+      .join(', ');
+    log(`holdoutRanking of ranking model ${rankName} (${split.name}): ${shown}`);
+  }
+
   // 2. Production fit on every rating.
   const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
   const model = createModel(modelName, { itemFeatures });
@@ -289,6 +319,35 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   projectColdItems(itemFeatures, itemFactors, itemBias, factors.factors, warm, 1);
   const exported: FactorExport = { ...factors, itemFactors, itemBias };
   metrics.training = { trainRmse: exportRmse(exported, dataset, all) };
+  let ranking: RankFactorExport | null = null;
+  if (rankName !== null) {
+    const t = performance.now();
+    const rankModel = createModel(rankName, { itemFeatures });
+    if (!isRankFactorRecommender(rankModel))
+      throw new ReelrankError('bad_option', `rank model '${rankName}' exports no ranking factors`);
+    await rankModel.fit({ dataset, train: all, seed });
+    const fitted = rankModel.exportRankFactors();
+    const rankItems = fitted.itemFactors.slice();
+    // Unrated movies get ranking vectors from their metadata too (their fitted rows are 0).
+    projectColdItems(
+      itemFeatures,
+      rankItems,
+      new Float32Array(dataset.movies.length),
+      fitted.factors,
+      warm,
+      1,
+    );
+    ranking = {
+      ...fitted,
+      itemFactors: rankItems,
+      // YᵀY over the trained rows only (projected cold rows excluded), exactly what training
+      // solved its users against: a session with a known user's movies gets that user's vector.
+      gram: fitted.gram,
+    };
+    log(
+      `ranking factors (${rankName}, k=${fitted.factors}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+  }
 
   // 3. Export.
   const writer = new VersionWriter(options.out ?? 'artifacts', {
@@ -307,6 +366,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       factors: exported.factors,
       split: split.name,
       textEmbeddings: text ? { kind: text.model.kind, dim: textDim } : null,
+      // What the edge's implicit fold-in must reproduce (shared/kernels/implicit.ts).
+      ranking: ranking ? { model: rankName, factors: ranking.factors, ...ranking.config } : null,
       visualEmbeddings: visual
         ? { cnn: visual.source, layer: visual.layer, dim: visual.dim, posters: visual.posters }
         : null,
@@ -334,6 +395,17 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     await writer.matrix('userFactors', exported.userFactors, dataset.userIds.length, exported.factors, {
       dtype: 'float16',
     });
+    if (ranking) {
+      // Same codecs as the rating factors: int8 rows with float16 scales, float16 users.
+      await writer.matrix('rankItemFactors', ranking.itemFactors, dataset.movies.length, ranking.factors, {
+        dtype: 'int8',
+        scaleDtype: 'float16',
+      });
+      await writer.matrix('rankUserFactors', ranking.userFactors, dataset.userIds.length, ranking.factors, {
+        dtype: 'float16',
+      });
+      await writer.matrix('rankGram', ranking.gram, ranking.factors, ranking.factors);
+    }
     await writer.vector('itemBias', exported.itemBias);
     await writer.vector('userBias', exported.userBias);
     await writer.vector('popularity', popularity);
@@ -379,7 +451,10 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       const { similarMovieLists } = await import('../similar/neighbors.ts');
       const lists = similarMovieLists(
         {
-          collaborative: { name: 'collaborative', vectors: exported.itemFactors, dim: exported.factors },
+          // Ranking factors when exported: their neighbours are co-liked far more often (bench/similarity.ts).
+          collaborative: ranking
+            ? { name: 'collaborative', vectors: ranking.itemFactors, dim: ranking.factors }
+            : { name: 'collaborative', vectors: exported.itemFactors, dim: exported.factors },
           ...(text ? { content: { name: 'content', vectors: text.embeddings, dim: textDim } } : {}),
           ...(visualChannel ? { visual: visualChannel } : {}),
         },

@@ -22,8 +22,11 @@ import { type PruneResult, prune } from './versions.ts';
  *   5. Publish (upload, verify, pointer last), then prune to `keep` versions.
  */
 
-/** Metrics gated by default: rating error and top-10 ranking quality on the held-out split. */
-export const DEFAULT_GATE = Object.freeze(['holdoutRating.rmse', 'holdoutRanking.ndcg@10']);
+/**
+ * Metrics gated by default: rating error of the rating model and top-10 ranking quality of the
+ * ranking model that scores the served collaborative channel, both on the held-out split.
+ */
+export const DEFAULT_GATE = Object.freeze(['holdoutRating.rmse', 'holdoutRankingRankModel.ndcg@10']);
 
 /** Metric names (the part after the section) where lower is better; every other metric is higher-better. */
 const LOWER_IS_BETTER = new Set(['rmse', 'mse', 'mae']);

@@ -14,7 +14,7 @@ import { POINTER_KEY } from '../../../shared/artifacts/spec.ts';
 import { type LocalEdge, openLocalR2, startLocalEdge } from '../../../train/cli/local-edge.ts';
 import { loadDataset } from '../../../train/data/index.ts';
 import { REPO_ROOT } from '../../support/data.ts';
-import { fitBiasedMf, writeFixtureVersion } from '../kernels/fixture-version.ts';
+import { fitBiasedMf, writeFixtureVersion } from '../../support/fixture-version.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);

@@ -10,8 +10,10 @@ import { sha256Hex } from '../../../shared/hash.ts';
 import type { Int8SimdExports } from '../../../shared/kernels/int8-simd.ts';
 import { INT8_SIMD_WASM } from '../../../shared/kernels/int8-simd-wasm.ts';
 import { loadServingModel } from '../../../shared/serving/from-artifacts.ts';
-import { knownUser, predictRating, recommend } from '../../../shared/serving/scoring.ts';
+import type { ServingModel } from '../../../shared/serving/model.ts';
+import { knownUser, predictRating, recommend, sessionUser } from '../../../shared/serving/scoring.ts';
 import { loadDataset } from '../../../train/data/index.ts';
+import { Ials } from '../../../train/models/ials.ts';
 import type { ProvidedFixture, ProvidedVersion } from '../../edge/fixture-types.ts';
 import {
   type FixtureVersion,
@@ -20,7 +22,7 @@ import {
   POINTER_KEY,
   predictFloat,
   writeFixtureVersion,
-} from './fixture-version.ts';
+} from '../../support/fixture-version.ts';
 
 async function toProvided(v: FixtureVersion, blobs: Record<string, string>): Promise<ProvidedVersion> {
   const files: Record<string, string> = {};
@@ -37,7 +39,15 @@ export default async function setup(project: TestProject): Promise<void> {
   const dataset = await loadDataset();
   const modelA = fitBiasedMf(dataset, { seed: 1, epochs: 10 });
   const modelB = fitBiasedMf(dataset, { seed: 2, epochs: 6 });
-  const a = await writeFixtureVersion(dataset, modelA, { version: 'fixture-a' });
+  // Small but real ranking factors (production uses 64 factors and 10 iterations).
+  const ials = new Ials({ factors: 16, iterations: 5, alpha: 3, lambda: 30 });
+  await ials.fit({
+    dataset,
+    train: Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j),
+    seed: 1,
+  });
+  const ranking = ials.exportRankFactors();
+  const a = await writeFixtureVersion(dataset, modelA, { version: 'fixture-a', ranking });
   const b = await writeFixtureVersion(dataset, modelB, {
     version: 'fixture-b',
     contentNeighbors: false,
@@ -49,6 +59,10 @@ export default async function setup(project: TestProject): Promise<void> {
   const wasm = new WebAssembly.Module(INT8_SIMD_WASM);
   const simd = () => new WebAssembly.Instance(wasm, {}).exports as unknown as Int8SimdExports;
   const serving = await loadServingModel(await openVersion(memoryStore(objects)), { simd });
+  if (serving.ranking?.dim !== ranking.factors)
+    throw new Error(
+      `fixture: version a serves ${serving.ranking?.dim ?? 'no'} ranking factors, expected ${ranking.factors}`,
+    );
   if (serving.kernel !== 'wasm-simd')
     throw new Error(`fixture: Node serving uses the ${serving.kernel} kernel, expected wasm-simd`);
   const predictions: ProvidedFixture['predictions'] = [];
@@ -74,6 +88,36 @@ export default async function setup(project: TestProject): Promise<void> {
       scores: result.items.map((i) => i.score),
     };
   });
+  const withoutRanking: ServingModel = { ...serving, ranking: null };
+  const recommendationsWithoutRanking = [0, 17, 300].map((userIndex) => ({
+    userId: dataset.userIds[userIndex]!,
+    movieIds: recommend(withoutRanking, knownUser(withoutRanking, userIndex), { k: 10 }).items.map(
+      (i) => serving.movies[i.itemIndex]!.movieId,
+    ),
+  }));
+  // Sessions of real movies (Heat, The Matrix, Toy Story, Amelie, ...), new-user and regular sizes.
+  const sessionRatings = [
+    [
+      { movieId: 6, rating: 5 },
+      { movieId: 2571, rating: 4.5 },
+      { movieId: 1, rating: 1 },
+    ],
+    dataset.movies.slice(0, 40).map((m, n) => ({ movieId: m.movieId, rating: 0.5 + ((n * 7) % 10) / 2 })),
+  ];
+  const sessions = sessionRatings.map((ratings) => {
+    const mapped = ratings.map((r) => ({
+      itemIndex: serving.itemIndexById.get(r.movieId)!,
+      rating: r.rating,
+    }));
+    const result = recommend(serving, sessionUser(serving, mapped), { k: 10 });
+    const plain = recommend(withoutRanking, sessionUser(withoutRanking, mapped), { k: 10 });
+    return {
+      ratings,
+      movieIds: result.items.map((i) => serving.movies[i.itemIndex]!.movieId),
+      scores: result.items.map((i) => i.score),
+      movieIdsWithoutRanking: plain.items.map((i) => serving.movies[i.itemIndex]!.movieId),
+    };
+  });
   const blobs: Record<string, string> = {};
   const fixture: ProvidedFixture = {
     blobs,
@@ -81,6 +125,9 @@ export default async function setup(project: TestProject): Promise<void> {
     b: await toProvided(b, blobs),
     predictions,
     recommendations,
+    recommendationsWithoutRanking,
+    sessions,
+    rankingFactors: ranking.factors,
     // int8 per-row: |error| <= sum_j |u_j| * scale_i / 2, about 0.01 at 32 factors here; 0.05 is a safe bound.
     tolerance: 0.05,
     buildMs: performance.now() - started,

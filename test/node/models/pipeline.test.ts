@@ -82,6 +82,33 @@ it('reelrank train writes a version with every required artifact, metrics.json a
   expect(predicted).toBeGreaterThanOrEqual(0.5);
   expect(predicted).toBeLessThanOrEqual(5);
 
+  // The ranking factor set (implicit ALS) rides along: files, fold-in config, served channel.
+  for (const name of ['rankItemFactors', 'rankUserFactors', 'rankGram'] as const)
+    expect(paths.has(ARTIFACT_FILES[name].path), name).toBe(true);
+  expect(manifest.trainingConfig.ranking).toMatchObject({ model: 'ials', factors: 32, confidence: 'binary' });
+  expect(metrics.holdoutRankingRankModel!['ndcg@10']).toBeGreaterThan(0);
+  expect(serving.ranking?.dim).toBe(32);
+  // A known user's exported ranking vector is the closed-form fold-in of their interactions (binary
+  // confidence: the rating values do not matter), so an anonymous session with the same movies
+  // gets the same vector, up to int8/float16 storage error.
+  const { sessionRankVector } = await import('../../../shared/serving/scoring.ts');
+  const known = knownUser(serving, 0).rankVector!;
+  const session = sessionRankVector(
+    serving,
+    Array.from(knownUser(serving, 0).seen, (itemIndex) => ({ itemIndex, rating: 4 })),
+  )!;
+  let dot = 0;
+  let nk = 0;
+  let ns = 0;
+  for (let f = 0; f < 32; f++) {
+    dot += known[f]! * session[f]!;
+    nk += known[f]! ** 2;
+    ns += session[f]! ** 2;
+  }
+  expect(nk).toBeGreaterThan(0);
+  expect(dot / Math.sqrt(nk * ns)).toBeGreaterThan(0.995);
+  expect(Math.sqrt(ns / nk)).toBeCloseTo(1, 1);
+
   // `reelrank evaluate --versions` reads it back into the side-by-side table.
   const { runCli } = await import('../../../train/cli/main.ts');
   const lines: string[] = [];

@@ -39,7 +39,7 @@ export default defineCommand({
     seed: { type: 'string', default: '0', description: 'Seed of splits, initialisation and shuffles.' },
     gate: {
       type: 'string',
-      default: 'holdoutRating.rmse,holdoutRanking.ndcg@10',
+      default: 'holdoutRating.rmse,holdoutRankingRankModel.ndcg@10',
       description: 'Comma-separated metrics.json entries that must not get worse (empty: no gate).',
     },
     tolerance: {

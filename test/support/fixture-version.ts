@@ -6,13 +6,14 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../../shared/artifacts/spec.ts';
-import { sha256Hex } from '../../../shared/hash.ts';
-import { topK } from '../../../shared/kernels/topk.ts';
-import { createRng } from '../../../shared/random.ts';
-import type { ObjectInfo, ObjectStore } from '../../../shared/store.ts';
-import { VersionWriter } from '../../../train/artifacts/writer.ts';
-import type { Dataset } from '../../../train/data/dataset.ts';
+import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
+import { sha256Hex } from '../../shared/hash.ts';
+import { topK } from '../../shared/kernels/topk.ts';
+import { createRng } from '../../shared/random.ts';
+import type { ObjectInfo, ObjectStore } from '../../shared/store.ts';
+import { VersionWriter } from '../../train/artifacts/writer.ts';
+import type { Dataset } from '../../train/data/dataset.ts';
+import type { RankFactorExport } from '../../train/models/ials.ts';
 
 export interface FactorModel {
   globalMean: number;
@@ -154,7 +155,14 @@ export async function writeFixtureVersion(
     version,
     contentNeighbors = true,
     previous = null,
-  }: { version: string; contentNeighbors?: boolean; previous?: string | null },
+    ranking = null,
+  }: {
+    version: string;
+    contentNeighbors?: boolean;
+    previous?: string | null;
+    /** Ranking factors (iALS) to export as the rank_* files, as `reelrank train` does. */
+    ranking?: RankFactorExport | null;
+  },
 ): Promise<FixtureVersion> {
   const dir = await mkdtemp(join(tmpdir(), 'reelrank-fixture-'));
   try {
@@ -167,6 +175,7 @@ export async function writeFixtureVersion(
         globalMean: model.globalMean,
         ratingScale: dataset.ratingScale,
         foldInLambda: 1,
+        ranking: ranking ? { model: 'ials', factors: ranking.factors, ...ranking.config } : null,
       },
       backend: 'typed-arrays',
     });
@@ -203,6 +212,16 @@ export async function writeFixtureVersion(
     await writer.ids('userIds', dataset.userIds);
     await writer.matrix('itemFactors', model.itemFactors, items, model.factors, { dtype: 'int8' });
     await writer.matrix('userFactors', model.userFactors, users, model.factors, { dtype: 'float32' });
+    if (ranking) {
+      await writer.matrix('rankItemFactors', ranking.itemFactors, items, ranking.factors, {
+        dtype: 'int8',
+        scaleDtype: 'float16',
+      });
+      await writer.matrix('rankUserFactors', ranking.userFactors, users, ranking.factors, {
+        dtype: 'float16',
+      });
+      await writer.matrix('rankGram', ranking.gram, ranking.factors, ranking.factors);
+    }
     await writer.vector('itemBias', model.itemBias);
     await writer.vector('userBias', model.userBias);
     await writer.vector('popularity', popularity);

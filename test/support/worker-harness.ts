@@ -8,10 +8,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { POINTER_KEY } from '../../../shared/artifacts/spec.ts';
+import { POINTER_KEY } from '../../shared/artifacts/spec.ts';
 import type { FixtureVersion } from './fixture-version.ts';
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Bundles `entry` (relative to the repository) into `outDir`; returns the script path. */
 export async function bundleWorker(entry: string, outDir: string): Promise<string> {

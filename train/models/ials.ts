@@ -1,0 +1,443 @@
+import { ReelrankError } from '../../shared/errors.ts';
+import {
+  checkImplicitConfig,
+  foldInImplicit,
+  type ImplicitConfidence,
+  type ImplicitConfig,
+  implicitConfidence,
+  implicitRegularization,
+} from '../../shared/kernels/implicit.ts';
+import { createRng } from '../../shared/random.ts';
+import { type ItemFeatures, projectColdItems } from './features.ts';
+import { buildCsr, type Csr, gatherRows } from './interactions.ts';
+import type { EpochLog, FitReport, Recommender, TrainContext } from './types.ts';
+
+export interface IalsOptions {
+  factors?: number;
+  iterations?: number;
+  /** Confidence slope α (c = 1 + α·f(r)). */
+  alpha?: number;
+  /** Base L2 weight λ. */
+  lambda?: number;
+  /** f(r): 'binary' (every rating counts 1) or 'rating' (r / max rating). */
+  confidence?: ImplicitConfidence;
+  /** Frequency scaling ν of λ (λ·n^ν per row; Rendle et al. 2021 find ν = 1 helps). */
+  regExponent?: number;
+  /** Conjugate-gradient steps per row and half-iteration (warm-started; Takács et al. 2011). */
+  cgSteps?: number;
+  /** Standard deviation of the initial factors (scaled by 1/√k). */
+  initScale?: number;
+  /**
+   * Solve the last user pass exactly (Cholesky, the edge's fold-in kernel) instead of by CG, so a
+   * known user's exported vector is exactly what an anonymous fold-in of the same ratings gives.
+   */
+  exactLastUserPass?: boolean;
+  /**
+   * Item metadata: movies with no training interaction get their factors from a ridge projection
+   * of these features fitted on the others (reference 004, into the ranking space; cold start).
+   */
+  itemFeatures?: ItemFeatures;
+  /** Ridge λ of that projection. */
+  projectionReg?: number;
+}
+
+/** What a version exports for the ranking channel (rank_* files + the implicit config). */
+export interface RankFactorExport {
+  factors: number;
+  /** [users, k] row-major. */
+  userFactors: Float32Array;
+  /** [items, k] row-major. */
+  itemFactors: Float32Array;
+  /** YᵀY of the trained item factors, [k, k] row-major (users were solved against it; metadata-projected cold rows are not in it). */
+  gram: Float32Array;
+  config: ImplicitConfig;
+}
+
+/** A model whose ranking scores are x_u·y_i over exportable factors. */
+export interface RankFactorRecommender extends Recommender {
+  exportRankFactors(): RankFactorExport;
+}
+
+/** True when the model exports ranking factors (iALS). */
+export function isRankFactorRecommender(model: Recommender): model is RankFactorRecommender {
+  return typeof (model as Partial<RankFactorRecommender>).exportRankFactors === 'function';
+}
+
+/** G = YᵀY over `rows` rows of Y [rows, k] (Float64 accumulation; lower triangle mirrored). */
+export function gramMatrix(
+  factors: Float32Array,
+  rows: number,
+  k: number,
+  out = new Float64Array(k * k),
+): Float64Array {
+  out.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const base = r * k;
+    for (let i = 0; i < k; i++) {
+      const yi = factors[base + i]!;
+      if (yi === 0) continue;
+      const row = i * k;
+      for (let j = 0; j <= i; j++) out[row + j] = out[row + j]! + yi * factors[base + j]!;
+    }
+  }
+  for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) out[j * k + i] = out[i * k + j]!;
+  return out;
+}
+
+/** Scratch vectors of one CG solve (allocated once per half-iteration). */
+export interface CgScratch {
+  residual: Float64Array;
+  direction: Float64Array;
+  product: Float64Array;
+}
+
+/**
+ * out = (G + Σ (c_j − 1) y_j y_jᵀ + reg·I) v over one row's interactions `other[start..end)`:
+ * k² for the shared Gram part, 2·k per interaction, never the whole catalog.
+ */
+function applyRowSystem(
+  gram: Float64Array,
+  fixed: Float32Array,
+  other: Uint32Array,
+  confidence: Float32Array,
+  start: number,
+  end: number,
+  k: number,
+  reg: number,
+  v: Float64Array,
+  out: Float64Array,
+): void {
+  for (let i = 0; i < k; i++) {
+    const row = i * k;
+    let s = reg * v[i]!;
+    for (let j = 0; j < k; j++) s += gram[row + j]! * v[j]!;
+    out[i] = s;
+  }
+  for (let p = start; p < end; p++) {
+    const base = other[p]! * k;
+    let dot = 0;
+    for (let f = 0; f < k; f++) dot += fixed[base + f]! * v[f]!;
+    const w = (confidence[p]! - 1) * dot;
+    if (w === 0) continue;
+    for (let f = 0; f < k; f++) out[f] = out[f]! + w * fixed[base + f]!;
+  }
+}
+
+/**
+ * One iALS half-step for every row of one side by warm-started conjugate gradient: the row's
+ * system is SPD, so `steps` CG iterations from the previous vector approach the exact ridge
+ * solution at O(steps·(k² + 2·k·n)) instead of O(n·k² + k³) for a fresh Cholesky.
+ */
+export function cgHalfStep(
+  csr: Csr,
+  confidence: Float32Array,
+  regularization: Float64Array,
+  fixed: Float32Array,
+  solved: Float32Array,
+  gram: Float64Array,
+  k: number,
+  steps: number,
+  scratch: CgScratch,
+): void {
+  const { residual, direction, product } = scratch;
+  const x = new Float64Array(k);
+  const rows = csr.offsets.length - 1;
+  for (let r = 0; r < rows; r++) {
+    const start = csr.offsets[r]!;
+    const end = csr.offsets[r + 1]!;
+    const base = r * k;
+    if (start === end) {
+      // No interactions: the optimum is 0 (nothing pulls the row away from the prior).
+      solved.fill(0, base, base + k);
+      continue;
+    }
+    for (let f = 0; f < k; f++) x[f] = solved[base + f]!;
+    // residual = b − A x, with b = Σ c_j y_j.
+    applyRowSystem(gram, fixed, csr.index, confidence, start, end, k, regularization[r]!, x, product);
+    for (let f = 0; f < k; f++) residual[f] = -product[f]!;
+    for (let p = start; p < end; p++) {
+      const c = confidence[p]!;
+      const b = csr.index[p]! * k;
+      for (let f = 0; f < k; f++) residual[f] = residual[f]! + c * fixed[b + f]!;
+    }
+    let rr = 0;
+    for (let f = 0; f < k; f++) {
+      direction[f] = residual[f]!;
+      rr += residual[f]! * residual[f]!;
+    }
+    for (let s = 0; s < steps && rr > 1e-12; s++) {
+      applyRowSystem(
+        gram,
+        fixed,
+        csr.index,
+        confidence,
+        start,
+        end,
+        k,
+        regularization[r]!,
+        direction,
+        product,
+      );
+      let pAp = 0;
+      for (let f = 0; f < k; f++) pAp += direction[f]! * product[f]!;
+      const step = rr / pAp;
+      let next = 0;
+      for (let f = 0; f < k; f++) {
+        x[f] = x[f]! + step * direction[f]!;
+        residual[f] = residual[f]! - step * product[f]!;
+        next += residual[f]! * residual[f]!;
+      }
+      const beta = next / rr;
+      for (let f = 0; f < k; f++) direction[f] = residual[f]! + beta * direction[f]!;
+      rr = next;
+    }
+    for (let f = 0; f < k; f++) solved[base + f] = x[f]!;
+  }
+}
+
+/**
+ * The exact half-step (one Cholesky per row) through the edge's own fold-in kernel: used for the
+ * last user pass, so exported user vectors equal the anonymous fold-in of the same interactions.
+ */
+export function exactHalfStep(
+  csr: Csr,
+  confidence: Float32Array,
+  regularization: Float64Array,
+  fixed: Float32Array,
+  solved: Float32Array,
+  gram: Float64Array,
+  k: number,
+): void {
+  const rows = csr.offsets.length - 1;
+  const out = new Float64Array(k);
+  for (let r = 0; r < rows; r++) {
+    const start = csr.offsets[r]!;
+    const end = csr.offsets[r + 1]!;
+    const n = end - start;
+    const rated = new Float32Array(n * k);
+    for (let p = start; p < end; p++)
+      rated.set(fixed.subarray(csr.index[p]! * k, (csr.index[p]! + 1) * k), (p - start) * k);
+    foldInImplicit({
+      gram,
+      k,
+      ratedFactors: rated,
+      confidence: confidence.subarray(start, end),
+      lambda: regularization[r]!,
+      out,
+    });
+    for (let f = 0; f < k; f++) solved[r * k + f] = out[f]!;
+  }
+}
+
+/** Weighted squared loss of the implicit objective on the interactions plus the implicit zeros (via the Gram trick). */
+function implicitLoss(
+  byUserCsr: Csr,
+  confidence: Float32Array,
+  userFactors: Float32Array,
+  itemFactors: Float32Array,
+  itemGram: Float64Array,
+  k: number,
+): number {
+  let loss = 0;
+  const users = byUserCsr.offsets.length - 1;
+  for (let u = 0; u < users; u++) {
+    const base = u * k;
+    // Σ_all items (x·y_i)² = xᵀ G x: the loss of predicting 0 everywhere with weight 1.
+    for (let i = 0; i < k; i++) {
+      let s = 0;
+      for (let j = 0; j < k; j++) s += itemGram[i * k + j]! * userFactors[base + j]!;
+      loss += userFactors[base + i]! * s;
+    }
+    for (let p = byUserCsr.offsets[u]!; p < byUserCsr.offsets[u + 1]!; p++) {
+      const b = byUserCsr.index[p]! * k;
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += userFactors[base + f]! * itemFactors[b + f]!;
+      const c = confidence[p]!;
+      // Replace the weight-1 zero target by the weight-c one target for this interaction.
+      loss += c * (1 - dot) ** 2 - dot * dot;
+    }
+  }
+  return loss;
+}
+
+/**
+ * Implicit-feedback ALS (Hu, Koren & Volinsky 2008): every rating is an interaction with
+ * confidence 1 + α·f(r), every other (user, item) a zero with confidence 1; alternating ridge
+ * solves by warm-started conjugate gradient (Takács et al. 2011), frequency-scaled λ (Rendle et
+ * al. 2021). A ranking model: scores x_u·y_i are not ratings. Exports its factors and item Gram
+ * matrix for the edge's collaborative channel (known users and anonymous fold-in).
+ */
+export class Ials implements RankFactorRecommender {
+  readonly name = 'ials';
+  readonly predictsRatings = false;
+  private readonly o: Required<Omit<IalsOptions, 'itemFeatures'>>;
+  private readonly itemFeatures: ItemFeatures | null;
+  private config: ImplicitConfig | null = null;
+  private trainedGram: Float32Array = new Float32Array(0);
+  userFactors: Float32Array = new Float32Array(0);
+  itemFactors: Float32Array = new Float32Array(0);
+
+  constructor(options: IalsOptions = {}) {
+    this.o = {
+      factors: options.factors ?? 64,
+      iterations: options.iterations ?? 10,
+      alpha: options.alpha ?? 10,
+      lambda: options.lambda ?? 1,
+      confidence: options.confidence ?? 'binary',
+      regExponent: options.regExponent ?? 0,
+      cgSteps: options.cgSteps ?? 3,
+      initScale: options.initScale ?? 0.1,
+      exactLastUserPass: options.exactLastUserPass ?? true,
+      projectionReg: options.projectionReg ?? 1,
+    };
+    this.itemFeatures = options.itemFeatures ?? null;
+    for (const [name, value] of [
+      ['factors', this.o.factors],
+      ['iterations', this.o.iterations],
+      ['cgSteps', this.o.cgSteps],
+    ] as const) {
+      if (!(Number.isInteger(value) && value >= 1))
+        throw new ReelrankError('bad_option', `ials ${name} is ${value}; it must be an integer >= 1`);
+    }
+    if (this.o.factors > 128)
+      throw new ReelrankError(
+        'bad_option',
+        `ials factors is ${this.o.factors}; at most 128 (the edge folds sessions in by a k x k Cholesky)`,
+      );
+  }
+
+  async fit(context: TrainContext): Promise<FitReport> {
+    const started = performance.now();
+    const rows = gatherRows(context.dataset, context.train);
+    const config = checkImplicitConfig({
+      alpha: this.o.alpha,
+      lambda: this.o.lambda,
+      confidence: this.o.confidence,
+      ratingMax: context.dataset.ratingScale.max,
+      regExponent: this.o.regExponent,
+    });
+    this.config = config;
+    const conf = Float32Array.from(rows.rating, (r) => implicitConfidence(r, config));
+    const userCsr = buildCsr(rows.user, rows.item, conf, rows.users);
+    const itemCsr = buildCsr(rows.item, rows.user, conf, rows.items);
+    const regOf = (csr: Csr) =>
+      Float64Array.from({ length: csr.offsets.length - 1 }, (_, r) =>
+        implicitRegularization(csr.offsets[r + 1]! - csr.offsets[r]!, config),
+      );
+    const userReg = regOf(userCsr);
+    const itemReg = regOf(itemCsr);
+    const k = this.o.factors;
+    const rng = createRng(context.seed);
+    const scale = this.o.initScale / Math.sqrt(k);
+    this.userFactors = Float32Array.from({ length: rows.users * k }, () => rng.normal() * scale);
+    this.itemFactors = Float32Array.from({ length: rows.items * k }, () => rng.normal() * scale);
+    const scratch: CgScratch = {
+      residual: new Float64Array(k),
+      direction: new Float64Array(k),
+      product: new Float64Array(k),
+    };
+    const gram = new Float64Array(k * k);
+    const epochs: EpochLog[] = [];
+    for (let iteration = 1; iteration <= this.o.iterations; iteration++) {
+      const t = performance.now();
+      gramMatrix(this.itemFactors, rows.items, k, gram);
+      if (iteration === this.o.iterations && this.o.exactLastUserPass) {
+        exactHalfStep(userCsr, userCsr.value, userReg, this.itemFactors, this.userFactors, gram, k);
+      } else {
+        cgHalfStep(
+          userCsr,
+          userCsr.value,
+          userReg,
+          this.itemFactors,
+          this.userFactors,
+          gram,
+          k,
+          this.o.cgSteps,
+          scratch,
+        );
+      }
+      if (iteration < this.o.iterations || !this.o.exactLastUserPass) {
+        gramMatrix(this.userFactors, rows.users, k, gram);
+        cgHalfStep(
+          itemCsr,
+          itemCsr.value,
+          itemReg,
+          this.userFactors,
+          this.itemFactors,
+          gram,
+          k,
+          this.o.cgSteps,
+          scratch,
+        );
+      }
+      // The loss costs one more pass; log it on the first and last iteration only.
+      const trainLoss =
+        iteration === 1 || iteration === this.o.iterations
+          ? implicitLoss(
+              userCsr,
+              userCsr.value,
+              this.userFactors,
+              this.itemFactors,
+              gramMatrix(this.itemFactors, rows.items, k),
+              k,
+            ) / rows.length
+          : Number.NaN;
+      const log: EpochLog = { epoch: iteration, trainLoss, seconds: (performance.now() - t) / 1000 };
+      context.onEpoch?.(log);
+      epochs.push(log);
+    }
+    // The Gram matrix users were solved against: before any metadata projection of cold rows.
+    this.trainedGram = Float32Array.from(gramMatrix(this.itemFactors, rows.items, k));
+    if (this.itemFeatures) {
+      const warm = Uint8Array.from({ length: rows.items }, (_, i) =>
+        itemCsr.offsets[i + 1]! > itemCsr.offsets[i]! ? 1 : 0,
+      );
+      projectColdItems(
+        this.itemFeatures,
+        this.itemFactors,
+        new Float32Array(rows.items),
+        k,
+        warm,
+        this.o.projectionReg,
+      );
+    }
+    return {
+      epochs,
+      seconds: (performance.now() - started) / 1000,
+      notes: { ...config, factors: k, iterations: this.o.iterations, cgSteps: this.o.cgSteps },
+    };
+  }
+
+  predict(userIndex: Uint32Array, itemIndex: Uint32Array): Float32Array {
+    const k = this.o.factors;
+    return Float32Array.from(userIndex, (u, j) => {
+      const i = itemIndex[j]!;
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += this.userFactors[u * k + f]! * this.itemFactors[i * k + f]!;
+      return dot;
+    });
+  }
+
+  scoreAll(userIndex: number, out: Float32Array): void {
+    const k = this.o.factors;
+    const pu = userIndex * k;
+    const user = this.userFactors.subarray(pu, pu + k);
+    const items = this.itemFactors;
+    for (let i = 0, base = 0; i < out.length; i++, base += k) {
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += user[f]! * items[base + f]!;
+      out[i] = dot;
+    }
+  }
+
+  exportRankFactors(): RankFactorExport {
+    if (!this.config) throw new ReelrankError('bad_option', 'ials: exportRankFactors() before fit()');
+    return {
+      factors: this.o.factors,
+      userFactors: this.userFactors,
+      itemFactors: this.itemFactors,
+      gram: this.trainedGram,
+      config: this.config,
+    };
+  }
+}
