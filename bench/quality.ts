@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- quality [sections...]` — the quality benchmark of issue 6.
  *
- * Sections (default: all): u1 (ml-100k official u1 RMSE), stratified (ml-100k per-user 75/25 full
- * ranking @10: popularity, MF, BPR, EASE and implicit ALS, λ/α chosen on a validation carve),
+ * Sections (default: all): u1 (ml-100k official u1 RMSE, with the blend's members each rated
+ * as `blend/<k>:<member>`; settings chosen by bench/rating-validation.ts), stratified (ml-100k
+ * per-user 75/25 full ranking @10: popularity, MF, BPR, EASE and implicit ALS, λ/α chosen on a validation carve),
  * ranking-latest (the same protocol and models on ml-latest-small), ncf (ml-100k leave-last-out, 99 sampled negatives), latest (ml-latest-small
  * random 90/10 RMSE), cold (ml-latest-small cold items, genres + tags + TMDB text), neural (the
  * references' neural models from train/models/neural on the same ml-100k splits: u1 rating
@@ -16,11 +17,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fitTextEmbeddings } from '../train/content/index.ts';
-import type { Dataset } from '../train/data/dataset.ts';
+import type { Dataset, Split } from '../train/data/dataset.ts';
 import { loadDataset } from '../train/data/index.ts';
 import { compareModels, formatTable, protocolMetrics, type ResultRow } from '../train/eval/compare.ts';
-import { evaluateRanking, evaluateSampled } from '../train/eval/harness.ts';
-import { carveLastOut, coldItemSplit, leaveLastOut, stratifiedSplit } from '../train/eval/protocols.ts';
+import { evaluateRanking, evaluateRating, evaluateSampled } from '../train/eval/harness.ts';
+import {
+  carveLastOut,
+  coldItemSplit,
+  leaveLastOut,
+  randomSplit,
+  stratifiedSplit,
+} from '../train/eval/protocols.ts';
 import { chooseOnValidation } from '../train/eval/tuning.ts';
 import { PopularityModel } from '../train/models/baselines.ts';
 import { Bpr } from '../train/models/bpr.ts';
@@ -30,6 +37,8 @@ import { Ials, type IalsOptions } from '../train/models/ials.ts';
 import { IALS_DEFAULTS } from '../train/models/registry.ts';
 import { buildItemFeatures, type ItemFeatures } from '../train/models/features.ts';
 import { BiasedMf } from '../train/models/mf.ts';
+import { createModel } from '../train/models/registry.ts';
+import { RidgeBlend } from '../train/models/blend.ts';
 import type { Recommender } from '../train/models/types.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -191,6 +200,36 @@ async function tunedSequenceEase(dataset: Dataset, train: Uint32Array): Promise<
   return best!.options;
 }
 
+/**
+ * The registry blend fitted on the split's training rows and measured like `compareModels` does
+ * (same protocol metrics), plus every one of its refitted members rated on the same test rows as
+ * `blend/<k>:<member>`, so each member's own error is quoted beside the blend's at no extra fit.
+ */
+async function blendWithMembers(
+  dataset: Dataset,
+  protocol: 'official' | 'random',
+  split: Split,
+  protocolName = split.name,
+): Promise<void> {
+  const blend = createModel('blend');
+  if (!(blend instanceof RidgeBlend)) throw new Error('registry blend is not a RidgeBlend');
+  const started = performance.now();
+  const report = await blend.fit({ dataset, train: split.train, seed: SEED });
+  const seconds = (performance.now() - started) / 1000;
+  const mine: ResultRow[] = [];
+  const push = (name: string, metrics: Record<string, number>) => {
+    for (const [metric, value] of Object.entries(metrics))
+      if (metric !== 'users') mine.push(row(dataset.name, protocolName, name, metric, value, seconds));
+  };
+  push('blend', protocolMetrics(blend, dataset, protocol, split, SEED));
+  blend.members.forEach((member, k) => {
+    push(`blend/${k}:${member.name}`, evaluateRating(member, dataset, split.test));
+  });
+  console.log(`blend weights [1, user support, item support] per member: ${JSON.stringify(report.notes)}`);
+  print(mine);
+  rows.push(...mine);
+}
+
 /** Merge this run's rows into bench/results/quality.json (called after each long step). */
 function save(): BenchRow[] {
   mkdirSync(dirname(resultsFile), { recursive: true });
@@ -240,7 +279,6 @@ async function main(): Promise<void> {
       'user-knn',
       'i-autorec',
       'bayesian-fm',
-      'blend',
     ];
     rows.push(
       ...(await compareModels(ds, models, {
@@ -250,6 +288,9 @@ async function main(): Promise<void> {
         onRows: print,
       })),
     );
+    const u1 = ds.officialSplits.u1;
+    if (!u1) throw new Error('ml-100k has no official split u1');
+    await blendWithMembers(ds, 'official', u1, 'official-u1');
   }
   if (sections.includes('stratified')) {
     current = 'stratified';
@@ -274,8 +315,9 @@ async function main(): Promise<void> {
   if (sections.includes('latest')) {
     current = 'latest';
     const ds = await loadLatest();
-    const models = ['biases', 'time-biases', 'mf-sgd', 'svdpp', 'item-knn', 'bayesian-fm', 'blend'];
+    const models = ['biases', 'time-biases', 'mf-sgd', 'svdpp', 'item-knn', 'bayesian-fm'];
     rows.push(...(await compareModels(ds, models, { protocol: 'random', seed: SEED, onRows: print })));
+    await blendWithMembers(ds, 'random', randomSplit(ds, 0.1, SEED));
   }
   if (sections.includes('cold')) {
     current = 'cold';

@@ -2,6 +2,7 @@
  * `npm run bench -- rating-validation [model...]` — how the u1 rating models' settings were
  * chosen: every candidate is fitted on u1.base MINUS a per-user 10 % validation carve
  * (`carveValidation`, seed 0) and scored by RMSE on that carve. u1.test is never read here.
+ * With `--latest`, the same on the training rows of ml-latest-small's random 90/10 split.
  *
  * Writes bench/results/rating-validation.json: {candidate, validationRmse, trainSeconds} rows,
  * merged with earlier runs by candidate name.
@@ -10,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../train/data/index.ts';
-import { carveValidation } from '../train/eval/protocols.ts';
+import { carveValidation, randomSplit } from '../train/eval/protocols.ts';
 import { IAutoRec } from '../train/models/autorec.ts';
 import { rowsRmse } from '../train/models/baselines.ts';
 import { BayesianFm } from '../train/models/bayesian-fm.ts';
@@ -27,7 +28,8 @@ const SEED = 0;
  * Candidates by name. `bfm:k=64,it=400,burn=100,thin=2,feat=uipm` is a Bayesian FM with those
  * settings; `feat` letters switch on user-implicit (u), item-implicit (i), user profile (p) and
  * item metadata (m). `autorec:h=500,it=200,reg=1,lr=0.01` is a full-batch (iRprop−) I-AutoRec.
- * `blend:folds=5` is the registry blend stacked by K-fold. Other names are registry models (`svdpp`, ...).
+ * `blend:folds=5` is the registry blend stacked by K-fold; `blend:plus=uipm` adds a second
+ * Bayesian FM (32 factors, 400 sweeps) with those features. Other names are registry models (`svdpp`, ...).
  */
 function candidate(name: string): Recommender {
   const [kind, spec = ''] = name.split(':') as [string, string?];
@@ -39,7 +41,28 @@ function candidate(name: string): Recommender {
       .map((kv) => kv.split('=') as [string, string]),
   );
   const number = (key: string, fallback: number) => Number(settings.get(key) ?? fallback);
-  if (kind === 'blend') return new RidgeBlend(ratingBlendMembers, { folds: number('folds', 1) });
+  if (kind === 'blend') {
+    // `plus=uipm` appends a second Bayesian FM with those feature letters to the members.
+    const plus = settings.get('plus');
+    const members = plus
+      ? () => [
+          ...ratingBlendMembers(),
+          new BayesianFm({
+            factors: 32,
+            iterations: 400,
+            burnIn: 100,
+            thin: 2,
+            features: {
+              userImplicit: plus.includes('u'),
+              itemImplicit: plus.includes('i'),
+              userProfile: plus.includes('p'),
+              itemMetadata: plus.includes('m'),
+            },
+          }),
+        ]
+      : ratingBlendMembers;
+    return new RidgeBlend(members, { folds: number('folds', 1) });
+  }
   if (kind === 'autorec') {
     return new IAutoRec({
       optimizer: 'rprop',
@@ -74,10 +97,13 @@ async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   if (wanted.length === 0) throw new Error('name the candidates, e.g. bfm:k=32,it=200,feat=uipm svdpp');
   const names = wanted;
-  const dataset = await loadDataset(join(sharedData, 'ml-100k'));
-  const u1 = dataset.officialSplits.u1;
-  if (!u1) throw new Error('ml-100k has no official split u1');
-  const carve = carveValidation(dataset, u1.train, 0.1, SEED);
+  // --latest: the training rows of ml-latest-small's random 90/10 split (the quality bench's
+  // `latest` protocol) instead of u1.base; the carve is taken from them the same way.
+  const latest = process.argv.includes('--latest');
+  const dataset = await loadDataset(join(sharedData, latest ? 'ml-latest-small' : 'ml-100k'));
+  const train = latest ? randomSplit(dataset, 0.1, SEED).train : dataset.officialSplits.u1?.train;
+  if (!train) throw new Error('ml-100k has no official split u1');
+  const carve = carveValidation(dataset, train, 0.1, SEED);
   const rows: Row[] = [];
   for (const name of names) {
     const model = candidate(name);
@@ -96,7 +122,7 @@ async function main(): Promise<void> {
     const trainSeconds = (performance.now() - started) / 1000;
     const validationRmse = rowsRmse(model, dataset, carve.test);
     console.log(`${name}: validation RMSE ${validationRmse.toFixed(4)} (${trainSeconds.toFixed(1)} s)`);
-    rows.push({ candidate: name, validationRmse, trainSeconds });
+    rows.push({ candidate: latest ? `latest ${name}` : name, validationRmse, trainSeconds });
   }
   mkdirSync(dirname(resultsFile), { recursive: true });
   const previous: Row[] = existsSync(resultsFile)

@@ -105,50 +105,76 @@ function sampleFactorColumn(
   alpha: number,
   rng: Rng,
   s: Scratch,
+  column: Float64Array,
 ): void {
   const { a, b, delta } = s;
-  for (let e = 0; e < side.entities; e++) {
+  // Locals, not property loads inside the loops.
+  const {
+    entities,
+    features,
+    group,
+    rowOffsets,
+    rowId,
+    rowOther,
+    featureOffsets,
+    featureEntity,
+    featureValue,
+  } = side;
+  const factor = side.factor;
+  const vector = side.vector;
+  const factorPrecision = side.factorPrecision;
+  const factorMean = side.factorMean;
+  // The other side's column f, contiguous: the row loops below read it at random positions,
+  // and a stride-k gather from the [entities, k] matrix missed cache on every read.
+  for (let o = 0; o < column.length; o++) column[o] = other[o * k + f]!;
+  for (let e = 0; e < entities; e++) {
     let sa = 0;
     let sb = 0;
-    for (let p = side.rowOffsets[e]!; p < side.rowOffsets[e + 1]!; p++) {
-      const q = other[side.rowOther[p]! * k + f]!;
+    const end = rowOffsets[e + 1]!;
+    for (let p = rowOffsets[e]!; p < end; p++) {
+      const q = column[rowOther[p]!]!;
       sa += q * q;
-      sb += q * residual[side.rowId[p]!]!;
+      sb += q * residual[rowId[p]!]!;
     }
     a[e] = sa;
     b[e] = sb;
     delta[e] = 0;
   }
-  for (let j = 0; j < side.features; j++) {
-    const g = side.group[j]!;
-    const lambda = side.factorPrecision[g * k + f]!;
-    const mu = side.factorMean[g * k + f]!;
-    const theta = side.factor[j * k + f]!;
+  for (let j = 0; j < features; j++) {
+    const g = group[j]!;
+    const lambda = factorPrecision[g * k + f]!;
+    const mu = factorMean[g * k + f]!;
+    const theta = factor[j * k + f]!;
+    const start = featureOffsets[j]!;
+    const end = featureOffsets[j + 1]!;
     let s2 = 0;
     let s1 = 0;
-    for (let p = side.featureOffsets[j]!; p < side.featureOffsets[j + 1]!; p++) {
-      const e = side.featureEntity[p]!;
-      const x = side.featureValue[p]!;
-      s2 += x * x * a[e]!;
-      s1 += x * (b[e]! + theta * x * a[e]!);
+    for (let p = start; p < end; p++) {
+      const e = featureEntity[p]!;
+      const x = featureValue[p]!;
+      const xa = x * a[e]!;
+      s2 += x * xa;
+      s1 += x * b[e]! + theta * x * xa;
     }
     const precision = alpha * s2 + lambda;
     const next = (alpha * s1 + mu * lambda) / precision + rng.normal() / Math.sqrt(precision);
     const change = next - theta;
-    side.factor[j * k + f] = next;
-    for (let p = side.featureOffsets[j]!; p < side.featureOffsets[j + 1]!; p++) {
-      const e = side.featureEntity[p]!;
-      const x = side.featureValue[p]!;
-      b[e] = b[e]! - change * x * a[e]!;
-      delta[e] = delta[e]! + change * x;
+    factor[j * k + f] = next;
+    for (let p = start; p < end; p++) {
+      const e = featureEntity[p]!;
+      const x = change * featureValue[p]!;
+      b[e] = b[e]! - x * a[e]!;
+      delta[e] = delta[e]! + x;
     }
   }
-  for (let e = 0; e < side.entities; e++) {
+  for (let e = 0; e < entities; e++) {
     const d = delta[e]!;
     if (d === 0) continue;
-    side.vector[e * k + f] = side.vector[e * k + f]! + d;
-    for (let p = side.rowOffsets[e]!; p < side.rowOffsets[e + 1]!; p++) {
-      residual[side.rowId[p]!] = residual[side.rowId[p]!]! - d * other[side.rowOther[p]! * k + f]!;
+    vector[e * k + f] = vector[e * k + f]! + d;
+    const end = rowOffsets[e + 1]!;
+    for (let p = rowOffsets[e]!; p < end; p++) {
+      const r = rowId[p]!;
+      residual[r] = residual[r]! - d * column[rowOther[p]!]!;
     }
   }
 }
@@ -458,6 +484,8 @@ export class BayesianFm implements Recommender {
     });
     const userScratch = scratch(rows.users);
     const itemScratch = scratch(rows.items);
+    const userColumn = new Float64Array(rows.users);
+    const itemColumn = new Float64Array(rows.items);
     const groupMembers = (side: Side) =>
       side.groupNames.map((_, g) =>
         Uint32Array.from({ length: side.features }, (_, j) => j).filter((j) => side.group[j] === g),
@@ -488,8 +516,8 @@ export class BayesianFm implements Recommender {
       sampleLinear(users, residual, alpha, rng, userScratch);
       sampleLinear(items, residual, alpha, rng, itemScratch);
       for (let f = 0; f < k; f++) {
-        sampleFactorColumn(users, items.vector, k, f, residual, alpha, rng, userScratch);
-        sampleFactorColumn(items, users.vector, k, f, residual, alpha, rng, itemScratch);
+        sampleFactorColumn(users, items.vector, k, f, residual, alpha, rng, userScratch, itemColumn);
+        sampleFactorColumn(items, users.vector, k, f, residual, alpha, rng, itemScratch, userColumn);
       }
       let squares = 0;
       for (let r = 0; r < n; r++) squares += residual[r]! * residual[r]!;
