@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- neural [sections...] [--backend auto|wasm|cpu|...] [--epochs-scale 0.5] [--glove file]`
+ * `npm run bench -- neural [sections...] [--backend auto|wasm|cpu|...] [--epochs-scale 0.5] [--glove file]
+ *   [--models a,b] [--export-quantization uint8]`
  *
  * The neural models of the references on ml-100k, rows in bench/results/neural.json in the same
  * format as quality.json ({dataset, protocol, model, metric, value, seed, trainSeconds}):
  * - ncf: leave-last-out, 99 sampled negatives, HR/NDCG@10 (reference 003): GMF, MLP, NeuMF from
- *   scratch, NeuMF from pretrained GMF + MLP (the paper's procedure), and the latter with
- *   recency-weighted positives; each stopped early on each user's latest training rating;
+ *   scratch, NeuMF from pretrained GMF + MLP (the paper's procedure); each stopped early on each
+ *   user's latest training rating;
  * - u1: official u1 split, MSE/RMSE/MAE/R² for the deep hybrid model (ids only, and ids + LSA
  *   text content + MobileNet poster vectors; reference 000), the title models (learned, frozen,
  *   fine-tuned; reference 001) and the two-stage model (genre init vs random init; reference 002).
@@ -13,7 +14,9 @@
  * here on the 4,803 TMDB 5000 overviews. Rows of sections not run this time are kept.
  * Every tfjs model also gets export rows: it is written as `reelrank train` ships it (uint8 weight
  * shards, float16 tables), read back through the verifying loader, and compared on 2,000 random
- * pairs (exportMaxScoreDiff: logits for NCF, ratings otherwise; exportShardBytes, exportTableBytes).
+ * pairs (exportMaxScoreDiff: logits for NCF, ratings otherwise; exportShardBytes, exportTableBytes),
+ * and the loaded files are evaluated with the same protocol (`exported:<metric>` rows).
+ * `--export-quantization uint8|uint16|float16` (default uint8) picks the shards' dtype;
  * `--models a,b` runs only those rows.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +39,8 @@ import {
   type ExportableNeuralModel,
   exportNeuralModel,
   isExportableNeural,
+  loadNeuralScorer,
+  scorerRecommender,
 } from '../train/models/neural/export.ts';
 import { openVersionFolder, roundTripDifference } from '../train/models/neural/version.ts';
 import {
@@ -62,7 +67,9 @@ function flag(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const flagValues = new Set(
-  ['--backend', '--epochs-scale', '--glove', '--models'].flatMap((f) => [flag(f.slice(2))]),
+  ['--backend', '--epochs-scale', '--glove', '--models', '--export-quantization'].flatMap((f) => [
+    flag(f.slice(2)),
+  ]),
 );
 const sections = process.argv.slice(2).filter((a) => !a.startsWith('--') && !flagValues.has(a));
 for (const s of sections) {
@@ -93,27 +100,53 @@ function writeResults(): ResultRow[] {
   const fresh = new Set(rows.map(key));
   const merged = [...previous.filter((r) => !fresh.has(key(r))), ...rows];
   mkdirSync(dirname(resultsFile), { recursive: true });
-  writeFileSync(resultsFile, JSON.stringify({ backend: backend.name, epochsScale, rows: merged }, null, 2));
+  writeFileSync(
+    resultsFile,
+    JSON.stringify({ backend: backend.name, epochsScale, exportQuantization, rows: merged }, null, 2),
+  );
   return merged;
 }
 
 const exportDir = mkdtempSync(join(tmpdir(), 'reelrank-bench-neural-'));
 
+const exportQuantization = parseQuantization(flag('export-quantization') ?? 'uint8');
+
+function parseQuantization(value: string): 'uint8' | 'uint16' | 'float16' {
+  if (value === 'uint8' || value === 'uint16' || value === 'float16') return value;
+  throw new Error(`--export-quantization '${value}' is not one of: uint8, uint16, float16`);
+}
+
 /**
- * Export a trained model (uint8 weight shards, float16 tables), read it back through the verifying
- * loader and compare scores on 2,000 random pairs: what `reelrank train` ships.
+ * Export a trained model (quantized weight shards, float16 tables), read it back through the
+ * verifying loader, compare scores on 2,000 random pairs, and evaluate the loaded files with the
+ * same protocol as the trained model: what `reelrank train` ships.
  */
-async function exportRoundTrip(model: ExportableNeuralModel) {
+async function exportRoundTrip(
+  model: ExportableNeuralModel,
+  evaluate: (loaded: Recommender) => Record<string, number>,
+) {
   const writer = new VersionWriter(exportDir, {
     datasetFingerprint: 'bench',
     trainingConfig: {},
     backend: 'bench',
   });
-  const exported = await exportNeuralModel(writer, model);
+  const exported = await exportNeuralModel(writer, model, { quantization: exportQuantization });
   const manifest = await writer.finish();
   const version = await openVersionFolder(manifest.dir, manifest.version);
   const maxScoreDifference = await roundTripDifference(model, version, exported.prefix, SEED);
-  return { maxScoreDifference, shardBytes: exported.shardBytes, tableBytes: exported.tableBytes };
+  const scorer = await loadNeuralScorer(version, exported.prefix);
+  try {
+    const metrics = evaluate(
+      scorerRecommender(scorer, {
+        name: `${model.name}(exported)`,
+        predictsRatings: model.predictsRatings,
+        items: ml100k.movies.length,
+      }),
+    );
+    return { maxScoreDifference, shardBytes: exported.shardBytes, tableBytes: exported.tableBytes, metrics };
+  } finally {
+    scorer.dispose();
+  }
 }
 
 async function measure(
@@ -139,14 +172,20 @@ async function measure(
   const trainSeconds = (performance.now() - started) / 1000;
   const metrics = protocolMetrics(model, dataset, protocol, { name: protocolName, ...split }, SEED);
   // Early stopping: epochs run, the kept (best) epoch, 1-based, and its validation score.
-  const notes = report.notes ?? {};
+  // With a refit, the early-stopping facts are those of the selection run on the carve.
+  const notes = (report.notes?.selection as Record<string, unknown> | undefined) ?? report.notes ?? {};
   const extra: Record<string, number> = { epochsRun: report.epochs.length };
+  if (typeof report.notes?.refitEpochs === 'number') extra.refitEpochs = report.notes.refitEpochs;
   if (typeof notes.bestEpoch === 'number') extra.stopEpoch = notes.bestEpoch + 1;
   if (typeof notes.bestValidationRmse === 'number') extra.validationRmse = notes.bestValidationRmse;
   if (Array.isArray(notes.validationHitRate) && typeof notes.bestEpoch === 'number')
     extra['validationHr@10'] = (notes.validationHitRate as number[])[notes.bestEpoch]!;
   if (isExportableNeural(model)) {
-    const roundTrip = await exportRoundTrip(model);
+    const roundTrip = await exportRoundTrip(model, (loaded) =>
+      protocolMetrics(loaded, dataset, protocol, { name: protocolName, ...split }, SEED),
+    );
+    for (const [metric, value] of Object.entries(roundTrip.metrics))
+      if (metric !== 'users') extra[`exported:${metric}`] = value;
     extra.exportMaxScoreDiff = roundTrip.maxScoreDifference;
     extra.exportShardBytes = roundTrip.shardBytes;
     extra.exportTableBytes = roundTrip.tableBytes;
@@ -188,13 +227,6 @@ if (run.includes('ncf')) {
     pretrainGmf: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainGmf }),
     pretrainMlp: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainMlp }),
   });
-  // Every stage with recency-weighted positives (0.5^(age / 100)), not in the paper.
-  await ncf('ncf-neumf+recency', {
-    ...pretrained,
-    recencyHalfLife: 100,
-    pretrainGmf: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainGmf, recencyHalfLife: 100 }),
-    pretrainMlp: scaled({ ...NCF_DEFAULTS, ...NEUMF_PRETRAINED.pretrainMlp, recencyHalfLife: 100 }),
-  });
 }
 
 if (run.includes('u1')) {
@@ -220,7 +252,28 @@ if (run.includes('u1')) {
     );
   }
   const hybrid = { ...RATING_TOWER_DEFAULTS, epochs: epochs(RATING_TOWER_DEFAULTS.epochs) };
-  await measure(ml100k, 'official', protocolName, split, 'deep-hybrid', new DeepHybridRecommender(hybrid));
+  // Cheapest first, so a run cut short still has the most rows: two-stage (typed arrays), the
+  // reference-000 hybrid, the title models, then the ids-only hybrid.
+  await measure(
+    ml100k,
+    'official',
+    protocolName,
+    split,
+    'two-stage',
+    new TwoStageRecommender({ ...TWO_STAGE_DEFAULTS, epochs: epochs(TWO_STAGE_DEFAULTS.epochs) }),
+  );
+  await measure(
+    ml100k,
+    'official',
+    protocolName,
+    split,
+    'two-stage-random',
+    new TwoStageRecommender({
+      ...TWO_STAGE_DEFAULTS,
+      init: 'random',
+      epochs: epochs(TWO_STAGE_DEFAULTS.epochs),
+    }),
+  );
   await measure(
     ml100k,
     'official',
@@ -259,26 +312,7 @@ if (run.includes('u1')) {
       }),
     );
   }
-  await measure(
-    ml100k,
-    'official',
-    protocolName,
-    split,
-    'two-stage',
-    new TwoStageRecommender({ ...TWO_STAGE_DEFAULTS, epochs: epochs(TWO_STAGE_DEFAULTS.epochs) }),
-  );
-  await measure(
-    ml100k,
-    'official',
-    protocolName,
-    split,
-    'two-stage-random',
-    new TwoStageRecommender({
-      ...TWO_STAGE_DEFAULTS,
-      init: 'random',
-      epochs: epochs(TWO_STAGE_DEFAULTS.epochs),
-    }),
-  );
+  await measure(ml100k, 'official', protocolName, split, 'deep-hybrid', new DeepHybridRecommender(hybrid));
 }
 
 rmSync(exportDir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import type { ManifestFile } from '../../../shared/artifacts/manifest.ts';
 import type { TfjsQuantization } from '../../../shared/artifacts/tfjs.ts';
 import { ReelrankError } from '../../../shared/errors.ts';
 import type { VersionWriter } from '../../artifacts/writer.ts';
-import type { Recommender } from '../types.ts';
+import type { FitReport, Recommender } from '../types.ts';
 import { NcfRecommender } from './ncf.ts';
 import { RatingTowerModel } from './rating-tower.ts';
 
@@ -244,6 +244,27 @@ export async function loadNeuralScorer(version: ArtifactVersion, prefix: string)
         }
       }),
     dispose: () => model.dispose(),
+  };
+}
+
+/**
+ * A loaded scorer as a `Recommender` over `items` catalog items, so the evaluation harness can
+ * measure what the exported files score (not the trained object). It cannot be fitted.
+ */
+export function scorerRecommender(
+  scorer: NeuralScorer,
+  { name, predictsRatings, items }: { name: string; predictsRatings: boolean; items: number },
+): Recommender {
+  const allItems = Uint32Array.from({ length: items }, (_, i) => i);
+  return {
+    name,
+    predictsRatings,
+    fit: (): Promise<FitReport> =>
+      Promise.reject(new ReelrankError('bad_option', `${name} is read from a version; it cannot be fitted`)),
+    predict: (users, itemIndex) => scorer.predict(users, itemIndex),
+    scoreAll: (user, out) => {
+      out.set(scorer.predict(new Uint32Array(items).fill(user), allItems));
+    },
   };
 }
 

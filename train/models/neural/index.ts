@@ -35,11 +35,15 @@ export interface NeuralModelEntry extends ModelEntry {
 /**
  * NCF settings (GMF, MLP, and the pretraining stages of NeuMF): the paper's batch 256 and 4
  * negatives, up to 20 epochs with early stopping on each user's latest training rating (carved
- * out); sizes and learning rates chosen on that carve (train/eval/RESULTS.md, neural section).
+ * out), then a refit on all training rows; sizes and learning rates chosen on that carve
+ * (train/eval/RESULTS.md, neural section).
  */
 export const NCF_DEFAULTS = Object.freeze({
   epochs: 20,
   patience: 3,
+  // The carve removes each user's most recent rating, the best clue to their next one: once the
+  // carve has chosen the epoch count, retrain on every training row for that many epochs.
+  refit: true,
   batchSize: 256,
   learningRate: 2e-3,
   embeddingLearningRate: 5e-3,

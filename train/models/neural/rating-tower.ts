@@ -308,6 +308,11 @@ export abstract class RatingTowerModel implements Recommender {
     return this.trained().users;
   }
 
+  /** Catalog items (the size of every item-side part). */
+  get itemCount(): number {
+    return this.trained().items;
+  }
+
   /** The rating scale predictions are clamped to. */
   get ratingScale(): Dataset['ratingScale'] {
     return this.trained().scale;

@@ -230,6 +230,15 @@ export async function openVersionFolder(dir: string, version: string): Promise<A
   return openVersion(store, { version });
 }
 
+/** Users and items the model was trained over (the row counts of its tables). */
+function sidesOf(model: ExportableNeuralModel): { users: number; items: number } {
+  if (model instanceof NcfRecommender) {
+    const { userGmf, itemGmf } = model.tables;
+    return { users: userGmf.rows, items: itemGmf.rows };
+  }
+  return { users: model.userCount, items: model.itemCount };
+}
+
 /**
  * Max |trained score - score read back from the version| over random (user, item) pairs
  * (logits for NCF, clamped ratings for rating towers).
@@ -246,8 +255,7 @@ export async function roundTripDifference(
     const rng = createRng(seed ^ 0x2f6b8a1d);
     const users = new Uint32Array(pairs);
     const items = new Uint32Array(pairs);
-    const userCount = (await version.ids('userIds')).length;
-    const itemCount = (await version.ids('itemIds')).length;
+    const { users: userCount, items: itemCount } = sidesOf(model);
     for (let k = 0; k < pairs; k++) {
       users[k] = rng.int(userCount);
       items[k] = rng.int(itemCount);
