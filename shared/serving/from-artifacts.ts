@@ -154,6 +154,15 @@ export async function loadServingModel(
     (typeof NEIGHBOR_FILES)[SimilarChannel],
   ][];
   const trained = record(version.manifest.trainingConfig);
+  const neural = record(trained.neural);
+  if (neural.factorForm === false) {
+    // A tower model's version (ncf-*, deep-hybrid, title-*): say so instead of failing later on
+    // the first missing factor file.
+    throw new ReelrankError(
+      'artifact_missing',
+      `version ${version.manifest.version} holds the neural model '${String(trained.model)}' (${String(neural.model)}) and no factor form (no item_factors.bin): the edge serves factor versions (svdpp, mf-sgd, mf-als, two-stage).`,
+    );
+  }
   const [
     catalogRaw,
     itemIds,

@@ -155,6 +155,23 @@ function exportRmse(factors: FactorExport, dataset: Dataset, rows: Uint32Array):
   return Math.sqrt(sse / Math.max(1, rows.length));
 }
 
+/** Factor models whose versions the edge serves. */
+export const EXPORTABLE_FACTOR_MODELS = 'svdpp, mf-sgd, mf-als, two-stage';
+
+/**
+ * What version a registry model writes: 'factors' (served by the edge), 'neural' (a TF.js tower
+ * under neural/<name>/, no factor form, refused by the edge) or null (evaluate-only models such as
+ * EASE, kNN or the Bayesian FM). Decided from an untrained instance, before any work.
+ */
+export async function versionKind(modelName: string): Promise<'factors' | 'neural' | null> {
+  const { registerNeuralModels } = await import('../models/neural/index.ts');
+  registerNeuralModels();
+  const probe = createModel(modelName);
+  if (isFactorRecommender(probe)) return 'factors';
+  const { isExportableNeural } = await import('../models/neural/export.ts');
+  return isExportableNeural(probe) ? 'neural' : null;
+}
+
 /** Train, evaluate and export one version. */
 export async function runTraining(options: TrainOptions = {}): Promise<TrainResult> {
   const started = performance.now();
@@ -166,6 +183,13 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   const { registerNeuralModels, NEURAL_MODELS } = await import('../models/neural/index.ts');
   registerNeuralModels();
   const entry = modelEntry(modelName);
+  // Fail before any training when the model cannot be written as a version.
+  if ((await versionKind(modelName)) === null) {
+    throw new ReelrankError(
+      'bad_option',
+      `model '${modelName}' has neither a factor form nor an exportable TF.js tower, so it cannot be written as a version; use a factor model (${EXPORTABLE_FACTOR_MODELS}) or a tower model (ncf-*, deep-hybrid, title-*), and 'reelrank evaluate' to compare the others`,
+    );
+  }
   let backendName = 'typed-arrays';
   if (NEURAL_MODELS[modelName]?.tfjs || options.backend !== undefined || options.posters !== undefined) {
     // `auto` picks the fastest backend that loads (wasm on a machine without libtensorflow).
@@ -304,10 +328,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         ...(options.createdAt ? { createdAt: options.createdAt } : {}),
         ...(options.quickReport ? { quickReport: true } : {}),
       });
-    throw new ReelrankError(
-      'bad_option',
-      `model '${modelName}' has no factor form and cannot be exported as a version; exportable models: mf-sgd, mf-als, svdpp (use 'reelrank evaluate' to compare the others)`,
-    );
+    throw new ReelrankError('bad_option', `model '${modelName}' has no factor form to export`);
   }
   const factors = model.exportFactors();
   const rows = gatherRows(dataset, all);

@@ -4,7 +4,13 @@ import { ReelrankError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/store.ts';
 import { loadDataset } from '../data/index.ts';
 import { DEFAULT_MODEL } from '../models/registry.ts';
-import { datasetFingerprint, runTraining, type TrainOptions } from '../pipeline/train.ts';
+import {
+  datasetFingerprint,
+  EXPORTABLE_FACTOR_MODELS,
+  runTraining,
+  type TrainOptions,
+  versionKind,
+} from '../pipeline/train.ts';
 import { FsStore } from '../store/fs.ts';
 import { type PublishResult, publishVersion } from './publish.ts';
 import { type PruneResult, prune } from './versions.ts';
@@ -167,6 +173,13 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
   } else log(`no live version in ${options.store.description}: first publish, no quality gate`);
 
   const model = options.training.model ?? DEFAULT_MODEL;
+  const kind = await versionKind(model);
+  if (kind !== 'factors') {
+    throw new ReelrankError(
+      'bad_option',
+      `retrain publishes what the edge serves, and model '${model}' ${kind === 'neural' ? 'writes a neural version without factors, which the edge refuses' : 'cannot be written as a version'}; use a factor model (${EXPORTABLE_FACTOR_MODELS}).`,
+    );
+  }
   const seed = options.training.seed ?? 0;
   if (live !== null && !options.force) {
     const dataset = await loadDataset(options.training.data, {

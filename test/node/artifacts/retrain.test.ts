@@ -68,6 +68,28 @@ describe('qualityGate', () => {
   });
 });
 
+describe('what can be trained into a served version', () => {
+  it('refuses evaluate-only and tower models before any training, naming the factor models', async () => {
+    const { versionKind } = await import('../../../train/pipeline/train.ts');
+    expect(await versionKind('svdpp')).toBe('factors');
+    expect(await versionKind('two-stage')).toBe('factors');
+    expect(await versionKind('ncf-gmf')).toBe('neural');
+    expect(await versionKind('ease')).toBeNull();
+    const { runTraining } = await import('../../../train/pipeline/train.ts');
+    const started = performance.now();
+    await expect(runTraining({ model: 'ease', out: join(tmpdir(), 'reelrank-never') })).rejects.toThrow(
+      /model 'ease' has neither a factor form nor an exportable TF.js tower.*svdpp, mf-sgd, mf-als, two-stage/,
+    );
+    expect(performance.now() - started).toBeLessThan(5_000); // no dataset load, no fit
+    const { FsStore } = await import('../../../train/store/fs.ts');
+    const store = new FsStore(mkdtempSync(join(tmpdir(), 'reelrank-retrain-neural-')));
+    await expect(retrain({ store, training: { model: 'ncf-gmf' } })).rejects.toThrow(
+      /model 'ncf-gmf' writes a neural version without factors, which the edge refuses/,
+    );
+    expect(await readPointer(store)).toBeNull();
+  });
+});
+
 describe('reelrank retrain against S3 (s3rver)', () => {
   const work = mkdtempSync(join(tmpdir(), 'reelrank-retrain-'));
   let s3: Awaited<ReturnType<typeof startS3>>;

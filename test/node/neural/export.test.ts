@@ -186,6 +186,7 @@ describeWithData('ml-100k', 'reelrank train --model ncf-gmf', () => {
     expect(refusal).toBeInstanceOf(ReelrankError);
     expect((refusal as ReelrankError).code).toBe('artifact_missing');
     expect((refusal as ReelrankError).message).toContain('item_factors.bin');
+    expect((refusal as ReelrankError).message).toMatch(/holds the neural model 'ncf-gmf' .* no factor form/);
     // ... while the neural model itself loads from the published layout.
     const scorer = await loadNeuralScorer(version, 'neural/ncf-gmf/');
     expect(scorer.layout).toMatchObject({ kind: 'ncf', variant: 'gmf' });

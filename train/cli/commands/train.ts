@@ -31,7 +31,8 @@ const trainCommand = defineCommand({
     model: {
       type: 'string',
       default: 'svdpp',
-      description: 'Model to train (exportable: mf-sgd, mf-als, svdpp).',
+      description:
+        'Model to train. Factor models (svdpp, mf-sgd, mf-als, two-stage) write versions the edge serves; tower models (ncf-*, deep-hybrid, title-*) write the TF.js model under neural/<name>/ with no factor form.',
     },
     out: { type: 'string', default: 'artifacts', description: 'Folder that receives the version.' },
     seed: { type: 'string', default: '0', description: 'Seed of every split, initialisation and shuffle.' },
