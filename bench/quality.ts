@@ -236,13 +236,15 @@ function save(): BenchRow[] {
   const previous: ResultRow[] = existsSync(resultsFile)
     ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { rows: ResultRow[] }).rows
     : [];
-  // Rows of the sections run now replace every earlier row of those sections; untagged rows
-  // (older runs) are replaced only by an identical (dataset, protocol, model, metric).
+  // Rows of the sections this run has reached replace every earlier row of those sections (a run
+  // cut short keeps the earlier rows of the sections it never reached); untagged rows (older runs)
+  // are replaced only by an identical (dataset, protocol, model, metric).
+  const reached = new Set<Section | undefined>([current, ...rows.map((r) => r.section)]);
   const fresh = new Set(rows.map((r) => `${r.dataset}|${r.protocol}|${r.model}|${r.metric}`));
   const merged = [
     ...(previous as BenchRow[]).filter(
       (r) =>
-        !(r.section !== undefined && sections.includes(r.section)) &&
+        !(r.section !== undefined && reached.has(r.section)) &&
         !fresh.has(`${r.dataset}|${r.protocol}|${r.model}|${r.metric}`),
     ),
     ...rows,
@@ -291,6 +293,7 @@ async function main(): Promise<void> {
     const u1 = ds.officialSplits.u1;
     if (!u1) throw new Error('ml-100k has no official split u1');
     await blendWithMembers(ds, 'official', u1, 'official-u1');
+    save(); // each section is on disk as soon as it is done
   }
   if (sections.includes('stratified')) {
     current = 'stratified';
@@ -311,6 +314,7 @@ async function main(): Promise<void> {
     await runOne(ds, 'ncf', split, new Ease({ lambda: 300 }), 'ease(λ=300)');
     const best = await tunedSequenceEase(ds, split.train);
     await runOne(ds, 'ncf', split, new Ease(best), `ease+recency+sequence(${JSON.stringify(best)})`);
+    save(); // each section is on disk as soon as it is done
   }
   if (sections.includes('latest')) {
     current = 'latest';
@@ -318,6 +322,7 @@ async function main(): Promise<void> {
     const models = ['biases', 'time-biases', 'mf-sgd', 'svdpp', 'item-knn', 'bayesian-fm'];
     rows.push(...(await compareModels(ds, models, { protocol: 'random', seed: SEED, onRows: print })));
     await blendWithMembers(ds, 'random', randomSplit(ds, 0.1, SEED));
+    save(); // each section is on disk as soon as it is done
   }
   if (sections.includes('cold')) {
     current = 'cold';
@@ -361,6 +366,7 @@ async function main(): Promise<void> {
         `ials-projection[${label}]`,
       );
     }
+    save(); // each section is on disk as soon as it is done
   }
   if (sections.includes('neural')) {
     current = 'neural';
