@@ -1,8 +1,9 @@
 import type { Movie } from '../../shared/catalog.ts';
 import { ReelrankError } from '../../shared/errors.ts';
+import { textModelToJson } from '../../shared/content/text-model.ts';
 import { sha256Hex } from '../../shared/hash.ts';
 import { VersionWriter } from '../artifacts/writer.ts';
-import { fitTextEmbeddings } from '../content/index.ts';
+import { type FittedText, fitTextEmbeddings } from '../content/index.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/index.ts';
 import { evaluateRanking, evaluateRating, type MetricRecord } from '../eval/harness.ts';
@@ -137,6 +138,38 @@ export function catalogEntries(movies: readonly Movie[], dataset: Dataset, popul
 export function popularityScores(counts: Uint32Array): Float32Array {
   const max = Math.max(1, ...counts);
   return Float32Array.from(counts, (c) => Math.log1p(c) / Math.log1p(max));
+}
+
+/**
+ * What every version holds whatever its model, so the edge can list, search, filter and exclude:
+ * catalog.json (with popularity, rating count and mean), item and user ids, popularity, the seen
+ * and top-rated lists per user, and, with text embeddings, those embeddings and the text model.
+ */
+export async function writeCatalogParts(
+  writer: VersionWriter,
+  dataset: Dataset,
+  { globalMean, counts, text }: { globalMean: number; counts: Uint32Array; text: FittedText | null },
+): Promise<void> {
+  const popularity = popularityScores(counts);
+  const { seen, top } = seenCsr(dataset, 20);
+  await writer.json('catalog', {
+    ratingScale: dataset.ratingScale,
+    globalMean,
+    movies: catalogEntries(dataset.movies, dataset, popularity),
+  });
+  await writer.ids(
+    'itemIds',
+    Uint32Array.from(dataset.movies, (m) => m.movieId),
+  );
+  await writer.ids('userIds', dataset.userIds);
+  await writer.vector('popularity', popularity);
+  await writer.csr('seen', seen[0], seen[1]);
+  await writer.csr('userTopRated', top[0], top[1]);
+  if (text) {
+    const dim = text.embeddings.length / dataset.movies.length;
+    await writer.matrix('contentEmbeddings', text.embeddings, dataset.movies.length, dim, { dtype: 'int8' });
+    await writer.json('textModel', textModelToJson(text.model));
+  }
 }
 
 /** RMSE of a factor export against rating rows (checks what is exported, not the model object). */
@@ -395,18 +428,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     },
   });
   try {
-    const popularity = popularityScores(counts);
-    const { seen, top } = seenCsr(dataset, 20);
-    await writer.json('catalog', {
-      ratingScale: dataset.ratingScale,
-      globalMean: exported.mean,
-      movies: catalogEntries(dataset.movies, dataset, popularity),
-    });
-    await writer.ids(
-      'itemIds',
-      Uint32Array.from(dataset.movies, (m) => m.movieId),
-    );
-    await writer.ids('userIds', dataset.userIds);
+    await writeCatalogParts(writer, dataset, { globalMean: exported.mean, counts, text });
     // float16 per-row scales: at 50 factors float32 scales would cap int8's saving at 3.70x; these
     // give 3.85x at a measured RMSE change of +0.000015 (bench/quantization.ts).
     await writer.matrix('itemFactors', exported.itemFactors, dataset.movies.length, exported.factors, {
@@ -429,15 +451,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     }
     await writer.vector('itemBias', exported.itemBias);
     await writer.vector('userBias', exported.userBias);
-    await writer.vector('popularity', popularity);
-    await writer.csr('seen', seen[0], seen[1]);
-    await writer.csr('userTopRated', top[0], top[1]);
     if (text) {
-      await writer.matrix('contentEmbeddings', text.embeddings, dataset.movies.length, textDim, {
-        dtype: 'int8',
-      });
-      const { textModelToJson } = await import('../../shared/content/text-model.ts');
-      await writer.json('textModel', textModelToJson(text.model));
       // content → factors without intercept, [d, k]: what the edge multiplies a new movie's embedding by.
       const contentOnly: ItemFeatures = {
         items: dataset.movies.length,

@@ -1,19 +1,12 @@
 import { type ArtifactVersion, openVersion } from '../../../shared/artifacts/loader.ts';
 import { versionKey } from '../../../shared/artifacts/spec.ts';
-import { textModelToJson } from '../../../shared/content/text-model.ts';
 import { createRng } from '../../../shared/random.ts';
 import type { ObjectInfo, ObjectStore } from '../../../shared/store.ts';
 import { VersionWriter } from '../../artifacts/writer.ts';
 import type { FittedText } from '../../content/index.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { MetricRecord } from '../../eval/harness.ts';
-import {
-  catalogEntries,
-  datasetFingerprint,
-  popularityScores,
-  seenCsr,
-  type TrainResult,
-} from '../../pipeline/train.ts';
+import { datasetFingerprint, type TrainResult, writeCatalogParts } from '../../pipeline/train.ts';
 import { renderReport } from '../../report/report.ts';
 import { FsStore } from '../../store/fs.ts';
 import { gatherRows, itemCounts } from '../interactions.ts';
@@ -67,7 +60,6 @@ export async function writeNeuralVersion(input: NeuralVersionInput): Promise<Tra
   const { model, modelName, dataset, text, log } = input;
   const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
   const counts = itemCounts(gatherRows(dataset, all));
-  const popularity = popularityScores(counts);
   const textDim = text ? text.embeddings.length / dataset.movies.length : 0;
   const isNcf = model instanceof NcfRecommender;
   const globalMean = isNcf ? meanRating(dataset) : model.meanRating;
@@ -98,26 +90,7 @@ export async function writeNeuralVersion(input: NeuralVersionInput): Promise<Tra
     },
   });
   try {
-    const { seen, top } = seenCsr(dataset, 20);
-    await writer.json('catalog', {
-      ratingScale: dataset.ratingScale,
-      globalMean,
-      movies: catalogEntries(dataset.movies, dataset, popularity),
-    });
-    await writer.ids(
-      'itemIds',
-      Uint32Array.from(dataset.movies, (m) => m.movieId),
-    );
-    await writer.ids('userIds', dataset.userIds);
-    await writer.vector('popularity', popularity);
-    await writer.csr('seen', seen[0], seen[1]);
-    await writer.csr('userTopRated', top[0], top[1]);
-    if (text) {
-      await writer.matrix('contentEmbeddings', text.embeddings, dataset.movies.length, textDim, {
-        dtype: 'int8',
-      });
-      await writer.json('textModel', textModelToJson(text.model));
-    }
+    await writeCatalogParts(writer, dataset, { globalMean, counts, text });
     const exported = await exportNeuralModel(writer, model, { prefix: neuralFolder(model) });
     log(
       `neural model: ${exported.prefix}model.json, weight shards ${exported.shardBytes} bytes (uint8), tables ${exported.tableBytes} bytes (float16)`,
