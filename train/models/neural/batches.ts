@@ -1,4 +1,4 @@
-import type { Rng } from '../../../shared/random.ts';
+import { createRng, type Rng } from '../../../shared/random.ts';
 import type { Csr } from '../interactions.ts';
 
 /**
@@ -58,4 +58,23 @@ export function permutation(n: number, rng: Rng): Uint32Array {
     order[j] = t;
   }
   return order;
+}
+
+/**
+ * The early-stopping carve of the rating towers and two-stage: without a given validation set
+ * and with patience on, a seeded `fraction` of the training rows (at least one), drawn from its
+ * own generator so training order does not depend on it. Otherwise the context's own split.
+ */
+export function earlyStoppingCarve(
+  context: { train: Uint32Array; validation?: Uint32Array; seed: number },
+  patience: number,
+  fraction: number,
+): { train: Uint32Array; validation: Uint32Array | undefined } {
+  if (patience <= 0 || context.validation) return { train: context.train, validation: context.validation };
+  const order = permutation(context.train.length, createRng(context.seed ^ 0x1b873593));
+  const held = Math.max(1, Math.round(context.train.length * fraction));
+  return {
+    validation: Uint32Array.from(order.subarray(0, held), (k) => context.train[k]!),
+    train: Uint32Array.from(order.subarray(held), (k) => context.train[k]!),
+  };
 }

@@ -5,7 +5,7 @@ import { createRng, type Rng } from '../../../shared/random.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import { clampInPlace, gatherRows, type TrainingRows } from '../interactions.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from '../types.ts';
-import { permutation } from './batches.ts';
+import { earlyStoppingCarve, permutation } from './batches.ts';
 import type { SparseTable } from './sparse.ts';
 import {
   applyEager,
@@ -158,15 +158,11 @@ export abstract class RatingTowerModel implements Recommender {
     const o = this.towerOptions;
     const rng = createRng(context.seed);
     const carve = o.patience > 0 && !context.validation;
-    let trainIndexes = context.train;
-    let validationIndexes = context.validation;
-    if (carve) {
-      // A seeded random carve, drawn from its own generator so training order does not depend on it.
-      const order = permutation(context.train.length, createRng(context.seed ^ 0x1b873593));
-      const held = Math.max(1, Math.round(context.train.length * o.validationFraction));
-      validationIndexes = Uint32Array.from(order.subarray(0, held), (k) => context.train[k]!);
-      trainIndexes = Uint32Array.from(order.subarray(held), (k) => context.train[k]!);
-    }
+    const { train: trainIndexes, validation: validationIndexes } = earlyStoppingCarve(
+      context,
+      o.patience,
+      o.validationFraction,
+    );
     const rows = gatherRows(context.dataset, trainIndexes);
     const parts = this.buildParts({ dataset: context.dataset, rows, rng });
     const width = parts.reduce((sum, p) => sum + p.width, 0);

@@ -3,7 +3,7 @@ import { createRng, type Rng } from '../../../shared/random.ts';
 import type { Movie } from '../../../shared/catalog.ts';
 import { clampInPlace, gatherRows, medianRowsPerUser, type TrainingRows } from '../interactions.ts';
 import type { EpochLog, FactorExport, FactorRecommender, FitReport, TrainContext } from '../types.ts';
-import { permutation } from './batches.ts';
+import { earlyStoppingCarve, permutation } from './batches.ts';
 import { SparseTable } from './sparse.ts';
 
 /**
@@ -230,15 +230,11 @@ export class TwoStageRecommender implements FactorRecommender {
     const started = performance.now();
     const o = this.options;
     const carve = o.patience > 0 && !context.validation;
-    let trainIndexes = context.train;
-    let validationIndexes = context.validation;
-    if (carve) {
-      // The same seeded carve as the rating towers (rating-tower.ts), from its own generator.
-      const order = permutation(context.train.length, createRng(context.seed ^ 0x1b873593));
-      const held = Math.max(1, Math.round(context.train.length * o.validationFraction));
-      validationIndexes = Uint32Array.from(order.subarray(0, held), (k) => context.train[k]!);
-      trainIndexes = Uint32Array.from(order.subarray(held), (k) => context.train[k]!);
-    }
+    const { train: trainIndexes, validation: validationIndexes } = earlyStoppingCarve(
+      context,
+      o.patience,
+      o.validationFraction,
+    );
     const rows = gatherRows(context.dataset, trainIndexes);
     const rng = createRng(context.seed);
     this.genreEmbeddings = o.init === 'genre' ? learnGenreEmbeddings(context.dataset.movies, o, rng) : null;
