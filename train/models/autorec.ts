@@ -1,6 +1,7 @@
 import { createRng, shuffleInPlace } from '../../shared/random.ts';
 import { byItem, clampInPlace, type Csr, gatherRows } from './interactions.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from './types.ts';
+import { rmse } from '../eval/metrics.ts';
 
 export interface AutoRecOptions {
   hidden?: number;
@@ -314,9 +315,7 @@ export class IAutoRec implements Recommender {
       if (validation && (epoch % 10 === 0 || epoch === this.o.epochs)) {
         this.cacheCodes();
         const predicted = this.predict(validation.user, validation.item);
-        let vs = 0;
-        for (let j = 0; j < validation.length; j++) vs += (predicted[j]! - validation.rating[j]!) ** 2;
-        log.validationRmse = Math.sqrt(vs / validation.length);
+        log.validationRmse = rmse(predicted, validation.rating);
         log.validationLoss = log.validationRmse ** 2;
       }
       context.onEpoch?.(log);

@@ -9,6 +9,7 @@ import {
   type TrainingRows,
 } from './interactions.ts';
 import type { EpochLog, FactorExport, FactorRecommender, FitReport, TrainContext } from './types.ts';
+import { rmse } from '../eval/metrics.ts';
 
 export interface SvdppOptions {
   factors?: number;
@@ -212,9 +213,7 @@ export class Svdpp implements FactorRecommender {
       };
       if (validation) {
         const predicted = this.predict(validation.user, validation.item);
-        let vs = 0;
-        for (let j = 0; j < validation.length; j++) vs += (predicted[j]! - validation.rating[j]!) ** 2;
-        log.validationRmse = Math.sqrt(vs / validation.length);
+        log.validationRmse = rmse(predicted, validation.rating);
         log.validationLoss = log.validationRmse ** 2;
       }
       context.onEpoch?.(log);
