@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readPointer } from '../../../shared/artifacts/loader.ts';
 import { versionKey } from '../../../shared/artifacts/spec.ts';
 import { VersionWriter } from '../../../train/artifacts/writer.ts';
-import { runCli } from '../../../train/cli/main.ts';
+import { cli } from '../../support/cli.ts';
 import { FsStore } from '../../../train/store/fs.ts';
 import { S3Store } from '../../../train/store/s3.ts';
 import { S3RVER_CREDENTIALS, startS3 } from './s3-server.ts';
@@ -33,23 +33,6 @@ async function makeVersion(fill: number, minute: number): Promise<{ version: str
   await writer.metrics({ rmse: 0.9 + fill / 100 });
   const manifest = await writer.finish();
   return { version: manifest.version, dir: manifest.dir };
-}
-
-/** Run the CLI, capturing what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await runCli(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
 }
 
 describe('reelrank publish / verify / versions / rollback / prune', () => {

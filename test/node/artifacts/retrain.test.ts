@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPointer } from '../../../shared/artifacts/loader.ts';
-import { runCli } from '../../../train/cli/main.ts';
+import { cli } from '../../support/cli.ts';
 import { qualityGate, retrain } from '../../../train/publish/retrain.ts';
 import { S3Store } from '../../../train/store/s3.ts';
 import { REPO_ROOT } from '../../support/data.ts';
@@ -146,46 +146,35 @@ describe('reelrank retrain against S3 (s3rver)', () => {
     const liveBefore = (await readPointer(store))?.version;
     expect(liveBefore).toBeDefined();
     const data = sample('broken', 600);
-    const errors: string[] = [];
-    const logs: string[] = [];
-    const [error, log] = [console.error, console.log];
-    console.error = (line: unknown) => errors.push(String(line));
-    console.log = (line: unknown) => logs.push(String(line));
-    let code: number;
-    try {
-      code = await runCli([
-        'retrain',
-        '--to',
-        `s3://${s3.bucket}/prod`,
-        '--endpoint',
-        s3.endpoint,
-        '--region',
-        'us-east-1',
-        '--access-key-id',
-        S3RVER_CREDENTIALS.accessKeyId,
-        '--secret-access-key',
-        S3RVER_CREDENTIALS.secretAccessKey,
-        '--data',
-        data,
-        '--model',
-        'mf-sgd',
-        '--no-content',
-        '--out',
-        join(work, 'artifacts'),
-        '--json',
-      ]);
-    } finally {
-      console.error = error;
-      console.log = log;
-    }
-    const result = JSON.parse(logs.at(-1)!) as {
+    const { code, out, err } = await cli(
+      'retrain',
+      '--to',
+      `s3://${s3.bucket}/prod`,
+      '--endpoint',
+      s3.endpoint,
+      '--region',
+      'us-east-1',
+      '--access-key-id',
+      S3RVER_CREDENTIALS.accessKeyId,
+      '--secret-access-key',
+      S3RVER_CREDENTIALS.secretAccessKey,
+      '--data',
+      data,
+      '--model',
+      'mf-sgd',
+      '--no-content',
+      '--out',
+      join(work, 'artifacts'),
+      '--json',
+    );
+    const result = JSON.parse(out.split('\n').at(-1)!) as {
       outcome: string;
       candidateDir: string;
       gate: { checks: { metric: string; live: number; candidate: number; pass: boolean }[] };
     };
     expect(result.outcome).toBe('refused');
     expect(code).toBe(3);
-    expect(errors.join('\n')).toMatch(/refused by the quality gate: .* stays live/);
+    expect(err).toMatch(/refused by the quality gate: .* stays live/);
     expect(result.gate.checks.some((c) => !c.pass)).toBe(true);
     expect((await readPointer(store))?.version).toBe(liveBefore);
     expect(readFileSync(join(result.candidateDir, 'manifest.json'), 'utf8')).toContain('"formatVersion"');

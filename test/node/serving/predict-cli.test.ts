@@ -6,12 +6,12 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openVersion } from '../../../shared/artifacts/loader.ts';
 import { loadServingModel } from '../../../shared/serving/from-artifacts.ts';
 import type { ServingModel } from '../../../shared/serving/model.ts';
 import { knownUser, predictRating, sessionUser } from '../../../shared/serving/scoring.ts';
-import { runCli } from '../../../train/cli/main.ts';
+import { cli } from '../../support/cli.ts';
 import { loadDataset } from '../../../train/data/index.ts';
 import {
   type FixtureVersion,
@@ -27,21 +27,6 @@ let model: ServingModel;
 let storeUrl: string;
 let folder: string;
 let userId: number;
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await runCli(argv), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'reelrank-predict-'));
