@@ -25,6 +25,8 @@ import type { PosterEmbeddings } from '../visual/cnn.ts';
 export interface TrainOptions {
   /** Dataset folder (default: the embedded ml-latest-small). */
   data?: string;
+  /** The dataset, already loaded by the caller (then `data`, `tmdb` and `posters` are not read again). */
+  dataset?: Dataset;
   /** A TMDB folder to join (overviews, keywords) for content features. */
   tmdb?: string;
   /** Registry name (default DEFAULT_MODEL). */
@@ -233,10 +235,12 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       `tfjs backend: ${selection.name}${selection.skipped.length ? ` (skipped ${selection.skipped.map((s) => s.backend).join(', ')})` : ''}`,
     );
   }
-  const dataset = await loadDataset(options.data, {
-    ...(options.tmdb === undefined ? {} : { tmdb: options.tmdb }),
-    ...(options.posters === undefined ? {} : { posters: options.posters }),
-  });
+  const dataset =
+    options.dataset ??
+    (await loadDataset(options.data, {
+      ...(options.tmdb === undefined ? {} : { tmdb: options.tmdb }),
+      ...(options.posters === undefined ? {} : { posters: options.posters }),
+    }));
   log(
     `dataset ${dataset.name}: ${dataset.ratings.length} ratings, ${dataset.userIds.length} users, ${dataset.movies.length} movies`,
   );

@@ -2,6 +2,7 @@ import { readManifest, readPointer } from '../../shared/artifacts/loader.ts';
 import type { Manifest } from '../../shared/artifacts/manifest.ts';
 import { ReelrankError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/store.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/index.ts';
 import { DEFAULT_MODEL } from '../models/registry.ts';
 import {
@@ -181,9 +182,12 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     );
   }
   const seed = options.training.seed ?? 0;
+  // Loaded once: for the fingerprint check and, when training goes ahead, for training itself.
+  let dataset: Dataset | undefined;
   if (live !== null && !options.force) {
-    const dataset = await loadDataset(options.training.data, {
+    dataset = await loadDataset(options.training.data, {
       ...(options.training.tmdb === undefined ? {} : { tmdb: options.training.tmdb }),
+      ...(options.training.posters === undefined ? {} : { posters: options.training.posters }),
     });
     const fingerprint = await datasetFingerprint(dataset);
     if (
@@ -197,7 +201,11 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
   }
 
   log(`training ${model} (seed ${seed})`);
-  const trained = await runTraining({ ...options.training, log: (line) => log(`  ${line}`) });
+  const trained = await runTraining({
+    ...options.training,
+    ...(dataset === undefined ? {} : { dataset }),
+    log: (line) => log(`  ${line}`),
+  });
   const candidateMetrics = trained.metrics;
   let gate: GateResult | null = null;
   if (live !== null) {
