@@ -31,7 +31,7 @@ import type { Dataset } from '../train/data/dataset.ts';
 import { loadDataset } from '../train/data/index.ts';
 import { IssueLog } from '../train/data/issues.ts';
 import { loadTmdbMovies } from '../train/data/tmdb.ts';
-import { formatTable, protocolMetrics, type ResultRow } from '../train/eval/compare.ts';
+import { formatTable, metricRows, protocolMetrics, type ResultRow } from '../train/eval/compare.ts';
 import { leaveLastOut } from '../train/eval/protocols.ts';
 import { VersionWriter } from '../train/artifacts/writer.ts';
 import { DeepHybridRecommender } from '../train/models/neural/deep-hybrid.ts';
@@ -190,17 +190,10 @@ async function measure(
     extra.exportShardBytes = roundTrip.shardBytes;
     extra.exportTableBytes = roundTrip.tableBytes;
   }
-  const mine = [...Object.entries(metrics), ...Object.entries(extra)]
-    .filter(([metric]) => metric !== 'users')
-    .map(([metric, value]) => ({
-      dataset: dataset.name,
-      protocol: protocolName,
-      model: name,
-      metric,
-      value,
-      seed: SEED,
-      trainSeconds,
-    }));
+  const mine = metricRows(
+    { dataset: dataset.name, protocol: protocolName, model: name, seed: SEED, trainSeconds },
+    { ...metrics, ...extra },
+  );
   rows.push(...mine);
   console.log(formatTable(mine), report.notes ? `\n  notes: ${JSON.stringify(report.notes)}` : '');
   writeResults();

@@ -19,7 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { fitTextEmbeddings } from '../train/content/index.ts';
 import type { Dataset, Split } from '../train/data/dataset.ts';
 import { loadDataset } from '../train/data/index.ts';
-import { compareModels, formatTable, protocolMetrics, type ResultRow } from '../train/eval/compare.ts';
+import {
+  compareModels,
+  formatTable,
+  metricRows,
+  protocolMetrics,
+  type ResultRow,
+} from '../train/eval/compare.ts';
 import { evaluateRanking, evaluateRating, evaluateSampled } from '../train/eval/harness.ts';
 import {
   carveLastOut,
@@ -104,9 +110,10 @@ async function runOne(
   await model.fit({ dataset, train: split.train, seed: SEED });
   const seconds = (performance.now() - started) / 1000;
   const metrics = protocolMetrics(model, dataset, protocol, split, SEED);
-  const mine = Object.entries(metrics)
-    .filter(([m]) => m !== 'users' && m !== 'coldItems')
-    .map(([m, v]) => row(dataset.name, split.name, label, m, v, seconds));
+  const mine = metricRows(
+    { dataset: dataset.name, protocol: split.name, model: label, seed: SEED, trainSeconds: seconds },
+    metrics,
+  );
   print(mine);
   rows.push(...mine);
   return mine;
@@ -217,10 +224,13 @@ async function blendWithMembers(
   const report = await blend.fit({ dataset, train: split.train, seed: SEED });
   const seconds = (performance.now() - started) / 1000;
   const mine: ResultRow[] = [];
-  const push = (name: string, metrics: Record<string, number>) => {
-    for (const [metric, value] of Object.entries(metrics))
-      if (metric !== 'users') mine.push(row(dataset.name, protocolName, name, metric, value, seconds));
-  };
+  const push = (name: string, metrics: Record<string, number>) =>
+    mine.push(
+      ...metricRows(
+        { dataset: dataset.name, protocol: protocolName, model: name, seed: SEED, trainSeconds: seconds },
+        metrics,
+      ),
+    );
   push('blend', protocolMetrics(blend, dataset, protocol, split, SEED));
   blend.members.forEach((member, k) => {
     push(`blend/${k}:${member.name}`, evaluateRating(member, dataset, split.test));

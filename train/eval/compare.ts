@@ -26,6 +26,22 @@ export interface ResultRow {
   trainSeconds: number;
 }
 
+/** Counts the protocols report beside the metrics; they are not result rows. */
+const NOT_METRICS = new Set(['users', 'coldItems']);
+
+/**
+ * One model's metrics as result rows (bookkeeping counts such as `users` left out).
+ * @example metricRows({ dataset: 'ml-100k', protocol: 'u1', model: 'svdpp', seed: 0, trainSeconds: 2 }, { rmse: 0.915, users: 459 }) // one row, metric 'rmse'
+ */
+export function metricRows(
+  row: Omit<ResultRow, 'metric' | 'value'>,
+  metrics: Readonly<Record<string, number>>,
+): ResultRow[] {
+  return Object.entries(metrics)
+    .filter(([metric]) => !NOT_METRICS.has(metric))
+    .map(([metric, value]) => ({ ...row, metric, value }));
+}
+
 export const PROTOCOLS = Object.freeze({
   random: 'random 90/10 holdout: rating metrics (rating models) + full ranking @10',
   official: 'an official split shipped with the data (e.g. ml-100k u1): rating metrics',
@@ -124,17 +140,10 @@ export async function compareModels(
     await model.fit({ dataset, train: split.train, seed });
     const trainSeconds = (performance.now() - started) / 1000;
     const metrics = protocolMetrics(model, dataset, options.protocol, split, seed);
-    const mine = Object.entries(metrics)
-      .filter(([metric]) => metric !== 'users' && metric !== 'coldItems')
-      .map(([metric, value]) => ({
-        dataset: dataset.name,
-        protocol: protocolName,
-        model: name,
-        metric,
-        value,
-        seed,
-        trainSeconds,
-      }));
+    const mine = metricRows(
+      { dataset: dataset.name, protocol: protocolName, model: name, seed, trainSeconds },
+      metrics,
+    );
     rows.push(...mine);
     options.onRows?.(mine);
   }
