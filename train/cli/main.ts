@@ -17,6 +17,8 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   verify: lazy(() => import('./commands/verify.ts')),
   versions: lazy(() => import('./commands/versions.ts')),
   rollback: lazy(() => import('./commands/rollback.ts')),
+  promote: lazy(() => import('./commands/promote.ts')),
+  abort: lazy(() => import('./commands/abort.ts')),
   prune: lazy(() => import('./commands/prune.ts')),
   train: lazy(() => import('./commands/train.ts')),
   evaluate: lazy(() => import('./commands/evaluate.ts')),
