@@ -78,8 +78,8 @@ export const SESSION_ID = /^[0-9A-Za-z._:-]{1,128}$/;
 
 /**
  * A recommendation id names the version and arm that produced a list, so an event quoting it can
- * be attributed later without any server-side lookup: `<version>~<arm letter>~<issued at, base36
- * seconds>~<random>`. Version ids never contain '~'.
+ * be attributed later without any server-side lookup: `<version>:<arm letter>:<issued at, base36
+ * seconds>:<random>`. Version ids never contain ':'.
  */
 export interface RecommendationIdParts {
   version: string;
@@ -91,12 +91,12 @@ export interface RecommendationIdParts {
 
 /** Build a recommendation id (see RecommendationIdParts). */
 export function makeRecommendationId(parts: RecommendationIdParts): string {
-  return `${parts.version}~${parts.arm === 'candidate' ? 'c' : 'l'}~${Math.floor(parts.issuedAt).toString(36)}~${parts.nonce}`;
+  return `${parts.version}:${parts.arm === 'candidate' ? 'c' : 'l'}:${Math.floor(parts.issuedAt).toString(36)}:${parts.nonce}`;
 }
 
 /** Parse a recommendation id; null when it is not one of ours. */
 export function parseRecommendationId(id: string): RecommendationIdParts | null {
-  const parts = id.split('~');
+  const parts = id.split(':');
   if (parts.length !== 4) return null;
   const [version, arm, issued, nonce] = parts as [string, string, string, string];
   if (!/^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/.test(version)) return null;

@@ -19,6 +19,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   rollback: lazy(() => import('./commands/rollback.ts')),
   promote: lazy(() => import('./commands/promote.ts')),
   abort: lazy(() => import('./commands/abort.ts')),
+  experiment: lazy(() => import('./commands/experiment.ts')),
   prune: lazy(() => import('./commands/prune.ts')),
   train: lazy(() => import('./commands/train.ts')),
   evaluate: lazy(() => import('./commands/evaluate.ts')),

@@ -65,7 +65,7 @@ describe('stable rollout assignment', () => {
       issuedAt: 1_764_659_000,
       nonce: 'AbC_-123',
     });
-    for (const bad of ['', 'x', 'a~b~c~d', '../x~l~1~abcd', 'v~l~1~ab', 'v~q~1~abcd']) {
+    for (const bad of ['', 'x', 'a:b:c:d', '../x:l:1:abcd', 'v:l:1:ab', 'v:q:1:abcd', 'v~l~1~abcd']) {
       expect(parseRecommendationId(bad), bad).toBeNull();
     }
   });
