@@ -187,7 +187,10 @@ export function analyzeExperiment(
       const { acc } = found;
       const position = Number.isInteger(e.value) && (e.value as number) >= 1 ? (e.value as number) : 0;
       let list = positions.get(recId);
-      if (!list) positions.set(recId, (list = new Map()));
+      if (!list) {
+        list = new Map();
+        positions.set(recId, list);
+      }
       if (list.has(e.movieId)) continue; // a repeated impression of the same slot counts once
       list.set(e.movieId, position);
       acc.impressions++;
