@@ -76,6 +76,15 @@ export interface TrainResult {
   version: string;
   metrics: Record<string, unknown>;
   seconds: number;
+  /** Malformed input rows skipped while loading the dataset (also in the manifest). */
+  skippedRows?: number;
+}
+
+/** 'skipped rows: 0', or the count and the first malformed row (file:line: what). */
+export function skippedRowsLine(dataset: Dataset): string {
+  const { skippedRows, issues } = dataset.summary;
+  const first = issues[0];
+  return `skipped rows: ${skippedRows}${skippedRows > 0 && first ? ` (first: ${first.file}:${first.line}: ${first.message}; 'reelrank ingest' lists them)` : ''}`;
 }
 
 /** A short content fingerprint of a dataset's ratings (hash of the hashes of its columns). */
@@ -244,6 +253,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   log(
     `dataset ${dataset.name}: ${dataset.ratings.length} ratings, ${dataset.userIds.length} users, ${dataset.movies.length} movies`,
   );
+  log(skippedRowsLine(dataset));
 
   let text: Awaited<ReturnType<typeof fitTextEmbeddings>> | null = null;
   if (options.content ?? true) {
@@ -345,8 +355,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   if (!isFactorRecommender(model)) {
     // Neural models (NCF, deep hybrid, title) have no factor form: their own version layout.
     const neural = await import('../models/neural/version.ts');
-    if (neural.isExportableNeural(model))
-      return neural.writeNeuralVersion({
+    if (neural.isExportableNeural(model)) {
+      const written = await neural.writeNeuralVersion({
         model,
         modelName,
         dataset,
@@ -365,6 +375,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         ...(options.createdAt ? { createdAt: options.createdAt } : {}),
         ...(options.quickReport ? { quickReport: true } : {}),
       });
+      return { ...written, skippedRows: dataset.summary.skippedRows };
+    }
     throw new ReelrankError('bad_option', `model '${modelName}' has no factor form to export`);
   }
   const factors = model.exportFactors();
@@ -418,6 +430,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       seed,
       dataset: dataset.name,
       ratings: dataset.ratings.length,
+      // Malformed rows of the input that were skipped (train and retrain print them too).
+      skippedRows: dataset.summary.skippedRows,
       globalMean: exported.mean,
       ratingScale: dataset.ratingScale,
       foldInLambda: exported.foldInLambda,
@@ -572,7 +586,13 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     const manifest = await writer.finish();
     const total = (performance.now() - started) / 1000;
     log(`version ${manifest.version} written to ${manifest.dir} in ${total.toFixed(1)} s`);
-    return { dir: manifest.dir, version: manifest.version, metrics: allMetrics, seconds: total };
+    return {
+      dir: manifest.dir,
+      version: manifest.version,
+      metrics: allMetrics,
+      seconds: total,
+      skippedRows: dataset.summary.skippedRows,
+    };
   } catch (error) {
     await writer.abort();
     throw error;
