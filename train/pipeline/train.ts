@@ -265,6 +265,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   if (options.posters !== undefined) {
     const t = performance.now();
     const { embedPosters, loadPosterCnn } = await import('../visual/cnn.ts');
+    let nextPosterLine = 0;
+    let lastPosterLine = t;
     const cnn = await loadPosterCnn({
       ...(options.cnn === undefined ? {} : { dir: options.cnn }),
       ...(options.cnnLayer === undefined ? {} : { layer: options.cnnLayer }),
@@ -274,8 +276,16 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         cnn,
         dataset.movies.map((m) => m.posterPath ?? null),
         {
-          onProgress: (done, total) =>
-            log(`posters: ${done}/${total} embedded (${((performance.now() - t) / 1000).toFixed(1)} s)`),
+          // One line per ~10% (or 5 s), not one per batch of 32 posters.
+          onProgress: (done, total) => {
+            const now = performance.now();
+            if (done < total && done < nextPosterLine && now - lastPosterLine < 5_000) return;
+            nextPosterLine = done + Math.ceil(total / 10);
+            lastPosterLine = now;
+            log(
+              `posters: ${done}/${total} embedded (${Math.round((100 * done) / total)}%, ${((now - t) / 1000).toFixed(1)} s)`,
+            );
+          },
         },
       );
       const posters = embedded.mask.reduce((a, b) => a + b, 0);
@@ -308,11 +318,14 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       epochs.push(e);
       if (e.validationRmse !== undefined)
         log(
-          `epoch ${e.epoch}: train MSE ${e.trainLoss.toFixed(4)}, validation RMSE ${e.validationRmse.toFixed(4)}`,
+          `${modelName} epoch ${e.epoch}${e.totalEpochs ? `/${e.totalEpochs}` : ''}: train MSE ${e.trainLoss.toFixed(4)}, validation RMSE ${e.validationRmse.toFixed(4)}`,
         );
     },
   });
   const evalSeconds = (performance.now() - evalStarted) / 1000;
+  log(
+    `evaluating ${modelName} on ${split.test.length.toLocaleString('en-US')} held-out ratings (${entry.ratings ? 'rating error, ' : ''}ranking @10)`,
+  );
   const metrics: Record<string, MetricRecord> = {};
   if (entry.ratings) metrics.holdoutRating = evaluateRating(evalModel, dataset, split.test);
   metrics.holdoutRanking = evaluateRanking(evalModel, dataset, carve.train, split.test, { k: 10 });
@@ -338,6 +351,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         `rank model '${rankName}' exports no ranking factors; use ials (or null for none)`,
       );
     }
+    log(`fitting ranking model ${rankName} on the same split, then evaluating it (ranking @10)`);
     await rankModel.fit({ dataset, train: carve.train, seed });
     metrics.holdoutRankingRankModel = evaluateRanking(rankModel, dataset, carve.train, split.test, { k: 10 });
     const shown = Object.entries(metrics.holdoutRankingRankModel)
@@ -350,6 +364,9 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
   const model = createModel(modelName, { itemFeatures });
   const fitStarted = performance.now();
+  log(
+    `fitting ${modelName} on all ${dataset.ratings.length.toLocaleString('en-US')} ratings for the version`,
+  );
   await model.fit({ dataset, train: all, seed });
   const fitSeconds = (performance.now() - fitStarted) / 1000;
   if (!isFactorRecommender(model)) {
@@ -432,6 +449,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       ratings: dataset.ratings.length,
       // Malformed rows of the input that were skipped (train and retrain print them too).
       skippedRows: dataset.summary.skippedRows,
+      // Movies joined to TMDB (null: no --tmdb), so `reelrank start` reuses only a like version.
+      tmdbJoined: dataset.tmdbJoin?.joined ?? null,
       globalMean: exported.mean,
       ratingScale: dataset.ratingScale,
       foldInLambda: exported.foldInLambda,
@@ -536,6 +555,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       timing: { evaluationFitSeconds: evalSeconds, productionFitSeconds: fitSeconds, totalSeconds: seconds },
     };
     const reportStarted = performance.now();
+    log('writing report.html (PCA + t-SNE maps)');
     const html = renderReport({
       title: `reelrank training report: ${modelName} on ${dataset.name}`,
       dataset: dataset.name,
