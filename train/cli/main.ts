@@ -83,7 +83,13 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   }
   const name = argv[0] ?? '';
-  if (name.startsWith('-') || !(name in commands)) {
+  if (name.startsWith('-')) {
+    console.error(
+      `reelrank: unknown option '${name}' before the command; usage: reelrank <command> [options]. Commands: ${Object.keys(commands).join(', ')}.`,
+    );
+    return 1;
+  }
+  if (!(name in commands)) {
     const guess = suggestOption(name, Object.keys(commands));
     console.error(
       `reelrank: unknown command '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}. Commands: ${Object.keys(commands).join(', ')}.`,
