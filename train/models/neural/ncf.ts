@@ -6,8 +6,15 @@ import { byUser, gatherRows, type TrainingRows } from '../interactions.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from '../types.ts';
 import { permutation, sampleNegative, sortedItemsByUser } from './batches.ts';
-import { SparseTable } from './sparse.ts';
-import { applyEager, applySymbolic, DenseTower, denseStack, initializerSeed } from './tower.ts';
+import { SparseTable, type TableOptimizer } from './sparse.ts';
+import {
+  applyEager,
+  applySymbolic,
+  DenseTower,
+  denseStack,
+  initializerSeed,
+  kernelInitializer,
+} from './tower.ts';
 
 /**
  * Neural Collaborative Filtering (He et al. 2017; reference 003): GMF (element-wise product of user
@@ -41,6 +48,17 @@ export interface NcfOptions {
   embeddingLearningRate?: number;
   /** L2 on embedding rows seen in a batch (default 0). */
   l2?: number;
+  /**
+   * Optimiser of the embedding tables (default 'lazy-adam'; see SparseTable): 'adam' moves every
+   * row every batch as torch.optim.Adam does a dense nn.Embedding; 'adagrad' moves only the rows seen.
+   */
+  tableOptimizer?: TableOptimizer;
+  /**
+   * Kernel initialisers of the tower (default 'he'): 'he' = He normal for the ReLU layers and
+   * Glorot uniform for the prediction layer; 'paper' = Glorot uniform for the ReLU layers and LeCun
+   * uniform for the prediction layer, as the NCF authors' Keras code.
+   */
+  towerInit?: 'he' | 'paper';
   /** Stop after this many batches per epoch (tests); default all. */
   maxBatchesPerEpoch?: number;
   /**
@@ -113,6 +131,8 @@ export class NcfRecommender implements Recommender {
       learningRate: 1e-3,
       embeddingLearningRate: 1e-3,
       l2: 0,
+      tableOptimizer: 'lazy-adam',
+      towerInit: 'he',
       maxBatchesPerEpoch: Number.POSITIVE_INFINITY,
       patience: 0,
       refit: false,
@@ -131,6 +151,12 @@ export class NcfRecommender implements Recommender {
       throw new ReelrankError(
         'bad_option',
         `NCF option pretrain applies to variant 'neumf' only; got variant '${variant}'`,
+      );
+    }
+    if (this.options.towerInit !== 'he' && this.options.towerInit !== 'paper') {
+      throw new ReelrankError(
+        'bad_option',
+        `NCF option towerInit is '${String(this.options.towerInit)}'; it must be 'he' or 'paper'`,
       );
     }
     if (!(alpha >= 0 && alpha <= 1)) {
@@ -246,6 +272,7 @@ export class NcfRecommender implements Recommender {
         initStd: 0.01,
         learningRate: o.embeddingLearningRate,
         l2: o.l2,
+        optimizer: o.tableOptimizer,
       });
     const userGmf = table(rows.users, o.gmfDim);
     const itemGmf = table(rows.items, o.gmfDim);
@@ -318,6 +345,7 @@ export class NcfRecommender implements Recommender {
       if (probe) {
         const hitRate = probe.hitRate(this.predict(probe.users, probe.items));
         validationHitRates.push(hitRate);
+        log.validationHitRate = hitRate;
         if (!best || hitRate > best.hitRate) {
           for (const w of best?.weights ?? []) w.dispose();
           best = {
@@ -575,7 +603,11 @@ function buildNcfTower(o: Required<NcfOptions>, seed: number, rng: Rng): DenseTo
   const useMlp = o.variant !== 'gmf';
   const mlpLayers = useMlp
     ? denseStack(
-        o.mlpLayers.map((units) => ({ units, dropout: o.dropout })),
+        o.mlpLayers.map((units) => ({
+          units,
+          dropout: o.dropout,
+          initializer: o.towerInit === 'paper' ? ('glorot-uniform' as const) : ('he-normal' as const),
+        })),
         seed,
         'mlp',
       )
@@ -592,7 +624,10 @@ function buildNcfTower(o: Required<NcfOptions>, seed: number, rng: Rng): DenseTo
   }
   const outputLayer = tfl.layers.dense({
     units: 1,
-    kernelInitializer: tfl.initializers.glorotUniform({ seed: initializerSeed(seed, 1000) }),
+    kernelInitializer: kernelInitializer(
+      o.towerInit === 'paper' ? 'lecun-uniform' : 'glorot-uniform',
+      initializerSeed(seed, 1000),
+    ),
     name: 'prediction',
   });
   const joined =
