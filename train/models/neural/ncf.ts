@@ -78,6 +78,13 @@ export interface NcfOptions {
   pretrain?: boolean;
   /** Weight of the GMF side in the pretrained output layer (default 0.5, as in the paper). */
   alpha?: number;
+  /**
+   * NeuMF with pretraining and validation rows: choose α from these values by the validation
+   * HR@10 of the blended start (before any NeuMF step) instead of fixing it; [] (default) = `alpha`.
+   * The start itself also competes with the trained epochs: when no NeuMF epoch beats the
+   * pretrained blend on validation, the blend is kept (bestEpoch -1, a refit of 0 NeuMF epochs).
+   */
+  alphaGrid?: number[];
   /** Settings of the GMF pretraining run (default: this model's settings). */
   pretrainGmf?: NcfStageOptions;
   /** Settings of the MLP pretraining run (default: this model's settings). */
@@ -93,7 +100,7 @@ export interface NcfOptions {
 /** Options of one pretraining stage (everything but the NeuMF-only fields). */
 export type NcfStageOptions = Omit<
   NcfOptions,
-  'variant' | 'pretrain' | 'alpha' | 'pretrainGmf' | 'pretrainMlp'
+  'variant' | 'pretrain' | 'alpha' | 'alphaGrid' | 'pretrainGmf' | 'pretrainMlp'
 >;
 
 /** What a NeuMF stage starts from: the pretrained GMF and MLP models. */
@@ -138,6 +145,7 @@ export class NcfRecommender implements Recommender {
       refit: false,
       pretrain: false,
       alpha: 0.5,
+      alphaGrid: [],
       pretrainGmf: {},
       pretrainMlp: {},
       recencyHalfLife: 0,
@@ -159,8 +167,10 @@ export class NcfRecommender implements Recommender {
         `NCF option towerInit is '${String(this.options.towerInit)}'; it must be 'he' or 'paper'`,
       );
     }
-    if (!(alpha >= 0 && alpha <= 1)) {
-      throw new ReelrankError('bad_option', `NCF option alpha is ${alpha}; it must be in [0, 1]`);
+    for (const a of [alpha, ...this.options.alphaGrid]) {
+      if (!(a >= 0 && a <= 1)) {
+        throw new ReelrankError('bad_option', `NCF option alpha is ${a}; it must be in [0, 1]`);
+      }
     }
     this.name = variant === 'neumf' ? 'ncf-neumf' : `ncf-${variant}`;
   }
@@ -233,7 +243,12 @@ export class NcfRecommender implements Recommender {
       };
       await gmf.fitOnce(context, { ...gmf.options, patience: 0, epochs: refitEpochs.gmf });
       await mlp.fitOnce(context, { ...mlp.options, patience: 0, epochs: refitEpochs.mlp });
-      const refit = await this.fitOnce(context, { ...o, patience: 0, epochs: refitEpochs.neumf }, parts);
+      const chosenAlpha = (neumf.notes?.alpha as number | undefined) ?? o.alpha;
+      const refit = await this.fitOnce(
+        context,
+        { ...o, patience: 0, epochs: refitEpochs.neumf, alpha: chosenAlpha, alphaGrid: [] },
+        { ...parts, alpha: chosenAlpha },
+      );
       return {
         epochs: refit.epochs,
         seconds: (performance.now() - started) / 1000,
@@ -280,7 +295,34 @@ export class NcfRecommender implements Recommender {
     const itemMlp = table(rows.items, o.mlpDim);
     const tower = buildNcfTower(o, context.seed, createRng(context.seed ^ 0x5bd1e995));
     this.state = { userGmf, itemGmf, userMlp, itemMlp, tower, items: rows.items };
-    if (pretrained) initialiseFromPretrained(this.state, pretrained, o);
+    let alpha = pretrained?.alpha;
+    let alphaValidation: Record<string, number> | undefined;
+    let startHitRate: number | undefined;
+    if (pretrained) {
+      if (probe && o.alphaGrid.length > 0) {
+        // Choose α on the validation rows: the blend of the two pretrained logits, no training.
+        alphaValidation = {};
+        let bestAlpha = { alpha: pretrained.alpha, hitRate: -1 };
+        for (const a of o.alphaGrid) {
+          initialiseFromPretrained(this.state, { ...pretrained, alpha: a }, o);
+          const hitRate = probe.hitRate(this.predict(probe.users, probe.items));
+          alphaValidation[String(a)] = hitRate;
+          if (hitRate > bestAlpha.hitRate) bestAlpha = { alpha: a, hitRate };
+        }
+        alpha = bestAlpha.alpha;
+      }
+      initialiseFromPretrained(this.state, { ...pretrained, alpha: alpha! }, o);
+      if (probe) {
+        // The pretrained blend is epoch -1: NeuMF training must beat it to be kept.
+        startHitRate = probe.hitRate(this.predict(probe.users, probe.items));
+        best = {
+          hitRate: startHitRate,
+          epoch: -1,
+          tables: [userGmf, itemGmf, userMlp, itemMlp].map((t) => t.values.slice()),
+          weights: tower.model.getWeights().map((w) => w.clone()),
+        };
+      }
+    }
 
     const useGmf = o.variant !== 'mlp';
     const useMlp = o.variant !== 'gmf';
@@ -375,8 +417,16 @@ export class NcfRecommender implements Recommender {
         backend: tf.getBackend(),
         variant: o.variant,
         ...(best
-          ? { bestEpoch: best.epoch, validationHitRate: validationHitRates, validationCarved: carve }
+          ? {
+              bestEpoch: best.epoch,
+              bestValidationHitRate: best.hitRate,
+              validationHitRate: validationHitRates,
+              validationCarved: carve,
+            }
           : {}),
+        ...(alpha !== undefined ? { alpha } : {}),
+        ...(startHitRate !== undefined ? { startValidationHitRate: startHitRate } : {}),
+        ...(alphaValidation ? { alphaValidationHitRate: alphaValidation } : {}),
       },
     };
   }
