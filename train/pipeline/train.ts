@@ -76,6 +76,15 @@ export interface TrainResult {
   version: string;
   metrics: Record<string, unknown>;
   seconds: number;
+  /** Malformed input rows skipped while loading the dataset (also in the manifest). */
+  skippedRows?: number;
+}
+
+/** 'skipped rows: 0', or the count and the first malformed row (file:line: what). */
+export function skippedRowsLine(dataset: Dataset): string {
+  const { skippedRows, issues } = dataset.summary;
+  const first = issues[0];
+  return `skipped rows: ${skippedRows}${skippedRows > 0 && first ? ` (first: ${first.file}:${first.line}: ${first.message}; 'reelrank ingest' lists them)` : ''}`;
 }
 
 /** A short content fingerprint of a dataset's ratings (hash of the hashes of its columns). */
@@ -244,6 +253,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   log(
     `dataset ${dataset.name}: ${dataset.ratings.length} ratings, ${dataset.userIds.length} users, ${dataset.movies.length} movies`,
   );
+  log(skippedRowsLine(dataset));
 
   let text: Awaited<ReturnType<typeof fitTextEmbeddings>> | null = null;
   if (options.content ?? true) {
@@ -255,6 +265,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   if (options.posters !== undefined) {
     const t = performance.now();
     const { embedPosters, loadPosterCnn } = await import('../visual/cnn.ts');
+    let nextPosterLine = 0;
+    let lastPosterLine = t;
     const cnn = await loadPosterCnn({
       ...(options.cnn === undefined ? {} : { dir: options.cnn }),
       ...(options.cnnLayer === undefined ? {} : { layer: options.cnnLayer }),
@@ -264,8 +276,16 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         cnn,
         dataset.movies.map((m) => m.posterPath ?? null),
         {
-          onProgress: (done, total) =>
-            log(`posters: ${done}/${total} embedded (${((performance.now() - t) / 1000).toFixed(1)} s)`),
+          // One line per ~10% (or 5 s), not one per batch of 32 posters.
+          onProgress: (done, total) => {
+            const now = performance.now();
+            if (done < total && done < nextPosterLine && now - lastPosterLine < 5_000) return;
+            nextPosterLine = done + Math.ceil(total / 10);
+            lastPosterLine = now;
+            log(
+              `posters: ${done}/${total} embedded (${Math.round((100 * done) / total)}%, ${((now - t) / 1000).toFixed(1)} s)`,
+            );
+          },
         },
       );
       const posters = embedded.mask.reduce((a, b) => a + b, 0);
@@ -298,11 +318,14 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       epochs.push(e);
       if (e.validationRmse !== undefined)
         log(
-          `epoch ${e.epoch}: train MSE ${e.trainLoss.toFixed(4)}, validation RMSE ${e.validationRmse.toFixed(4)}`,
+          `${modelName} epoch ${e.epoch}${e.totalEpochs ? `/${e.totalEpochs}` : ''}: train MSE ${e.trainLoss.toFixed(4)}, validation RMSE ${e.validationRmse.toFixed(4)}`,
         );
     },
   });
   const evalSeconds = (performance.now() - evalStarted) / 1000;
+  log(
+    `evaluating ${modelName} on ${split.test.length.toLocaleString('en-US')} held-out ratings (${entry.ratings ? 'rating error, ' : ''}ranking @10)`,
+  );
   const metrics: Record<string, MetricRecord> = {};
   if (entry.ratings) metrics.holdoutRating = evaluateRating(evalModel, dataset, split.test);
   metrics.holdoutRanking = evaluateRanking(evalModel, dataset, carve.train, split.test, { k: 10 });
@@ -328,6 +351,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         `rank model '${rankName}' exports no ranking factors; use ials (or null for none)`,
       );
     }
+    log(`fitting ranking model ${rankName} on the same split, then evaluating it (ranking @10)`);
     await rankModel.fit({ dataset, train: carve.train, seed });
     metrics.holdoutRankingRankModel = evaluateRanking(rankModel, dataset, carve.train, split.test, { k: 10 });
     const shown = Object.entries(metrics.holdoutRankingRankModel)
@@ -340,13 +364,16 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
   const model = createModel(modelName, { itemFeatures });
   const fitStarted = performance.now();
+  log(
+    `fitting ${modelName} on all ${dataset.ratings.length.toLocaleString('en-US')} ratings for the version`,
+  );
   await model.fit({ dataset, train: all, seed });
   const fitSeconds = (performance.now() - fitStarted) / 1000;
   if (!isFactorRecommender(model)) {
     // Neural models (NCF, deep hybrid, title) have no factor form: their own version layout.
     const neural = await import('../models/neural/version.ts');
-    if (neural.isExportableNeural(model))
-      return neural.writeNeuralVersion({
+    if (neural.isExportableNeural(model)) {
+      const written = await neural.writeNeuralVersion({
         model,
         modelName,
         dataset,
@@ -365,6 +392,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         ...(options.createdAt ? { createdAt: options.createdAt } : {}),
         ...(options.quickReport ? { quickReport: true } : {}),
       });
+      return { ...written, skippedRows: dataset.summary.skippedRows };
+    }
     throw new ReelrankError('bad_option', `model '${modelName}' has no factor form to export`);
   }
   const factors = model.exportFactors();
@@ -418,6 +447,10 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       seed,
       dataset: dataset.name,
       ratings: dataset.ratings.length,
+      // Malformed rows of the input that were skipped (train and retrain print them too).
+      skippedRows: dataset.summary.skippedRows,
+      // Movies joined to TMDB (null: no --tmdb), so `reelrank start` reuses only a like version.
+      tmdbJoined: dataset.tmdbJoin?.joined ?? null,
       globalMean: exported.mean,
       ratingScale: dataset.ratingScale,
       foldInLambda: exported.foldInLambda,
@@ -522,6 +555,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       timing: { evaluationFitSeconds: evalSeconds, productionFitSeconds: fitSeconds, totalSeconds: seconds },
     };
     const reportStarted = performance.now();
+    log('writing report.html (PCA + t-SNE maps)');
     const html = renderReport({
       title: `reelrank training report: ${modelName} on ${dataset.name}`,
       dataset: dataset.name,
@@ -572,7 +606,13 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     const manifest = await writer.finish();
     const total = (performance.now() - started) / 1000;
     log(`version ${manifest.version} written to ${manifest.dir} in ${total.toFixed(1)} s`);
-    return { dir: manifest.dir, version: manifest.version, metrics: allMetrics, seconds: total };
+    return {
+      dir: manifest.dir,
+      version: manifest.version,
+      metrics: allMetrics,
+      seconds: total,
+      skippedRows: dataset.summary.skippedRows,
+    };
   } catch (error) {
     await writer.abort();
     throw error;
