@@ -43,7 +43,7 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
     // A fresh isolate has loaded nothing yet: try once, so that a probe right after a deploy or
     // a publish reports the version this isolate would serve, not a false 'unavailable'.
     if (!healthOf(c.env).live) await live(c).catch(() => undefined);
-    const { live: current, refused, checkedAt, pointerError } = healthOf(c.env);
+    const { live: current, candidate, refused, checkedAt, pointerError } = healthOf(c.env);
     const status = current ? (refused.length > 0 ? 'degraded' : 'ok') : 'unavailable';
     const code = current ? 200 : 503;
     const version = current?.model.version ?? null;
@@ -58,6 +58,15 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
         pointerCheckedAt: checkedAt > 0 ? new Date(checkedAt).toISOString() : null,
         pointerError,
         refused,
+        canary: current?.pointer.canary
+          ? {
+              version: current.pointer.canary.version,
+              percent: current.pointer.canary.percent,
+              startedAt: current.pointer.canary.startedAt,
+              loaded: candidate?.model.version === current.pointer.canary.version,
+              loadedAt: candidate?.loadedAt ?? null,
+            }
+          : null,
       },
       code,
     );
