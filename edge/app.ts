@@ -20,7 +20,10 @@ import {
   type UserState,
 } from '../shared/serving/scoring.ts';
 import { movieRef, resolveTitleOrThrow, searchTitles, type TitleMatch } from '../shared/serving/titles.ts';
+import type { AppEnv } from './app-env.ts';
+import { hasKey, publicUnlessConfigured, requireKey } from './auth.ts';
 import { errorBody, onError } from './errors.ts';
+import { limitByIp } from './limits.ts';
 import { healthOf, type LiveVersion, liveVersion } from './live.ts';
 import { openApiDocument } from './openapi.ts';
 import { PAGE_HTML } from './page.ts';
@@ -38,7 +41,7 @@ import {
   userMovieParams,
 } from './schemas.ts';
 
-export type AppEnv = { Bindings: Env };
+export type { AppEnv } from './app-env.ts';
 
 /** Request bodies above this size are refused with 413 (500 ratings fit in ~20 KB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -166,17 +169,25 @@ export function createApp(): Hono<AppEnv> {
     }),
   );
 
-  app.get('/', (c) => c.html(PAGE_HTML));
-  app.get('/openapi.json', (c) => c.json(openApiDocument));
+  app.use('*', limitByIp());
+  const readKey = requireKey('read');
+  const catalog = publicUnlessConfigured();
+
+  app.get('/', catalog, (c) => c.html(PAGE_HTML));
+  app.get('/openapi.json', catalog, (c) => c.json(openApiDocument));
 
   app.get('/v1/health', async (c) => {
     // A fresh isolate has loaded nothing yet: try once, so that a probe right after a deploy or
     // a publish reports the version this isolate would serve, not a false 'unavailable'.
     if (!healthOf(c.env).live) await live(c).catch(() => undefined);
     const { live: current, refused, checkedAt, pointerError } = healthOf(c.env);
+    const status = current ? (refused.length > 0 ? 'degraded' : 'ok') : 'unavailable';
+    const version = current?.model.version ?? null;
+    // Public: status and version only. The detail (store keys, hashes, refusal messages) with a read key.
+    if (!(await hasKey(c, 'read'))) return c.json({ status, version }, current ? 200 : 503);
     const body = {
-      status: current ? (refused.length > 0 ? 'degraded' : 'ok') : 'unavailable',
-      version: current?.model.version ?? null,
+      status,
+      version,
       loadedAt: current?.loadedAt ?? null,
       loadMs: current?.loadMs ?? null,
       pointerCheckedAt: checkedAt > 0 ? new Date(checkedAt).toISOString() : null,
@@ -186,7 +197,7 @@ export function createApp(): Hono<AppEnv> {
     return c.json(body, current ? 200 : 503);
   });
 
-  app.get('/v1/version', async (c) => {
+  app.get('/v1/version', catalog, async (c) => {
     const v = await live(c);
     const { model } = v;
     return c.json({
@@ -216,7 +227,7 @@ export function createApp(): Hono<AppEnv> {
     });
   });
 
-  app.get('/v1/movies', zValidator('query', searchQuery, badParameter), async (c) => {
+  app.get('/v1/movies', catalog, zValidator('query', searchQuery, badParameter), async (c) => {
     const { q = '', limit = 20 } = c.req.valid('query');
     const v = await live(c);
     const { model } = v;
@@ -229,7 +240,7 @@ export function createApp(): Hono<AppEnv> {
     });
   });
 
-  app.get('/v1/movies/:movieId', zValidator('param', movieIdParam, badParameter), async (c) => {
+  app.get('/v1/movies/:movieId', catalog, zValidator('param', movieIdParam, badParameter), async (c) => {
     const { model } = await live(c);
     const index = itemIndexOf(model, c.req.valid('param').movieId);
     return c.json({ version: model.version, movie: movieJson(model, index) });
@@ -237,6 +248,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.get(
     '/v1/movies/:movieId/similar',
+    catalog,
     zValidator('param', movieIdParam, badParameter),
     zValidator('query', similarQuery, badParameter),
     async (c) => {
@@ -255,6 +267,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.get(
     '/v1/users/:userId/recommendations',
+    readKey,
     zValidator('param', userIdParam, badParameter),
     zValidator('query', recommendationsQuery, badParameter),
     async (c) => {
@@ -278,7 +291,7 @@ export function createApp(): Hono<AppEnv> {
     },
   );
 
-  app.post('/v1/recommendations', zValidator('json', sessionBody, badParameter), async (c) => {
+  app.post('/v1/recommendations', catalog, zValidator('json', sessionBody, badParameter), async (c) => {
     const { model } = await live(c);
     const body = c.req.valid('json');
     const sessionRatings = sessionRatingsOf(model, body.ratings);
@@ -302,6 +315,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.get(
     '/v1/users/:userId/predictions',
+    readKey,
     zValidator('param', userIdParam, badParameter),
     zValidator('query', titlePredictionQuery, badParameter),
     async (c) => {
@@ -320,36 +334,42 @@ export function createApp(): Hono<AppEnv> {
     },
   );
 
-  app.post('/v1/predictions', zValidator('json', sessionPredictionsBody, badParameter), async (c) => {
-    const v = await live(c);
-    const { model } = v;
-    const body = c.req.valid('json');
-    const user = sessionUser(model, sessionRatingsOf(model, body.ratings));
-    const byId = (body.movieIds ?? []).map((movieId) => {
-      const itemIndex = itemIndexOf(model, movieId);
-      return {
-        ...movieRef(model.movies[itemIndex]!),
-        rating: round(predictRating(model, user, itemIndex), 4),
-      };
-    });
-    const byTitle = (body.titles ?? []).map((title, n) =>
-      titlePredictionJson(
-        model,
-        user,
-        title,
-        resolveTitleOrThrow(v.titleIndex, title, { version: model.version, parameter: `titles.${n}` }),
-      ),
-    );
-    return c.json({
-      version: model.version,
-      ratingCount: user.ratingCount,
-      ratingScale: model.ratingScale,
-      predictions: [...byId, ...byTitle],
-    });
-  });
+  app.post(
+    '/v1/predictions',
+    catalog,
+    zValidator('json', sessionPredictionsBody, badParameter),
+    async (c) => {
+      const v = await live(c);
+      const { model } = v;
+      const body = c.req.valid('json');
+      const user = sessionUser(model, sessionRatingsOf(model, body.ratings));
+      const byId = (body.movieIds ?? []).map((movieId) => {
+        const itemIndex = itemIndexOf(model, movieId);
+        return {
+          ...movieRef(model.movies[itemIndex]!),
+          rating: round(predictRating(model, user, itemIndex), 4),
+        };
+      });
+      const byTitle = (body.titles ?? []).map((title, n) =>
+        titlePredictionJson(
+          model,
+          user,
+          title,
+          resolveTitleOrThrow(v.titleIndex, title, { version: model.version, parameter: `titles.${n}` }),
+        ),
+      );
+      return c.json({
+        version: model.version,
+        ratingCount: user.ratingCount,
+        ratingScale: model.ratingScale,
+        predictions: [...byId, ...byTitle],
+      });
+    },
+  );
 
   app.get(
     '/v1/users/:userId/predictions/:movieId',
+    readKey,
     zValidator('param', userMovieParams, badParameter),
     async (c) => {
       const { model } = await live(c);
@@ -368,6 +388,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.post(
     '/v1/users/:userId/predictions',
+    readKey,
     zValidator('param', userIdParam, badParameter),
     zValidator('json', predictionsBody, badParameter),
     async (c) => {

@@ -11,6 +11,7 @@ import { isReelrankError } from '../shared/errors.ts';
 export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Object.freeze({
   bad_parameter: 400,
   bad_json: 400,
+  unauthorized: 401,
   unknown_user: 404,
   unknown_movie: 404,
   movie_not_found: 404,
@@ -18,6 +19,8 @@ export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Obje
   no_visual_neighbors: 404,
   not_found: 404,
   payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
   no_live_version: 503,
 });
 
