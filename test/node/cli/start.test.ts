@@ -75,7 +75,12 @@ describe('reelrank start, the real path (child process, wrangler dev, workerd)',
     child = spawn(
       process.execPath,
       [join(REPO_ROOT, 'bin/reelrank.mjs'), 'start', ...startArgs, '--port', String(port)],
-      { env: { ...env, REELRANK_READ_KEY: READ_KEY }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+      {
+        // READ_API_KEYS in the shell must not beat the key start hands the Worker.
+        env: { ...env, REELRANK_READ_KEY: READ_KEY, READ_API_KEYS: 'from-the-shell' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
     );
     const exited = new Promise<never>((_, reject) =>
       child!.once('exit', (code) => reject(new Error(`reelrank start exited (${code}):\n${output}`))),
@@ -118,6 +123,10 @@ describe('reelrank start, the real path (child process, wrangler dev, workerd)',
       headers: { authorization: 'Bearer not-the-key' },
     });
     expect(wrong.status).toBe(401);
+    const shell = await fetch(`${base}/v1/users/1/recommendations`, {
+      headers: { authorization: 'Bearer from-the-shell' },
+    });
+    expect(shell.status).toBe(401);
     const withKey = await fetch(`${base}/v1/users/1/recommendations`, {
       headers: { authorization: `Bearer ${READ_KEY}` },
     });
