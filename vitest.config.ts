@@ -28,6 +28,8 @@ export default defineConfig({
                 READ_API_KEYS: TEST_READ_KEYS.join(','),
                 WRITE_API_KEYS: TEST_WRITE_KEYS.join(','),
               },
+              // A tight limiter the rate-limit test swaps in for KEY_RATE_LIMIT (wrangler.toml's stay).
+              ratelimits: { TEST_TIGHT_RATE_LIMIT: { simple: { limit: 5, period: 60 } } },
             },
           }),
         ],

@@ -18,11 +18,20 @@ const SECRET_OF: Readonly<Record<KeyKind, 'READ_API_KEYS' | 'WRITE_API_KEYS'>> =
   write: 'WRITE_API_KEYS',
 });
 
-/** The OpenAPI security scheme names of the two kinds (edge/openapi-doc.ts declares them). */
-export const SECURITY_SCHEME: Readonly<Record<KeyKind, string>> = Object.freeze({
-  read: 'readKey',
-  write: 'writeKey',
-});
+/** OpenAPI security schemes (HTTP bearer), declared in the document by edge/app.ts. */
+export const SECURITY_SCHEMES = Object.freeze({
+  readKey: { type: 'http', scheme: 'bearer', description: 'A key of the Worker secret READ_API_KEYS' },
+  writeKey: { type: 'http', scheme: 'bearer', description: 'A key of the Worker secret WRITE_API_KEYS' },
+} as const);
+
+type SecurityRequirement = Record<string, string[]>;
+
+/** `security` of a route that needs a read key (`createRoute({ security: READ_KEY, ... })`). */
+export const READ_KEY: SecurityRequirement[] = [{ readKey: [] }];
+/** `security` of a route that needs a write key. */
+export const WRITE_KEY: SecurityRequirement[] = [{ writeKey: [] }];
+/** `security` of a public route: no key, or a read key when the var PUBLIC_ENDPOINTS is "false". */
+export const OPTIONAL_READ_KEY: SecurityRequirement[] = [{}, { readKey: [] }];
 
 /** The keys of one secret: comma-separated, trimmed, empty entries dropped. */
 export function configuredKeys(env: Env, kind: KeyKind): string[] {

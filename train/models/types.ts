@@ -23,6 +23,8 @@ export interface EpochLog {
   validationLoss?: number;
   /** Validation RMSE on the rating scale, when the model predicts ratings. */
   validationRmse?: number;
+  /** Sampled HR@10 on the validation rows, for models that stop early on it (NCF). */
+  validationHitRate?: number;
   seconds: number;
 }
 
