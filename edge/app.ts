@@ -173,9 +173,9 @@ export function createApp(): Hono<AppEnv> {
     // A fresh isolate has loaded nothing yet: try once, so that a probe right after a deploy or
     // a publish reports the version this isolate would serve, not a false 'unavailable'.
     if (!healthOf(c.env).live) await live(c).catch(() => undefined);
-    const { live: current, refused, checkedAt, pointerError } = healthOf(c.env);
+    const { status, live: current, refused, checkedAt, pointerError } = healthOf(c.env);
     const body = {
-      status: current ? (refused.length > 0 ? 'degraded' : 'ok') : 'unavailable',
+      status,
       version: current?.model.version ?? null,
       loadedAt: current?.loadedAt ?? null,
       loadMs: current?.loadMs ?? null,
