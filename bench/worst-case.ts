@@ -418,7 +418,7 @@ async function worstOf(worker: RunningWorker, inputs: Input[]): Promise<Worst & 
     const before = workerdCpuMs(pids);
     await measure(worker, input, calibration);
     const estimate = Math.max((workerdCpuMs(pids) - before) / calibration, 0.01);
-    const repeats = Math.min(10_000, Math.max(10, Math.ceil(CPU_PER_TRIAL_MS / estimate)));
+    const repeats = Math.min(10_000, Math.max(40, Math.ceil(CPU_PER_TRIAL_MS / estimate)));
     const cpuTrialsMs: number[] = [];
     const wallTrialsMs: number[] = [];
     let last: Measured | null = null;

@@ -738,8 +738,8 @@ function typoBudget(length: number): number {
   return length < 4 ? 0 : length < 7 ? 1 : 2;
 }
 
-/** Vocabulary words examined per piece of a query word when looking for typos. */
-const TYPO_SCAN_BUDGET = 256;
+/** Vocabulary words examined for typos per title, shared by its words (each half of each word). */
+const TYPO_SCAN_BUDGET = 8192;
 /** Postings read per suggestion lookup; rarer query words first, commoner ones checked per candidate. */
 const SUGGESTION_POSTINGS_BUDGET = 20_000;
 /** Candidate movies ranked per suggestion lookup. */
@@ -751,9 +751,10 @@ const NO_MATCH = 255;
  * index, not a pass over the vocabulary: a word within one edit keeps either its first half or
  * its second half (one letter in between left out, so one transposition spoils only one side),
  * found by a binary search over the sorted and the reversed vocabulary; each side examines at most
- * `TYPO_SCAN_BUDGET` words. (Two edits, one in each half, are missed: a bound on the work.)
+ * `scan` words (the title's share of `TYPO_SCAN_BUDGET`). (Two edits, one in each half, are
+ * missed: a bound on the work.)
  */
-function closeWords(index: TitleIndex, word: string): { ids: number[]; edits: number[] } {
+function closeWords(index: TitleIndex, word: string, scan: number): { ids: number[]; edits: number[] } {
   const ids: number[] = [];
   const edits: number[] = [];
   const exact = wordRange(index, word, true);
@@ -776,9 +777,9 @@ function closeWords(index: TitleIndex, word: string): { ids: number[]; edits: nu
   };
   const half = (word.length - 1) >> 1;
   const [lo, hi] = wordRange(index, word.slice(0, half));
-  for (let id = lo; id < Math.min(hi, lo + TYPO_SCAN_BUDGET); id++) consider(id);
+  for (let id = lo; id < Math.min(hi, lo + scan); id++) consider(id);
   const [rlo, rhi] = suffixRange(index, word.slice(half + 1));
-  for (let n = rlo; n < Math.min(rhi, rlo + TYPO_SCAN_BUDGET); n++) consider(index.reversedVocabulary[n]!);
+  for (let n = rlo; n < Math.min(rhi, rlo + scan); n++) consider(index.reversedVocabulary[n]!);
   return { ids, edits };
 }
 
@@ -794,8 +795,9 @@ let candidateEdits = new Uint8Array(SUGGESTION_CANDIDATES * MAX_QUERY_WORDS);
  */
 function closeTitles(index: TitleIndex, queryWords: readonly string[], limit: number): number[] {
   const q = queryWords.length;
+  const scan = Math.max(64, Math.floor(TYPO_SCAN_BUDGET / (2 * q)));
   const perWord = queryWords.map((word) => {
-    const close = closeWords(index, word);
+    const close = closeWords(index, word, scan);
     let postings = 0;
     for (const id of close.ids) postings += index.postingOffsets[id + 1]! - index.postingOffsets[id]!;
     return { ...close, postings };
