@@ -7,6 +7,7 @@ import type { ArtifactVersion } from '../artifacts/loader.ts';
 import { ReelrankError } from '../errors.ts';
 import { checkImplicitConfig, type ImplicitConfig } from '../kernels/implicit.ts';
 import { type Int8RowMatrix, quantizeRowsInt8 } from '../kernels/int8.ts';
+import { attachLearnedRanking } from './ranker.ts';
 import {
   createServingModel,
   type NeighborLists,
@@ -225,7 +226,7 @@ export async function loadServingModel(
       `version ${version.version}: user factors have ${userFactors.cols} columns, item factors ${itemFactors.cols}`,
     );
   }
-  return createServingModel(
+  const model = createServingModel(
     {
       version: version.version,
       movies,
@@ -247,4 +248,7 @@ export async function loadServingModel(
     },
     options,
   );
+  // The sparse item-item channel and the learned ranking stage, when the version has them.
+  await attachLearnedRanking(version, model);
+  return model;
 }
