@@ -18,7 +18,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { quantizeWeight } from '../../shared/artifacts/tfjs.ts';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../../shared/artifacts/float16.ts';
 import { quantizeRowsInt8 } from '../../shared/kernels/int8.ts';
-import { type ItemItemLists, sparsifyItemItem } from '../../shared/kernels/sparse-item.ts';
+import { applyMask, buildItemMask } from '../../shared/kernels/filters.ts';
+import { type ItemItemLists, itemItemScores, sparsifyItemItem } from '../../shared/kernels/sparse-item.ts';
+import { topK } from '../../shared/kernels/topk.ts';
 import { createServingModel, type ServedMovie, type ServingModel } from '../../shared/serving/model.ts';
 import {
   createLearnedStage,
@@ -30,6 +32,7 @@ import {
 } from '../../shared/serving/ranker.ts';
 import {
   knownUser,
+  type RecommendOptions,
   recommend,
   type SessionRating,
   sessionUser,
@@ -296,6 +299,37 @@ export interface LearnedRankingOptions {
   negatives?: number;
   /** Rank model (registry name) for the collaborative channel. */
   rankModel?: string;
+  /** Lists per optimizer step. */
+  batch?: number;
+  learningRate?: number;
+  /** Hidden layer widths. */
+  hidden?: number[];
+  /** The carve and its channels, when already fitted (experiments). */
+  prepared?: PreparedCarve;
+}
+
+export interface PreparedCarve {
+  carve: TimeCarve;
+  model: ServingModel;
+}
+
+/** The time carve of `rows` and a serving model over channels fitted on its earlier part. */
+export async function prepareCarve(
+  dataset: Dataset,
+  rows: Uint32Array,
+  content: { data: Float32Array; dim: number } | null,
+  {
+    rankModel = 'ials',
+    itemItem = {},
+    seed = 0,
+  }: { rankModel?: string; itemItem?: ItemItemOptions; seed?: number } = {},
+): Promise<PreparedCarve> {
+  const carve = timeCarve(dataset, rows);
+  const ials = createModel(rankModel);
+  if (!isRankFactorRecommender(ials)) throw new Error(`rank model ${rankModel} exports no ranking factors`);
+  await ials.fit({ dataset, train: carve.fit, seed });
+  const lists = await fitItemItem(dataset, carve.fit, itemItem, seed);
+  return { carve, model: carveServingModel(dataset, carve.fit, ials.exportRankFactors(), lists, content) };
 }
 
 export interface LearnedRankingResult {
@@ -304,8 +338,8 @@ export interface LearnedRankingResult {
   config: LearnedRankingConfig;
   /** nDCG@10 on the carve's validation users (labels = their latest ratings). */
   validation: {
-    users: { learned: number; blend: number; lists: number };
-    sessions: { learned: number; blend: number; lists: number };
+    users: { learned: number; blend: number; ials: number; itemItem: number; lists: number };
+    sessions: { learned: number; blend: number; ials: number; itemItem: number; lists: number };
   };
   lists: number;
   seconds: { channels: number; features: number; fit: number; validation: number };
@@ -323,6 +357,10 @@ export async function fitLearnedRanking({
   epochs = 12,
   negatives = 100,
   rankModel = 'ials',
+  batch = 8,
+  learningRate = 0.01,
+  hidden = [32, 16],
+  prepared,
 }: LearnedRankingOptions): Promise<LearnedRankingResult> {
   let t = performance.now();
   const lap = () => {
@@ -331,12 +369,9 @@ export async function fitLearnedRanking({
     t = now;
     return s;
   };
-  const carve = timeCarve(dataset, rows);
-  const ials = createModel(rankModel);
-  if (!isRankFactorRecommender(ials)) throw new Error(`rank model ${rankModel} exports no ranking factors`);
-  await ials.fit({ dataset, train: carve.fit, seed });
-  const lists = await fitItemItem(dataset, carve.fit, itemItem, seed);
-  const model = carveServingModel(dataset, carve.fit, ials.exportRankFactors(), lists, content);
+  const { carve, model } =
+    prepared ?? (await prepareCarve(dataset, rows, content, { rankModel, itemItem, seed }));
+  model.learned = null;
   const channelSeconds = lap();
 
   const rng = createRng(seed + 17);
@@ -365,9 +400,8 @@ export async function fitLearnedRanking({
       tfl.layers.dense({ units: 1, activation: 'linear', name: 'ranker_logit' }),
     ],
   });
-  const optimizer = tf.train.adam(0.005);
+  const optimizer = tf.train.adam(learningRate);
   const width = 5 + negatives;
-  const batch = 32;
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = train.map((_, n) => n);
     for (let n = order.length - 1; n > 0; n--) {
@@ -431,24 +465,37 @@ export async function fitLearnedRanking({
   const layers = quantizedLayers(net);
   const enabledAll = { users: true, sessions: true };
   model.learned = createLearnedStage(layers, { features: RANKER_FEATURES, perChannel, enabled: enabledAll });
-  const score = { users: { learned: 0, blend: 0, lists: 0 }, sessions: { learned: 0, blend: 0, lists: 0 } };
+  const score = {
+    users: { learned: 0, blend: 0, ials: 0, itemItem: 0, lists: 0 },
+    sessions: { learned: 0, blend: 0, ials: 0, itemItem: 0, lists: 0 },
+  };
+  const only = { collaborative: 1, content: 0, popularity: 0 };
+  const itemScores = new Float32Array(model.itemCount);
   for (const u of validation) {
     const labels = carve.labels.get(u)!;
     for (const [kind, user] of [
       ['users', knownUser(model, u)],
       ['sessions', sessionUser(model, carve.sessions.get(u)!)],
     ] as const) {
-      const ranked = (stage: 'learned' | 'blend') =>
-        recommend(model, user, { k: 10, stage }).items.map((it) => it.itemIndex);
-      score[kind].learned += ndcgAt(ranked('learned'), labels, 10);
-      score[kind].blend += ndcgAt(ranked('blend'), labels, 10);
-      score[kind].lists++;
+      const ranked = (options: Partial<RecommendOptions>) =>
+        recommend(model, user, { k: 10, ...options }).items.map((it) => it.itemIndex);
+      const s = score[kind];
+      s.learned += ndcgAt(ranked({ stage: 'learned' }), labels, 10);
+      s.blend += ndcgAt(ranked({ stage: 'blend' }), labels, 10);
+      s.ials += ndcgAt(ranked({ stage: 'blend', blend: { newUser: only, regular: only } }), labels, 10);
+      itemItemScores(model.itemItem!, user.seen, null, itemScores);
+      const mask = buildItemMask(model.filterAttributes, { exclude: user.seen });
+      s.itemItem += ndcgAt(topK(applyMask(itemScores, mask), 10).indexes, labels, 10);
+      s.lists++;
     }
   }
   for (const kind of ['users', 'sessions'] as const) {
     const s = score[kind];
-    s.learned /= Math.max(1, s.lists);
-    s.blend /= Math.max(1, s.lists);
+    const n = Math.max(1, s.lists);
+    s.learned /= n;
+    s.blend /= n;
+    s.ials /= n;
+    s.itemItem /= n;
   }
   const config: LearnedRankingConfig = {
     features: RANKER_FEATURES,
@@ -460,7 +507,7 @@ export async function fitLearnedRanking({
   };
   const validationSeconds = lap();
   log(
-    `ranker validation nDCG@10: users learned ${score.users.learned.toFixed(4)} vs blend ${score.users.blend.toFixed(4)}, sessions learned ${score.sessions.learned.toFixed(4)} vs blend ${score.sessions.blend.toFixed(4)} (${train.length} training lists)`,
+    `ranker validation nDCG@10 (learned / blend / iALS / item-item): users ${[score.users.learned, score.users.blend, score.users.ials, score.users.itemItem].map((x) => x.toFixed(4)).join(' / ')}, sessions ${[score.sessions.learned, score.sessions.blend, score.sessions.ials, score.sessions.itemItem].map((x) => x.toFixed(4)).join(' / ')} (${train.length} training lists)`,
   );
   return {
     model: net,
