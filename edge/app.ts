@@ -23,7 +23,7 @@ import { movieRef, resolveTitleOrThrow, searchTitles, type TitleMatch } from '..
 import { errorBody, onError } from './errors.ts';
 import { healthOf, type LiveVersion, liveVersion } from './live.ts';
 import { openApiDocument } from './openapi.ts';
-import { PAGE_HTML } from './page.ts';
+import { webRoutes } from './routes/web.tsx';
 import {
   badParameter,
   movieIdParam,
@@ -166,7 +166,7 @@ export function createApp(): Hono<AppEnv> {
     }),
   );
 
-  app.get('/', (c) => c.html(PAGE_HTML));
+  app.route('/', webRoutes()); // the web page, favicon, poster thumbnails, catalog map
   app.get('/openapi.json', (c) => c.json(openApiDocument));
 
   app.get('/v1/health', async (c) => {

@@ -182,7 +182,7 @@ describe('with version a live', () => {
       body.items.some(
         (i) =>
           i.reason.text === 'because you rated Heat highly' ||
-          i.reason.text.startsWith('because you rated Matrix'),
+          i.reason.text.startsWith('because you rated The Matrix'),
       ),
     ).toBe(true);
     // The session vector is personal: a different taste gives a different list.
