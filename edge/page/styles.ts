@@ -1,7 +1,7 @@
 /** The page's stylesheet (inlined: one request for the page). Mobile first; fits 390 px. */
 export const PAGE_CSS = `
 :root { --ink: #1c1e26; --muted: #545b6b; --line: #dfe2ea; --bg: #f5f6f9; --card: #fff; --accent: #1b4fb8;
-  --accent-ink: #fff; --good: #0b6b3a; --bad: #a8201a; --star: #b86e00; }
+  --accent-ink: #fff; --good: #0b6b3a; --bad: #a8201a; --star: #8a4f00; }
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
@@ -37,7 +37,7 @@ button:disabled { opacity: .6; cursor: default; }
 .card .body { display: grid; gap: .2rem; align-content: start; min-width: 0; flex: 1; }
 .card h3 { font-size: 1rem; line-height: 1.25; overflow-wrap: anywhere; }
 .poster, .ph { width: 64px; height: 96px; flex: none; border-radius: 6px; object-fit: cover; background: #dde; }
-.ph { display: flex; align-items: flex-end; padding: .3rem; color: #fff; font-size: .7rem; font-weight: 700; line-height: 1.15; overflow: hidden; }
+.ph { display: flex; align-items: flex-end; padding: .3rem; color: #fff; font-size: .68rem; font-weight: 700; line-height: 1.15; overflow: hidden; overflow-wrap: anywhere; hyphens: auto; }
 .meta { color: var(--muted); font-size: .85rem; margin: 0; overflow-wrap: anywhere; }
 .reason { color: var(--good); font-size: .85rem; margin: 0; }
 .rate select { font-size: .9rem; padding: .25rem .4rem; }

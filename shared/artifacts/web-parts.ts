@@ -72,32 +72,37 @@ export function checkCatalogMap(value: unknown, where: string): CatalogMap {
   return v as CatalogMap;
 }
 
+/** The q-quantile (0..1) of values (sorted copy, nearest rank). */
+function quantile(values: Float64Array, q: number): number {
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))]!;
+}
+
 /**
- * Scales a 2-D layout ([n, 2] row-major) to 0..1000 integers, keeping its aspect ratio.
- * @example scaleLayout(Float64Array.of(0, 0, 2, 1), [7, 9]).points // [[7, 0, 250], [9, 1000, 750]]
+ * Scales a 2-D layout ([n, 2] row-major) to 0..1000 integers, keeping its aspect ratio. The box
+ * spans the 1st..99th percentiles of each axis (a few far outliers would otherwise squeeze every
+ * other movie into a dot); points beyond it sit on its edge.
+ * @example scaleLayout(Float64Array.of(0, 0, 2, 1), [7, 9], 'pca').points // [[7, 0, 250], [9, 1000, 750]]
  */
 export function scaleLayout(xy: Float64Array, movieIds: ArrayLike<number>, method: string): CatalogMap {
   const n = movieIds.length;
-  let minX = Number.POSITIVE_INFINITY;
-  let minY = Number.POSITIVE_INFINITY;
-  let maxX = Number.NEGATIVE_INFINITY;
-  let maxY = Number.NEGATIVE_INFINITY;
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    minX = Math.min(minX, xy[2 * i]!);
-    maxX = Math.max(maxX, xy[2 * i]!);
-    minY = Math.min(minY, xy[2 * i + 1]!);
-    maxY = Math.max(maxY, xy[2 * i + 1]!);
+    xs[i] = xy[2 * i]!;
+    ys[i] = xy[2 * i + 1]!;
   }
+  const minX = quantile(xs, 0.01);
+  const maxX = quantile(xs, 0.99);
+  const minY = quantile(ys, 0.01);
+  const maxY = quantile(ys, 0.99);
   const span = Math.max(maxX - minX, maxY - minY) || 1;
   const offX = (span - (maxX - minX)) / 2;
   const offY = (span - (maxY - minY)) / 2;
+  const scaled = (v: number, min: number, off: number) =>
+    Math.min(1000, Math.max(0, Math.round(((v - min + off) / span) * 1000)));
   const points: [number, number, number][] = [];
-  for (let i = 0; i < n; i++) {
-    points.push([
-      movieIds[i]!,
-      Math.round(((xy[2 * i]! - minX + offX) / span) * 1000),
-      Math.round(((xy[2 * i + 1]! - minY + offY) / span) * 1000),
-    ]);
-  }
+  for (let i = 0; i < n; i++)
+    points.push([movieIds[i]!, scaled(xs[i]!, minX, offX), scaled(ys[i]!, minY, offY)]);
   return { method, points };
 }

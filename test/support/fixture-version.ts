@@ -156,12 +156,15 @@ export async function writeFixtureVersion(
     contentNeighbors = true,
     previous = null,
     ranking = null,
+    extra,
   }: {
     version: string;
     contentNeighbors?: boolean;
     previous?: string | null;
     /** Ranking factors (iALS) to export as the rank_* files, as `reelrank train` does. */
     ranking?: RankFactorExport | null;
+    /** More files written before the manifest (e.g. poster thumbnails, the catalog map). */
+    extra?: (writer: VersionWriter) => Promise<void>;
   },
 ): Promise<FixtureVersion> {
   const dir = await mkdtemp(join(tmpdir(), 'reelrank-fixture-'));
@@ -250,6 +253,7 @@ export async function writeFixtureVersion(
       const n = cosineNeighbors(content.data, content.dim, width, mostRated);
       await writer.neighbors('neighborsContent', n.ids, n.scores, items, width);
     }
+    await extra?.(writer);
     const manifest = await writer.finish();
     const files = new Map<string, Uint8Array>();
     const walk = async (folder: string): Promise<void> => {

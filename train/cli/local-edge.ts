@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { type R2BucketLike, R2Store } from '../../shared/stores/r2.ts';
@@ -31,6 +32,19 @@ export async function openLocalR2(
   };
 }
 
+/** A free TCP port on 127.0.0.1 (for a local server of a test or a script). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
 export interface LocalEdge {
   baseUrl: string;
   /** Resolves when wrangler dev says it is ready; rejects if it exits first. */
@@ -48,10 +62,13 @@ export function startLocalEdge({
   port,
   persistTo = DEFAULT_PERSIST_DIR,
   output = (chunk: string) => process.stdout.write(chunk),
+  vars = {},
 }: {
   port: number;
   persistTo?: string;
   output?: (chunk: string) => void;
+  /** Worker vars / secrets for this run (`wrangler dev --var NAME:VALUE`), e.g. test API keys. */
+  vars?: Record<string, string>;
 }): LocalEdge {
   const wrangler = fileURLToPath(new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url));
   const child: ChildProcess = spawn(
@@ -66,6 +83,7 @@ export function startLocalEdge({
       '--persist-to',
       persistTo,
       '--test-scheduled',
+      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
     ],
     {
       cwd: REPO_ROOT,

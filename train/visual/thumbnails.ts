@@ -5,8 +5,9 @@
  * cache headers, so a browser fetches each thumbnail once per version.
  *
  * Size budget: at most THUMBNAIL_WIDTH x THUMBNAIL_HEIGHT pixels (2:3, centre-cropped, never
- * upscaled) and at most THUMBNAIL_MAX_BYTES each (quality lowered in steps until it fits); on the
- * 1,663 ml-100k posters that is ~3 KB each, ~5 MB for the whole catalog.
+ * upscaled) and at most THUMBNAIL_MAX_BYTES (8 KB) each: a JPEG already within both is copied as is,
+ * others are resized and re-encoded, quality lowered in steps until it fits. The 1,663 ml-100k
+ * posters (TMDB w92) average 4.8 KB: ~8 MB for the catalog, fetched one card at a time.
  */
 import jpeg from 'jpeg-js';
 import type { PosterIndex } from '../../shared/artifacts/web-parts.ts';
@@ -63,10 +64,43 @@ export function cropResize(image: RgbaImage, width = THUMBNAIL_WIDTH, height = T
 }
 
 /**
- * One poster file's bytes (JPEG or PNG) as a thumbnail JPEG within the size budget.
- * @example posterThumbnail(readFileSync('1.jpg'), '1.jpg').length // ~3000
+ * Width and height of a JPEG from its SOFn header, without decoding it; null if not found.
+ * @example jpegSize(readFileSync('1.jpg')) // { width: 92, height: 138 }
+ */
+export function jpegSize(bytes: Uint8Array): { width: number; height: number } | null {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
+  let at = 2;
+  while (at + 9 < bytes.length) {
+    if (bytes[at] !== 0xff) return null;
+    const marker = bytes[at + 1]!;
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    // SOF0..SOF15 except DHT (c4), JPG (c8) and DAC (cc) carry the frame size.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (bytes[at + 5]! << 8) | bytes[at + 6]!, width: (bytes[at + 7]! << 8) | bytes[at + 8]! };
+    }
+    at += 2 + length;
+  }
+  return null;
+}
+
+/**
+ * One poster file's bytes (JPEG or PNG) as a thumbnail JPEG within the size budget. A JPEG that
+ * is already within it (pixels and bytes) is kept byte for byte: no decode, no generation loss.
+ * @example posterThumbnail(readFileSync('1.jpg'), '1.jpg').length // ~5000
  */
 export function posterThumbnail(bytes: Uint8Array, name: string): Uint8Array {
+  const size = jpegSize(bytes);
+  if (
+    size !== null &&
+    size.width <= THUMBNAIL_WIDTH &&
+    size.height <= THUMBNAIL_HEIGHT &&
+    bytes.length <= THUMBNAIL_MAX_BYTES
+  )
+    return bytes;
   const small = cropResize(decodeImage(bytes, name));
   for (const quality of QUALITIES) {
     const encoded = jpeg.encode({ width: small.width, height: small.height, data: small.rgba }, quality).data;
