@@ -17,12 +17,14 @@ import {
 import { displayTitle } from '../../shared/display-title.ts';
 import { isReelrankError, ReelrankError } from '../../shared/errors.ts';
 import type { ServingModel } from '../../shared/serving/model.ts';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../app-env.ts';
+import { publicUnlessConfigured } from '../auth.ts';
 import { errorBody } from '../errors.ts';
-import { type LiveVersion, liveVersion } from '../live.ts';
+import type { LiveVersion } from '../live.ts';
 import { FAVICON_SVG } from '../page/favicon.ts';
 import { Page, type PageConfig } from '../page/page.tsx';
 import { R2Store } from '../store/r2.ts';
+import { live } from './common.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -33,17 +35,6 @@ interface WebParts {
   map: CatalogMap | null;
 }
 const partsByVersion = new Map<string, Promise<WebParts>>();
-
-function live(c: Context<AppEnv>): Promise<LiveVersion> {
-  let waitUntil: (p: Promise<unknown>) => void;
-  try {
-    const ctx = c.executionCtx;
-    waitUntil = (p) => ctx.waitUntil(p);
-  } catch {
-    waitUntil = (p) => void p.catch(() => undefined);
-  }
-  return liveVersion(c.env, waitUntil);
-}
 
 async function loadParts(env: Env, current: LiveVersion): Promise<WebParts> {
   const artifact = await openVersion(new R2Store(env.ARTIFACTS, env.ARTIFACT_PREFIX), {
@@ -106,9 +97,15 @@ async function versionAsset(
   return { current, parts: await webParts(c.env, current) };
 }
 
-/** Routes of the web page, mounted at the root: `app.route('/', webRoutes())`. */
+/**
+ * Routes of the web page, mounted at the root before the API's IP rate limit (a page view loads up
+ * to a dozen thumbnails, each fetched once per version): `app.route('/', webRoutes())`.
+ */
 export function webRoutes(): Hono<AppEnv> {
   const web = new Hono<AppEnv>();
+  // Public like the catalog API, unless PUBLIC_ENDPOINTS=false (then a read key); the favicon always.
+  web.use('/', publicUnlessConfigured());
+  web.use('/assets/*', publicUnlessConfigured());
 
   web.get('/', async (c) => {
     let config: PageConfig = {

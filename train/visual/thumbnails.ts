@@ -80,7 +80,10 @@ export function jpegSize(bytes: Uint8Array): { width: number; height: number } |
     const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
     // SOF0..SOF15 except DHT (c4), JPG (c8) and DAC (cc) carry the frame size.
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return { height: (bytes[at + 5]! << 8) | bytes[at + 6]!, width: (bytes[at + 7]! << 8) | bytes[at + 8]! };
+      return {
+        height: (bytes[at + 5]! << 8) | bytes[at + 6]!,
+        width: (bytes[at + 7]! << 8) | bytes[at + 8]!,
+      };
     }
     at += 2 + length;
   }

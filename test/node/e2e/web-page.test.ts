@@ -163,11 +163,13 @@ describe.skipIf(!haveChromium)('web page in real Chromium against wrangler dev',
   beforeAll(async () => {
     persist = await mkdtemp(join(tmpdir(), 'reelrank-e2e-'));
     await seedVersion(persist, await loadDataset());
+    const secrets = join(persist, 'e2e.env');
+    await writeFile(secrets, `READ_API_KEYS="${READ_KEY}"\nWRITE_API_KEYS="e2e-write-key-0123456789"\n`);
     edge = startLocalEdge({
       port: await freePort(),
       persistTo: persist,
       output: (chunk) => log.push(chunk),
-      vars: { READ_API_KEYS: READ_KEY },
+      envFiles: [secrets],
     });
     await edge.ready;
     browser = await chromium.launch({
@@ -266,8 +268,15 @@ describe.skipIf(!haveChromium)('web page in real Chromium against wrangler dev',
         .toMatch(/^No movie matches/);
       expect(await page.textContent('#prediction')).not.toContain('movie_not_found');
 
-      // A known user, with the read key entered once (kept in sessionStorage).
+      // A known user: a wrong read key is refused in plain words; the right one is entered once
+      // (kept in sessionStorage).
       await page.fill('#user-id', '1');
+      await page.fill('#read-key', 'not-the-key');
+      await page.click('#user-go');
+      await expect
+        .poll(() => page.textContent('#user-status'), { timeout: 20_000 })
+        .toBe('That read key was not accepted. Check the key and try again.');
+      expect(await page.isVisible('#read-key')).toBe(true);
       await page.fill('#read-key', READ_KEY);
       await page.click('#user-go');
       await expect.poll(() => page.locator('#user-recs .card').count(), { timeout: 20_000 }).toBe(12);
@@ -297,12 +306,16 @@ describe.skipIf(!haveChromium)('web page in real Chromium against wrangler dev',
       await checkLayout(page, width);
       expect(await unnamedControls(page)).toEqual([]);
       expect(await axeViolations(page)).toEqual([]);
-      // The two asked-for 404s (a title that matches nothing, an unknown user) and nothing else.
-      const expected = [/\/v1\/predictions 404$/, /\/v1\/users\/999999\/recommendations\?.* 404$/];
+      // The three asked-for failures (a title that matches nothing, a wrong key, an unknown user), no other.
+      const expected = [
+        /\/v1\/predictions 404$/,
+        /\/v1\/users\/1\/recommendations\?.* 401$/,
+        /\/v1\/users\/999999\/recommendations\?.* 404$/,
+      ];
       expect(watch.failed.filter((f) => !expected.some((e) => e.test(f)))).toEqual([]);
-      expect(watch.failed).toHaveLength(2);
-      expect(watch.consoleErrors.filter((e) => !/status of 404/.test(e))).toEqual([]);
-      expect(watch.consoleErrors).toHaveLength(2);
+      expect(watch.failed).toHaveLength(3);
+      expect(watch.consoleErrors.filter((e) => !/status of (401|404)/.test(e))).toEqual([]);
+      expect(watch.consoleErrors).toHaveLength(3);
       await mkdir(join(REPO_ROOT, 'test-results'), { recursive: true });
       await page.screenshot({ path: join(REPO_ROOT, `test-results/web-page-${width}.png`), fullPage: true });
       await page.close();
