@@ -14,6 +14,7 @@ import { renderReport } from '../report/report.ts';
 import type { PosterEmbeddings } from '../visual/cnn.ts';
 import type { ItemItemOptions } from '../models/ranker.ts';
 import { fitRankingStage, type RankingStage, writeRankingStage } from './ranking-stage.ts';
+import { catalogLayout } from '../viz/catalog-map.ts';
 import { datasetFingerprint, type TrainResult, writeCatalogParts } from './version-parts.ts';
 
 export { datasetFingerprint, type TrainResult } from './version-parts.ts';
@@ -426,6 +427,41 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       });
       await writer.matrix('contentToFactors', projection.weights, textDim, exported.factors);
     }
+    if (visual) {
+      // Small JPEG thumbnails for the web page (size budget in train/visual/thumbnails.ts).
+      const t = performance.now();
+      const { readFile } = await import('node:fs/promises');
+      const { writePosterThumbnails } = await import('../visual/thumbnails.ts');
+      const thumbs = await writePosterThumbnails(writer, dataset.movies, (path) => readFile(path), {
+        onSkip: (movieId, message) => log(`poster thumbnail of movie ${movieId} skipped: ${message}`),
+      });
+      log(
+        `poster thumbnails: ${thumbs.movieIds.length} (${(thumbs.bytes / 1024 / 1024).toFixed(1)} MB, ${Math.round(thumbs.bytes / Math.max(1, thumbs.movieIds.length))} B each) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
+    }
+    // The catalog map of the web page, and the first map of the report: t-SNE of the vectors that
+    // rank recommendations (iALS factors when exported), over the most-rated movies.
+    const mapStarted = performance.now();
+    const mapVectors = ranking
+      ? { data: ranking.itemFactors, dim: ranking.factors, label: `${rankName} ranking factors` }
+      : { data: exported.itemFactors, dim: exported.factors, label: `${modelName} item factors` };
+    const catalog = catalogLayout(
+      mapVectors.data,
+      mapVectors.dim,
+      counts,
+      dataset.movies.map((m) => m.movieId),
+      {
+        method: `t-SNE of the ${mapVectors.label}`,
+        seed,
+        ...(options.quickReport ? { maxMovies: 500, iterations: 100 } : {}),
+      },
+    );
+    if (catalog) {
+      await writer.json('catalogMap', catalog.map);
+      log(
+        `catalog map: ${catalog.map.points.length} movies in ${((performance.now() - mapStarted) / 1000).toFixed(1)} s`,
+      );
+    }
     const visualChannel = visual
       ? { name: 'visual', vectors: visual.embeddings, dim: visual.dim, mask: visual.mask }
       : null;
@@ -488,12 +524,14 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       seed,
       epochs,
       metrics: allMetrics,
+      split: split.name,
       embeddings: {
-        data: exported.itemFactors,
-        dim: exported.factors,
+        data: mapVectors.data,
+        dim: mapVectors.dim,
         movies: dataset.movies,
-        label: `${modelName} item factors`,
+        label: `${mapVectors.label} (the web page's catalog map)`,
       },
+      ...(catalog ? { embeddingsLayout: catalog.layout } : {}),
       ...(text
         ? {
             textEmbeddings: {
@@ -526,7 +564,9 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         : { tsneIterations: 250, tsneMaxPoints: 1000 }),
     });
     await writer.raw('report', new TextEncoder().encode(html));
-    log(`report (PCA + t-SNE maps) in ${((performance.now() - reportStarted) / 1000).toFixed(1)} s`);
+    log(
+      `report (learning curves, t-SNE maps) in ${((performance.now() - reportStarted) / 1000).toFixed(1)} s`,
+    );
     await writer.metrics(allMetrics);
     const manifest = await writer.finish();
     const total = (performance.now() - started) / 1000;
