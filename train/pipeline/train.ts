@@ -10,9 +10,12 @@ import { evaluateRanking, evaluateRating, type MetricRecord } from '../eval/harn
 import { carveValidation, randomSplit } from '../eval/protocols.ts';
 import { buildItemFeatures, fitProjection, type ItemFeatures, projectColdItems } from '../models/features.ts';
 import { gatherRows, itemCounts } from '../models/interactions.ts';
-import { isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
+import { evaluateRankingFactors, isFactorScored } from '../eval/factor-ranking.ts';
+import { Ials, isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
+import { Svdpp } from '../models/svdpp.ts';
+import { trainingPool } from '../parallel/pool.ts';
 import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../models/registry.ts';
-import { type EpochLog, type FactorExport, isFactorRecommender } from '../models/types.ts';
+import { type EpochLog, type FactorExport, isFactorRecommender, type Recommender } from '../models/types.ts';
 import { renderReport } from '../report/report.ts';
 import type { PosterEmbeddings } from '../visual/cnn.ts';
 
@@ -64,6 +67,11 @@ export interface TrainOptions {
   cnnLayer?: string;
   /** Skip the t-SNE map (it is the slowest part of the report). */
   quickReport?: boolean;
+  /**
+   * 'warm' (default): the production fit continues from the evaluation fit for a few epochs
+   * (SVDPP_WARM_EPOCHS, IALS_WARM_ITERATIONS); 'scratch': a full fit from a random start.
+   */
+  productionFit?: 'warm' | 'scratch';
   /** Progress lines. */
   log?: (line: string) => void;
   /** Pin the version id / creation time (tests). */
@@ -90,28 +98,58 @@ export async function datasetFingerprint(dataset: Dataset): Promise<string> {
   return `sha256:${(await sha256Hex(new TextEncoder().encode([...parts, movies].join(':')))).slice(0, 32)}`;
 }
 
-/** Per-user CSR of item indexes from rows (sorted, distinct). */
+/**
+ * Per-user CSR of item indexes from rows (sorted, distinct), and of each user's top-rated items
+ * (rating descending, then item). Typed arrays throughout: at 32M ratings an object per rating
+ * cost minutes and gigabytes.
+ */
 export function seenCsr(
   dataset: Dataset,
   topRatedPerUser: number,
 ): { seen: [Uint32Array, Uint32Array]; top: [Uint32Array, Uint32Array] } {
   const users = dataset.userIds.length;
-  const lists: { item: number; rating: number }[][] = Array.from({ length: users }, () => []);
   const { ratings } = dataset;
-  for (let j = 0; j < ratings.length; j++)
-    lists[ratings.userIndex[j]!]!.push({ item: ratings.itemIndex[j]!, rating: ratings.rating[j]! });
+  const byUser = new Uint32Array(users + 1);
+  for (let j = 0; j < ratings.length; j++) byUser[ratings.userIndex[j]! + 1]!++;
+  let longest = 0;
+  for (let u = 0; u < users; u++) {
+    longest = Math.max(longest, byUser[u + 1]!);
+    byUser[u + 1]! += byUser[u]!;
+  }
+  const cursor = byUser.slice(0, users);
+  const items = new Uint32Array(ratings.length);
+  const values = new Float32Array(ratings.length);
+  for (let j = 0; j < ratings.length; j++) {
+    const at = cursor[ratings.userIndex[j]!]!++;
+    items[at] = ratings.itemIndex[j]!;
+    values[at] = ratings.rating[j]!;
+  }
   const seenOffsets = new Uint32Array(users + 1);
   const topOffsets = new Uint32Array(users + 1);
-  const seenIndex: number[] = [];
-  const topIndex: number[] = [];
-  lists.forEach((list, u) => {
-    for (const i of [...new Set(list.map((r) => r.item))].sort((a, b) => a - b)) seenIndex.push(i);
-    seenOffsets[u + 1] = seenIndex.length;
-    const top = [...list].sort((a, b) => b.rating - a.rating || a.item - b.item).slice(0, topRatedPerUser);
-    for (const r of top) topIndex.push(r.item);
-    topOffsets[u + 1] = topIndex.length;
-  });
-  return { seen: [seenOffsets, Uint32Array.from(seenIndex)], top: [topOffsets, Uint32Array.from(topIndex)] };
+  const seenIndex = new Uint32Array(ratings.length);
+  const topIndex = new Uint32Array(Math.min(ratings.length, users * topRatedPerUser));
+  const sorted = new Uint32Array(longest);
+  const order = new Uint32Array(longest);
+  let seenCount = 0;
+  let topCount = 0;
+  for (let u = 0; u < users; u++) {
+    const start = byUser[u]!;
+    const n = byUser[u + 1]! - start;
+    const list = sorted.subarray(0, n);
+    list.set(items.subarray(start, start + n));
+    list.sort();
+    for (let t = 0; t < n; t++) if (t === 0 || list[t] !== list[t - 1]) seenIndex[seenCount++] = list[t]!;
+    seenOffsets[u + 1] = seenCount;
+    const ranked = order.subarray(0, n);
+    for (let t = 0; t < n; t++) ranked[t] = start + t;
+    ranked.sort((a, b) => values[b]! - values[a]! || items[a]! - items[b]!);
+    for (let t = 0; t < Math.min(n, topRatedPerUser); t++) topIndex[topCount++] = items[ranked[t]!]!;
+    topOffsets[u + 1] = topCount;
+  }
+  return {
+    seen: [seenOffsets, seenIndex.slice(0, seenCount)],
+    top: [topOffsets, topIndex.slice(0, topCount)],
+  };
 }
 
 /** catalog.json entries: the movie plus popularity, rating count and mean rating. */
@@ -207,10 +245,33 @@ export async function versionKind(modelName: string): Promise<'factors' | 'neura
   return isExportableNeural(probe) ? 'neural' : null;
 }
 
+/**
+ * The production fit starts from the evaluation fit (same users and items, 85.5 % of the rows)
+ * and runs this many more epochs / alternations instead of a full fit from scratch; bench/scale.ts
+ * measures the held-out quality of both on the same split.
+ */
+export const SVDPP_WARM_EPOCHS = 8;
+export const IALS_WARM_ITERATIONS = 3;
+
+/** Ranking metrics on the thread pool when the model scores by factors, else the serial harness. */
+async function rankingMetrics(
+  model: Recommender,
+  dataset: Dataset,
+  train: Uint32Array,
+  test: Uint32Array,
+  seed: number,
+): Promise<MetricRecord> {
+  if (isFactorScored(model))
+    return evaluateRankingFactors(model.rankingScorer(), dataset, train, test, { k: 10, seed });
+  return evaluateRanking(model, dataset, train, test, { k: 10 });
+}
+
 /** Train, evaluate and export one version. */
 export async function runTraining(options: TrainOptions = {}): Promise<TrainResult> {
   const started = performance.now();
   const log = options.log ?? (() => {});
+  // Seconds per stage (metrics.json timing.stages; bench/scale.ts reads them).
+  const stages: Record<string, number> = {};
   const seed = options.seed ?? 0;
   const modelName = options.model ?? DEFAULT_MODEL;
   // The neural models (train/models/neural) join the registry; their TF.js backend is chosen by
@@ -241,6 +302,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       ...(options.tmdb === undefined ? {} : { tmdb: options.tmdb }),
       ...(options.posters === undefined ? {} : { posters: options.posters }),
     }));
+  stages.loadSeconds = (performance.now() - started) / 1000;
   log(
     `dataset ${dataset.name}: ${dataset.ratings.length} ratings, ${dataset.userIds.length} users, ${dataset.movies.length} movies`,
   );
@@ -249,6 +311,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   if (options.content ?? true) {
     const t = performance.now();
     text = await fitTextEmbeddings(dataset.movies);
+    stages.textSeconds = (performance.now() - t) / 1000;
     log(`text embeddings: ${text.model.dim ?? ''} dims in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
   let visual: (PosterEmbeddings & { source: string; layer: string; posters: number }) | null = null;
@@ -304,8 +367,11 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   });
   const evalSeconds = (performance.now() - evalStarted) / 1000;
   const metrics: Record<string, MetricRecord> = {};
+  stages.evaluationFitSeconds = evalSeconds;
+  const evaluationStarted = performance.now();
   if (entry.ratings) metrics.holdoutRating = evaluateRating(evalModel, dataset, split.test);
-  metrics.holdoutRanking = evaluateRanking(evalModel, dataset, carve.train, split.test, { k: 10 });
+  metrics.holdoutRanking = await rankingMetrics(evalModel, dataset, carve.train, split.test, seed);
+  stages.evaluationSeconds = (performance.now() - evaluationStarted) / 1000;
   for (const [section, values] of Object.entries(metrics)) {
     const shown = Object.entries(values)
       .map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(4)}`)
@@ -320,6 +386,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     : options.rankModel === undefined
       ? DEFAULT_RANK_MODEL
       : options.rankModel;
+  let evalRankModel: Recommender | null = null;
   if (rankName !== null) {
     const rankModel = createModel(rankName, { itemFeatures });
     if (!isRankFactorRecommender(rankModel)) {
@@ -328,8 +395,13 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         `rank model '${rankName}' exports no ranking factors; use ials (or null for none)`,
       );
     }
+    const t = performance.now();
     await rankModel.fit({ dataset, train: carve.train, seed });
-    metrics.holdoutRankingRankModel = evaluateRanking(rankModel, dataset, carve.train, split.test, { k: 10 });
+    stages.rankEvaluationFitSeconds = (performance.now() - t) / 1000;
+    evalRankModel = rankModel;
+    const te = performance.now();
+    metrics.holdoutRankingRankModel = await rankingMetrics(rankModel, dataset, carve.train, split.test, seed);
+    stages.rankEvaluationSeconds = (performance.now() - te) / 1000;
     const shown = Object.entries(metrics.holdoutRankingRankModel)
       .map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(4)}`)
       .join(', ');
@@ -339,9 +411,13 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   // 2. Production fit on every rating.
   const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
   const model = createModel(modelName, { itemFeatures });
+  const warmStart = options.productionFit !== 'scratch';
+  if (warmStart && model instanceof Svdpp && evalModel instanceof Svdpp)
+    model.warmStartFrom(evalModel, SVDPP_WARM_EPOCHS);
   const fitStarted = performance.now();
   await model.fit({ dataset, train: all, seed });
   const fitSeconds = (performance.now() - fitStarted) / 1000;
+  stages.productionFitSeconds = fitSeconds;
   if (!isFactorRecommender(model)) {
     // Neural models (NCF, deep hybrid, title) have no factor form: their own version layout.
     const neural = await import('../models/neural/version.ts');
@@ -383,6 +459,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     const rankModel = createModel(rankName, { itemFeatures });
     if (!isRankFactorRecommender(rankModel))
       throw new ReelrankError('bad_option', `rank model '${rankName}' exports no ranking factors`);
+    if (warmStart && rankModel instanceof Ials && evalRankModel instanceof Ials)
+      rankModel.warmStartFrom(evalRankModel, IALS_WARM_ITERATIONS);
     await rankModel.fit({ dataset, train: all, seed });
     const fitted = rankModel.exportRankFactors();
     const rankItems = fitted.itemFactors.slice();
@@ -402,6 +480,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       // solved its users against: a session with a known user's movies gets that user's vector.
       gram: fitted.gram,
     };
+    stages.rankProductionFitSeconds = (performance.now() - t) / 1000;
     log(
       `ranking factors (${rankName}, k=${fitted.factors}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
@@ -487,8 +566,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     }
     if (options.neighbors ?? false) {
       const neighborsStarted = performance.now();
-      const { similarMovieLists } = await import('../similar/neighbors.ts');
-      const lists = similarMovieLists(
+      const { similarMovieListsParallel } = await import('../similar/neighbors.ts');
+      const lists = await similarMovieListsParallel(
         {
           // Ranking factors when exported: their neighbours are co-liked far more often (bench/similarity.ts).
           collaborative: ranking
@@ -512,6 +591,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         const table = lists[channel];
         if (table) await writer.neighbors(file, table.ids, table.scores, table.rows, table.k);
       }
+      stages.neighborsSeconds = (performance.now() - neighborsStarted) / 1000;
       log(
         `neighbour lists (${Object.keys(lists).join(', ')}) in ${((performance.now() - neighborsStarted) / 1000).toFixed(1)} s`,
       );
@@ -519,7 +599,15 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     const seconds = (performance.now() - started) / 1000;
     const allMetrics = {
       ...metrics,
-      timing: { evaluationFitSeconds: evalSeconds, productionFitSeconds: fitSeconds, totalSeconds: seconds },
+      timing: {
+        evaluationFitSeconds: evalSeconds,
+        productionFitSeconds: fitSeconds,
+        totalSeconds: seconds,
+        threads: trainingPool().threads,
+        // 1: the production fit continued the evaluation fit (warm start); 0: from scratch.
+        productionWarmStart: warmStart ? 1 : 0,
+        ...Object.fromEntries(Object.entries(stages).map(([name, value]) => [`stage.${name}`, value])),
+      },
     };
     const reportStarted = performance.now();
     const html = renderReport({

@@ -4,6 +4,7 @@ import { type CommandDef, defineCommand } from 'citty';
 import { PROTOCOLS, type Protocol, type ResultRow } from '../../eval/compare.ts';
 import { modelNames } from '../../models/registry.ts';
 import { CLIError } from '../errors.ts';
+import { applyThreads, threadsArg } from '../threads.ts';
 
 /** Flatten a version's metrics.json ({section: {metric: value}}) into table rows. */
 async function versionRows(dir: string): Promise<ResultRow[]> {
@@ -46,6 +47,7 @@ const evaluateCommand = defineCommand({
     description: 'Compare models (fitted here on one protocol) or trained versions side by side.',
   },
   args: {
+    threads: threadsArg,
     data: { type: 'string', description: 'Dataset folder. Default: the embedded data/ml-latest-small.' },
     models: {
       type: 'string',
@@ -70,6 +72,7 @@ const evaluateCommand = defineCommand({
     json: { type: 'boolean', default: false, description: 'Print rows as JSON.' },
   },
   async run({ args }) {
+    applyThreads(args.threads);
     const { formatTable, compareModels } = await import('../../eval/compare.ts');
     let rows: ResultRow[];
     if (args.versions) {

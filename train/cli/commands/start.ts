@@ -1,5 +1,6 @@
 import { type CommandDef, defineCommand } from 'citty';
 import { CLIError } from '../errors.ts';
+import { applyThreads, threadsArg } from '../threads.ts';
 
 /**
  * `reelrank start` (what `npm start` runs): train the default model on the embedded
@@ -13,6 +14,7 @@ const startCommand = defineCommand({
       'Train the default model on the embedded data, publish it locally and serve the API on localhost (wrangler dev).',
   },
   args: {
+    threads: threadsArg,
     data: { type: 'string', description: 'Dataset folder. Default: the embedded data/ml-latest-small.' },
     tmdb: { type: 'string', description: 'A tmdb-5000 folder to join for richer content features.' },
     posters: {
@@ -29,6 +31,7 @@ const startCommand = defineCommand({
     },
   },
   async run({ args }) {
+    applyThreads(args.threads);
     const port = Number(args.port);
     if (!Number.isInteger(port) || port < 1 || port > 65535)
       throw new CLIError(`--port must be an integer from 1 to 65535, got '${args.port}'`);
