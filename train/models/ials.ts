@@ -492,10 +492,11 @@ export class Ials implements RankFactorRecommender {
 
   exportRankFactors(): RankFactorExport {
     if (!this.config) throw new ReelrankError('bad_option', 'ials: exportRankFactors() before fit()');
+    // Plain copies: training state lives in SharedArrayBuffers, which WebCrypto refuses to hash.
     return {
       factors: this.o.factors,
-      userFactors: this.userFactors,
-      itemFactors: this.itemFactors,
+      userFactors: this.userFactors.slice(),
+      itemFactors: this.itemFactors.slice(),
       gram: this.trainedGram,
       config: this.config,
     };

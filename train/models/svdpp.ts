@@ -253,13 +253,14 @@ export class Svdpp implements FactorRecommender {
   /** Factors with the implicit term folded into the user vectors (exactly what `predict` uses). */
   exportFactors(): FactorExport {
     const s = this.s!;
+    // Plain copies: training state lives in SharedArrayBuffers, which WebCrypto refuses to hash.
     return {
       factors: s.k,
       mean: s.mean,
-      userFactors: this.effectiveUserFactors,
-      itemFactors: s.Q,
-      userBias: s.bu,
-      itemBias: s.bi,
+      userFactors: this.effectiveUserFactors.slice(),
+      itemFactors: s.Q.slice(),
+      userBias: s.bu.slice(),
+      itemBias: s.bi.slice(),
       foldInLambda: Math.max(1, this.o.reg * this.medianUserRatings),
     };
   }

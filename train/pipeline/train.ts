@@ -176,7 +176,9 @@ export function catalogEntries(movies: readonly Movie[], dataset: Dataset, popul
 
 /** Popularity in [0, 1]: log(1 + count) / log(1 + max count). */
 export function popularityScores(counts: Uint32Array): Float32Array {
-  const max = Math.max(1, ...counts);
+  // A loop, not Math.max(...counts): spreading a large catalog overflows the argument stack.
+  let max = 1;
+  for (const c of counts) if (c > max) max = c;
   return Float32Array.from(counts, (c) => Math.log1p(c) / Math.log1p(max));
 }
 

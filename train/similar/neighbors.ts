@@ -200,6 +200,7 @@ export interface NeighborRowsJob {
 export function neighborRows(job: NeighborRowsJob): number {
   const { channels, rows, k, hybrid } = job;
   const buffers = channels.map(() => new Float32Array(rows));
+  const blended = new Float32Array(rows);
   for (let i = job.from; i < job.to; i++) {
     const active: SimilarityChannel[] = [];
     channels.forEach((c, n) => {
@@ -211,11 +212,13 @@ export function neighborRows(job: NeighborRowsJob): number {
         buffers[n]!,
         c.mask,
       );
-      // The channel's own list: a one-channel blend, not standardised (channelNeighbors).
-      const own = blendSimilarities([{ scores, weight: 1, mask: c.mask }], new Float32Array(rows), {
-        missing: 'renormalize',
-      });
-      const top = topK(own, k, (j) => j === i);
+      // The channel's own list (channelNeighbors): a one-channel, unstandardised blend is the
+      // scores themselves (masked rows are already -Infinity); the query is left out by giving
+      // it -Infinity for this topK only (topK skips those), then restored for the hybrid.
+      const self = scores[i]!;
+      scores[i] = Number.NEGATIVE_INFINITY;
+      const top = topK(scores, k);
+      scores[i] = self;
       c.ids.set(top.indexes, i * k);
       c.scores.set(top.scores, i * k);
       if (c.weight !== 0) active.push({ scores, weight: c.weight, mask: c.mask });
@@ -223,10 +226,9 @@ export function neighborRows(job: NeighborRowsJob): number {
     if (!hybrid || active.length === 0) continue;
     const standardized = active.length > 1;
     if (standardized) for (const a of active) standardizeScores(a.scores);
-    const blended = blendSimilarities(active, new Float32Array(rows), {
-      missing: standardized ? 'neutral' : 'renormalize',
-    });
-    const top = topK(blended, k, (j) => j === i);
+    blendSimilarities(active, blended, { missing: standardized ? 'neutral' : 'renormalize' });
+    blended[i] = Number.NEGATIVE_INFINITY;
+    const top = topK(blended, k);
     hybrid.ids.set(top.indexes, i * k);
     hybrid.scores.set(top.scores, i * k);
   }
@@ -287,5 +289,10 @@ export async function similarMovieListsParallel(
     'neighbors.rows',
     ranges.map(([from, to]) => ({ channels: shared, rows, k, hybrid, from, to })),
   );
+  // Plain copies for the writer (WebCrypto refuses to hash views on SharedArrayBuffers).
+  for (const table of Object.values(out)) {
+    table.ids = table.ids.slice();
+    table.scores = table.scores.slice();
+  }
   return out;
 }
