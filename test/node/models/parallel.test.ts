@@ -33,29 +33,29 @@ async function withThreads<T>(threads: number, run: () => Promise<T>): Promise<T
 
 describe('training thread pool', () => {
   it('iALS gives identical factors with 1 and 2 threads', async () => {
-    const fit = (threads: number) =>
+    const train = (threads: number) =>
       withThreads(threads, async () => {
         const model = new Ials({ factors: 8, iterations: 3, alpha: 3, lambda: 5 });
         await model.fit({ dataset, train: split.train, seed: 1 });
         return model.exportRankFactors();
       });
-    const one = await fit(1);
-    const two = await fit(2);
+    const one = await train(1);
+    const two = await train(2);
     expect(two.userFactors).toEqual(one.userFactors);
     expect(two.itemFactors).toEqual(one.itemFactors);
   });
 
   it('SVD++ is reproducible per seed and thread count and trains as well on 2 threads', async () => {
-    const fit = (threads: number) =>
+    const train = (threads: number) =>
       withThreads(threads, async () => {
         const model = new Svdpp({ factors: 8, epochs: 8 });
         const report = await model.fit({ dataset, train: split.train, seed: 2 });
         return { model, report, rmse: evaluateRating(model, dataset, split.test).rmse! };
       });
-    const a = await fit(2);
-    const b = await fit(2);
+    const a = await train(2);
+    const b = await train(2);
     expect(b.model.exportFactors().userFactors).toEqual(a.model.exportFactors().userFactors);
-    const one = await fit(1);
+    const one = await train(1);
     for (const run of [one, a])
       expect(run.report.epochs.at(-1)!.trainLoss).toBeLessThan(run.report.epochs[0]!.trainLoss);
     expect(Math.abs(a.rmse - one.rmse)).toBeLessThan(0.02);
