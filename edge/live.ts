@@ -112,9 +112,12 @@ async function loadPointer(state: LiveState, store: ObjectStore): Promise<void> 
     return;
   }
   state.pointerError = null;
-  // Refusals of versions the pointer no longer names are history, not a current problem.
+  // Refusals are about versions the pointer named; once it names another (live or canary), they
+  // are history (health would otherwise stay 'degraded' after the operator fixed things).
   state.refused = state.refused.filter(
-    (r) => r.version === pointer.version || r.version === pointer.canary?.version,
+    (r) =>
+      (r.version === pointer.version && r.manifestSha256 === pointer.manifestSha256) ||
+      (r.version === pointer.canary?.version && r.manifestSha256 === pointer.canary.manifestSha256),
   );
   await loadLive(state, store, pointer, started);
   await loadCandidate(state, store, pointer);
@@ -333,8 +336,13 @@ export function armOfVersion(env: Env, version: LiveVersion): Arm {
   return stateFor(env.ARTIFACT_PREFIX).candidate === version ? 'candidate' : 'live';
 }
 
-/** What /v1/health reports. */
+/**
+ * What /v1/health reports. `status`: 'ok' serving what the pointer names; 'degraded' serving, but
+ * the version the pointer names was refused or the pointer itself cannot be read (e.g. garbage
+ * in current.json); 'unavailable' nothing to serve.
+ */
 export function healthOf(env: Env): {
+  status: 'ok' | 'degraded' | 'unavailable';
   live: LiveVersion | null;
   candidate: LiveVersion | null;
   refused: RefusedVersion[];
@@ -343,6 +351,11 @@ export function healthOf(env: Env): {
 } {
   const state = stateFor(env.ARTIFACT_PREFIX);
   return {
+    status: !state.live
+      ? 'unavailable'
+      : state.refused.length > 0 || state.pointerError !== null
+        ? 'degraded'
+        : 'ok',
     live: state.live,
     candidate: state.candidate,
     refused: state.refused,
