@@ -4,7 +4,13 @@ import type { AppEnv } from '../app-env.ts';
 import { hasKey, OPTIONAL_READ_KEY, publicUnlessConfigured } from '../auth.ts';
 import { healthOf } from '../live.ts';
 import { PAGE_HTML } from '../page.ts';
-import { errorResponses, HealthSchema, ok, VersionSchema } from '../responses.ts';
+import {
+  errorResponses,
+  errorResponsesWithoutVersion,
+  HealthSchema,
+  ok,
+  VersionSchema,
+} from '../responses.ts';
 import { live } from './common.ts';
 
 export function serviceRoutes(): OpenAPIHono<AppEnv> {
@@ -21,7 +27,7 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
     middleware: [catalog] as const,
     responses: {
       200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } },
-      ...errorResponses(401),
+      ...errorResponsesWithoutVersion(401),
     },
   });
   app.openapi(page, (c) => c.html(PAGE_HTML, 200));
