@@ -22,7 +22,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../shared/random.ts';
 import { type FixtureVersion, fitBiasedMf, writeFixtureVersion } from '../test/support/fixture-version.ts';
-import { bundleWorker, type RunningWorker, startWorker } from '../test/support/worker-harness.ts';
+import {
+  bundleWorker,
+  HARNESS_AUTH,
+  type RunningWorker,
+  startWorker,
+} from '../test/support/worker-harness.ts';
 import { loadDataset } from '../train/data/index.ts';
 import { Ials, type IalsOptions } from '../train/models/ials.ts';
 import { IALS_DEFAULTS } from '../train/models/registry.ts';
@@ -140,7 +145,8 @@ interface Sample {
 
 async function timed(worker: Worker, path: string, init?: RequestInit): Promise<Sample> {
   const started = performance.now();
-  const response = await worker.mf.dispatchFetch(`http://bench.local${path}`, init as never);
+  const headers = { ...HARNESS_AUTH, ...(init?.headers as Record<string, string> | undefined) };
+  const response = await worker.mf.dispatchFetch(`http://bench.local${path}`, { ...init, headers } as never);
   await response.arrayBuffer();
   const clientMs = performance.now() - started;
   if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
@@ -195,7 +201,9 @@ async function coldStarts(
   for (let n = 0; n < runs; n++) {
     await timed(worker, '/bench/reset');
     first.push((await timed(worker, path)).workerMs);
-    const health = (await (await worker.mf.dispatchFetch('http://bench.local/v1/health')).json()) as {
+    const health = (await (
+      await worker.mf.dispatchFetch('http://bench.local/v1/health', { headers: HARNESS_AUTH })
+    ).json()) as {
       loadMs: number;
     };
     load.push(health.loadMs);

@@ -376,7 +376,7 @@ describe('with version a live', () => {
       post({ ratings: [{ movieId: HEAT, rating: 9 }] }),
       400,
       'bad_parameter',
-      /ratings\.0\.rating: 9 is outside the rating scale 0\.5\.\.5/,
+      /ratings\[0\]\.rating: 9 is outside the rating scale 0\.5\.\.5/,
     ],
     [
       'rating not a number',
@@ -384,7 +384,7 @@ describe('with version a live', () => {
       post({ ratings: [{ movieId: HEAT, rating: 'five' }] }),
       400,
       'bad_parameter',
-      /ratings\.0\.rating/,
+      /ratings\[0\]\.rating/,
     ],
     ['malformed JSON', '/v1/recommendations', post('{"ratings": ['), 400, 'bad_json', /JSON/i],
     [

@@ -42,16 +42,20 @@ export interface LocalEdge {
 
 /**
  * Start `wrangler dev` (workerd) on 127.0.0.1:`port`, offline, serving the R2 persisted in
- * `persistTo`. Its output goes to `output` (default: this process's stdout).
+ * `persistTo`, with the secrets of `envFiles`. Its output goes to `output` (default: this
+ * process's stdout).
  */
 export function startLocalEdge({
   port,
   persistTo = DEFAULT_PERSIST_DIR,
   output = (chunk: string) => process.stdout.write(chunk),
+  envFiles = [],
 }: {
   port: number;
   persistTo?: string;
   output?: (chunk: string) => void;
+  /** dotenv files with the Worker's local secrets (`--env-file`; later files win, .dev.vars is then not read). */
+  envFiles?: readonly string[];
 }): LocalEdge {
   const wrangler = fileURLToPath(new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url));
   const child: ChildProcess = spawn(
@@ -66,6 +70,7 @@ export function startLocalEdge({
       '--persist-to',
       persistTo,
       '--test-scheduled',
+      ...envFiles.flatMap((file) => ['--env-file', file]),
     ],
     {
       cwd: REPO_ROOT,
