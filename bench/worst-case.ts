@@ -28,7 +28,12 @@ import { fileURLToPath } from 'node:url';
 import { titleKey } from '../shared/serving/titles.ts';
 import { createRng, type Rng } from '../shared/random.ts';
 import { type FixtureVersion, fitBiasedMf, writeFixtureVersion } from '../test/support/fixture-version.ts';
-import { bundleWorker, type RunningWorker, startWorker } from '../test/support/worker-harness.ts';
+import {
+  bundleWorker,
+  HARNESS_AUTH,
+  type RunningWorker,
+  startWorker,
+} from '../test/support/worker-harness.ts';
 import type { Dataset } from '../train/data/dataset.ts';
 import { loadDataset } from '../train/data/index.ts';
 import { generateSyntheticWorld, syntheticWorldDataset } from '../train/data/synthetic.ts';
@@ -105,9 +110,12 @@ async function measure(worker: RunningWorker, input: Input, n: number): Promise<
       method: input.method,
       path: input.path,
       n,
-      ...(input.body !== undefined
-        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(input.body) }
-        : {}),
+      // The known-user routes need a read key: the harness worker's (no rate limit bindings there).
+      headers: {
+        ...HARNESS_AUTH,
+        ...(input.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(input.body !== undefined ? { body: JSON.stringify(input.body) } : {}),
     }),
   });
   if (response.status !== 200)
@@ -408,7 +416,15 @@ async function worstOf(worker: RunningWorker, inputs: Input[]): Promise<Worst & 
   const pids = workerdPids();
   if (pids.length === 0) throw new Error('no workerd process found to read CPU time from');
   const screened: { input: Input; ms: number }[] = [];
-  for (const input of inputs) screened.push({ input, ms: (await measure(worker, input, 3)).ms });
+  for (const input of inputs) {
+    const m = await measure(worker, input, 3);
+    // A refused request (no key, wrong content type, rate limited) would measure nothing useful.
+    if ([401, 413, 415, 429].includes(m.status))
+      throw new Error(
+        `${input.method} ${input.path} answered ${m.status}: the bench must send what the route needs`,
+      );
+    screened.push({ input, ms: m.ms });
+  }
   screened.sort((a, b) => b.ms - a.ms);
   let worst: Worst | null = null;
   for (const { input, ms } of screened.slice(0, 2)) {
