@@ -1,30 +1,14 @@
-/** Service routes: the page, health (public summary, detail with a read key) and the live version. */
+/** Service routes: health (public summary, detail with a read key) and the live version. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.ts';
 import { hasKey, OPTIONAL_READ_KEY, publicUnlessConfigured } from '../auth.ts';
 import { healthOf } from '../live.ts';
-import { PAGE_HTML } from '../page.ts';
 import { errorResponses, HealthSchema, ok, VersionSchema } from '../responses.ts';
 import { live } from './common.ts';
 
 export function serviceRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const catalog = publicUnlessConfigured();
-
-  const page = createRoute({
-    method: 'get',
-    path: '/',
-    operationId: 'page',
-    tags: ['service'],
-    summary: 'The web page (recommendations in a browser)',
-    security: OPTIONAL_READ_KEY,
-    middleware: [catalog] as const,
-    responses: {
-      200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } },
-      ...errorResponses(401),
-    },
-  });
-  app.openapi(page, (c) => c.html(PAGE_HTML, 200));
 
   const health = createRoute({
     method: 'get',

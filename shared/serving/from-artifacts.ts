@@ -8,6 +8,7 @@ import { checkVersionIndexRanges } from '../artifacts/ranges.ts';
 import { ReelrankError } from '../errors.ts';
 import { checkImplicitConfig, type ImplicitConfig } from '../kernels/implicit.ts';
 import { type Int8RowMatrix, quantizeRowsInt8 } from '../kernels/int8.ts';
+import { attachLearnedRanking } from './ranker.ts';
 import {
   createServingModel,
   type NeighborLists,
@@ -228,7 +229,7 @@ export async function loadServingModel(
       `version ${version.version}: user factors have ${userFactors.cols} columns, item factors ${itemFactors.cols}`,
     );
   }
-  return createServingModel(
+  const model = createServingModel(
     {
       version: version.version,
       movies,
@@ -250,4 +251,7 @@ export async function loadServingModel(
     },
     options,
   );
+  // The sparse item-item channel and the learned ranking stage, when the version has them.
+  await attachLearnedRanking(version, model);
+  return model;
 }
