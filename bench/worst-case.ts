@@ -27,7 +27,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { titleKey } from '../shared/serving/titles.ts';
 import { createRng, type Rng } from '../shared/random.ts';
-import { type FixtureVersion, fitBiasedMf, writeFixtureVersion } from '../test/support/fixture-version.ts';
+import type { FixtureVersion } from '../test/support/fixture-version.ts';
+import { buildBenchVersions } from './support/bench-versions.ts';
 import {
   bundleWorker,
   HARNESS_AUTH,
@@ -35,10 +36,6 @@ import {
   startWorker,
 } from '../test/support/worker-harness.ts';
 import type { Dataset } from '../train/data/dataset.ts';
-import { loadDataset } from '../train/data/index.ts';
-import { generateSyntheticWorld, syntheticWorldDataset } from '../train/data/synthetic.ts';
-import { Ials, type IalsOptions } from '../train/models/ials.ts';
-import { IALS_DEFAULTS } from '../train/models/registry.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CEILING_MS = 10;
@@ -477,26 +474,12 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'reelrank-worst-'));
   try {
     const started = performance.now();
-    const rankingOf = async (dataset: Dataset, options: IalsOptions) => {
-      const ials = new Ials(options);
-      const train = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
-      await ials.fit({ dataset, train, seed: 0 });
-      return ials.exportRankFactors();
-    };
-    // The two versions of bench/latency.ts, built the same way.
-    const small = await loadDataset();
-    const smallVersion = await writeFixtureVersion(small, fitBiasedMf(small, { factors: 32, epochs: 10 }), {
-      version: 'bench-small',
-      ranking: await rankingOf(small, IALS_DEFAULTS),
-    });
-    const world = syntheticWorldDataset(
-      generateSyntheticWorld({ movies: BIG_MOVIES, users: 2000, ratings: 200_000, seed: 7 }),
-    );
-    const bigVersion = await writeFixtureVersion(world, fitBiasedMf(world, { factors: 64, epochs: 3 }), {
-      version: 'bench-100k',
-      contentNeighbors: false,
-      ranking: await rankingOf(world, { ...IALS_DEFAULTS, iterations: 4 }),
-    });
+    // The two versions of bench/latency.ts, built the same way (ranking stage included).
+    const built = await buildBenchVersions(BIG_MOVIES);
+    const small = built.small.dataset;
+    const smallVersion = built.small.version;
+    const world = built.big.dataset;
+    const bigVersion = built.big.version;
     const script = await bundleWorker('edge/bench-worker.ts', work);
     console.log(
       `versions built and worker bundled in ${((performance.now() - started) / 1000).toFixed(1)} s`,
