@@ -60,6 +60,11 @@ export const ok = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 
 const year = z.number().int().nullable();
+/** shared/display-title.ts: how people read the title; `title` stays the catalog's own form. */
+const displayTitle = z.string().openapi({
+  description: 'The title as people read it: "The Matrix" for the catalog\'s "Matrix, The"',
+  example: 'The Matrix',
+});
 
 export const MovieRefSchema = z
   .object({ movieId: z.number().int(), title: z.string(), year })
@@ -69,6 +74,7 @@ export const MovieSchema = z
   .object({
     movieId: z.number().int(),
     title: z.string(),
+    displayTitle,
     year,
     genres: z.array(z.string()),
     tmdbId: z.number().int().nullable(),
@@ -91,6 +97,7 @@ export const RecommendationsSchema = z
       z.object({
         movieId: z.number().int(),
         title: z.string(),
+        displayTitle,
         year,
         genres: z.array(z.string()),
         score: z.number(),

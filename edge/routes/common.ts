@@ -1,5 +1,6 @@
 /** What several route groups share: the live version of a request and the JSON shapes of movies. */
 import type { Context } from 'hono';
+import { displayTitle } from '../../shared/display-title.ts';
 import { ReelrankError } from '../../shared/errors.ts';
 import { itemIndexOf, type ServingModel } from '../../shared/serving/model.ts';
 import {
@@ -35,6 +36,7 @@ export function movieJson(model: ServingModel, itemIndex: number) {
   return {
     movieId: m.movieId,
     title: m.title,
+    displayTitle: displayTitle(m.title),
     year: m.year,
     genres: m.genres,
     tmdbId: m.tmdbId ?? null,
@@ -62,6 +64,7 @@ export function recommendationsJson(
       return {
         movieId: m.movieId,
         title: m.title,
+        displayTitle: displayTitle(m.title),
         year: m.year,
         genres: m.genres,
         score: round(item.score),

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { type R2BucketLike, R2Store } from '../../shared/stores/r2.ts';
@@ -30,6 +31,19 @@ export async function openLocalR2(
     store: new R2Store(bucket, '', { name: `${LOCAL_BUCKET} (local)` }),
     close: () => mf.dispose(),
   };
+}
+
+/** A free TCP port on 127.0.0.1 (for a local server of a test or a script). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
 }
 
 export interface LocalEdge {

@@ -123,5 +123,8 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     console.error(error);
     return 2;
+  } finally {
+    const { closeTrainingPool } = await import('../parallel/pool.ts');
+    await closeTrainingPool();
   }
 }
