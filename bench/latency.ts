@@ -37,7 +37,7 @@ import { Ials, type IalsOptions } from '../train/models/ials.ts';
 import { IALS_DEFAULTS } from '../train/models/registry.ts';
 import { generateSyntheticWorld, syntheticWorldDataset } from '../train/data/synthetic.ts';
 import { selectBackend } from '../train/backend.ts';
-import { fitItemItem, fitLearnedRanking } from '../train/models/ranker.ts';
+import { fitItemItem, fitLearnedRanking, recentCsr } from '../train/models/ranker.ts';
 import type { RankingStage } from '../train/pipeline/ranking-stage.ts';
 import { RANKER_FEATURES } from '../shared/serving/ranker.ts';
 
@@ -252,6 +252,7 @@ async function main(): Promise<void> {
     });
     const stageOf = async (dataset: typeof small): Promise<RankingStage> => ({
       itemItem: await fitItemItem(dataset, allRows(dataset), itemItemConfig),
+      userRecent: recentCsr(dataset, allRows(dataset)),
       itemItemConfig,
       learned,
       config: {
