@@ -347,6 +347,13 @@ async function main(): Promise<void> {
       (n) => `/bench/retrieve?user=${n}&k=10`,
       (n) => `/bench/tfjs?user=${n}&k=10`,
     );
+    // The ranking stage's MLP: typed-array kernel (served) vs tfjs-core over the same weights and
+    // the same real candidate features, interleaved.
+    const [rankerKernel, rankerTfjs] = await interleaved(
+      worker,
+      (n) => `/bench/ranker-kernel?user=${n}&k=10`,
+      (n) => `/bench/ranker-tfjs?user=${n}&k=10`,
+    );
     const smallHeap = await isolateHeap(worker);
     await worker.mf.dispose();
     console.log('ml-latest-small done');
@@ -423,6 +430,7 @@ async function main(): Promise<void> {
         retrievalKernel: smallKernel,
         retrievalTfjsBaseline: smallTfjs,
         tfjsRerankerMlp100Candidates: rerank100,
+        learnedStageFeaturesPlusMlp: { typedArrayKernel: rankerKernel, tfjsCpu: rankerTfjs },
         baselineOverKernelWorkerMean: ratio(smallTfjs.worker, smallKernel.worker),
         baselineOverKernelClientP50: ratioP50(smallTfjs.client, smallKernel.client),
       },
