@@ -354,6 +354,12 @@ async function main(): Promise<void> {
       (n) => `/bench/ranker-kernel?user=${n}&k=10`,
       (n) => `/bench/ranker-tfjs?user=${n}&k=10`,
     );
+    // The same known-user request with the blend or the learned stage, interleaved (same load).
+    const [smallBlendOnly, smallLearnedOnly] = await interleaved(
+      worker,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=blend`,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=learned`,
+    );
     const smallHeap = await isolateHeap(worker);
     await worker.mf.dispose();
     console.log('ml-latest-small done');
@@ -374,6 +380,11 @@ async function main(): Promise<void> {
       worker,
       (n) => `/bench/retrieve?user=${n}&k=10`,
       (n) => `/bench/tfjs?user=${n}&k=10`,
+    );
+    const [bigBlendOnly, bigLearnedOnly] = await interleaved(
+      worker,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=blend`,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=learned`,
     );
     const bigFoldIn = await run(worker, () => [
       '/v1/recommendations',
@@ -431,6 +442,7 @@ async function main(): Promise<void> {
         retrievalTfjsBaseline: smallTfjs,
         tfjsRerankerMlp100Candidates: rerank100,
         learnedStageFeaturesPlusMlp: { typedArrayKernel: rankerKernel, tfjsCpu: rankerTfjs },
+        recommendBlendVsLearned: { blend: smallBlendOnly, learned: smallLearnedOnly },
         baselineOverKernelWorkerMean: ratio(smallTfjs.worker, smallKernel.worker),
         baselineOverKernelClientP50: ratioP50(smallTfjs.client, smallKernel.client),
       },
@@ -442,6 +454,7 @@ async function main(): Promise<void> {
         coldStart: bigCold,
         recommendations: bigRecs,
         foldIn20: bigFoldIn,
+        recommendBlendVsLearned: { blend: bigBlendOnly, learned: bigLearnedOnly },
         predictionByTitle: bigPredictionByTitle,
         retrievalKernel: bigKernel,
         retrievalTfjsBaseline: bigTfjs,

@@ -12,6 +12,8 @@
  *   /bench/ranker-tfjs?user=     candidates: features (shared/serving/ranker.ts) then the MLP by the
  *                                typed-array dense kernel the edge serves with, or by tfjs-core
  *                                (cpu backend) over the same dequantized weights
+ *   /bench/recommend?user=&stage=blend|learned   recommend() of a known user with the blend or
+ *                                the learned stage forced (same request otherwise)
  * Never deployed: wrangler.toml's main is edge/index.ts.
  */
 import '@tensorflow/tfjs-backend-cpu';
@@ -20,7 +22,7 @@ import { dequantizeInt8, dequantizeRowInt8 } from '../shared/kernels/int8.ts';
 import { topK } from '../shared/kernels/topk.ts';
 import type { ServingModel } from '../shared/serving/model.ts';
 import { denseStack, type LearnedStage, learnedCandidates } from '../shared/serving/ranker.ts';
-import { knownUser } from '../shared/serving/scoring.ts';
+import { knownUser, recommend } from '../shared/serving/scoring.ts';
 import edge from './index.ts';
 import { liveVersion, resetLiveState } from './live.ts';
 
@@ -111,6 +113,11 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
     const out = Array.from(await scores.data());
     scores.dispose();
     return Response.json({ n: out.length });
+  }
+  if (url.pathname === '/bench/recommend') {
+    const stage = url.searchParams.get('stage') === 'learned' ? 'learned' : 'blend';
+    const result = recommend(model, knownUser(model, userIndex), { k, stage });
+    return Response.json({ ids: result.items.map((it) => it.itemIndex) });
   }
   if (url.pathname === '/bench/ranker-kernel' || url.pathname === '/bench/ranker-tfjs') {
     const stage = model.learned as LearnedStage | null | undefined;
