@@ -171,6 +171,20 @@ export const ARTIFACT_FILES = Object.freeze({
     about: 'evaluation metrics of this version',
   },
   report: { path: 'report.html', kind: 'other', required: false, about: 'training report' },
+  posterThumbnails: {
+    path: 'posters/index.json',
+    kind: 'json',
+    required: false,
+    about:
+      'movies with a poster thumbnail for the web page; each is posters/<movieId>.jpg (small JPEG, listed in the manifest)',
+  },
+  catalogMap: {
+    path: 'catalog_map.json',
+    kind: 'json',
+    required: false,
+    about:
+      "2-D layout of the most-rated movies (t-SNE of the ranking factors) for the web page's catalog map",
+  },
 } as const);
 
 export type ArtifactName = keyof typeof ARTIFACT_FILES;

@@ -2,6 +2,7 @@
  * Scoring used by both runtimes: the edge answers requests with it, training evaluates and checks
  * parity with it. Everything here is synchronous typed-array work over a `ServingModel`.
  */
+import { displayTitle } from '../display-title.ts';
 import { ReelrankError } from '../errors.ts';
 import { type BlendWeightOptions, type BlendWeights, blendScores, blendWeights } from '../kernels/blend.ts';
 import { applyMask, buildItemMask } from '../kernels/filters.ts';
@@ -406,7 +407,7 @@ export function reasonFor(
       kind: 'rated',
       movieId: movie.movieId,
       title: movie.title,
-      text: `because you rated ${movie.title} highly`,
+      text: `because you rated ${displayTitle(movie.title)} highly`,
     };
   }
   const bits = model.filterAttributes.genreBits[itemIndex]!;

@@ -158,6 +158,7 @@ export async function writeFixtureVersion(
     previous = null,
     ranking = null,
     rankingStage = null,
+    extra,
   }: {
     version: string;
     contentNeighbors?: boolean;
@@ -166,6 +167,8 @@ export async function writeFixtureVersion(
     ranking?: RankFactorExport | null;
     /** Sparse item-item lists and learned ranking stage (train/pipeline/ranking-stage.ts). */
     rankingStage?: RankingStage | null;
+    /** More files written before the manifest (e.g. poster thumbnails, the catalog map). */
+    extra?: (writer: VersionWriter) => Promise<void>;
   },
 ): Promise<FixtureVersion> {
   const dir = await mkdtemp(join(tmpdir(), 'reelrank-fixture-'));
@@ -256,6 +259,7 @@ export async function writeFixtureVersion(
       await writer.neighbors('neighborsContent', n.ids, n.scores, items, width);
     }
     if (rankingStage) await writeRankingStage(writer, rankingStage);
+    await extra?.(writer);
     const manifest = await writer.finish();
     const files = new Map<string, Uint8Array>();
     const walk = async (folder: string): Promise<void> => {
