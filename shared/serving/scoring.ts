@@ -30,6 +30,8 @@ export interface UserState {
   rankVector?: Float32Array | Float64Array | null;
   /** True for an anonymous session folded in on the fly (the learned stage may treat it apart). */
   session?: boolean;
+  /** The latest rated items, most recent first, when known (the learned stage's recency signal). */
+  recent?: ArrayLike<number>;
 }
 
 /** A stored user's state. */
@@ -45,6 +47,7 @@ export function knownUser(model: ServingModel, userIndex: number): UserState {
     seen,
     favourites: model.topRated ? csrRow(model.topRated, userIndex) : seen.subarray(0, 10),
     ratingCount: seen.length,
+    recent: model.userRecent ? csrRow(model.userRecent, userIndex) : [],
   };
 }
 
@@ -131,6 +134,8 @@ export function sessionUser(model: ServingModel, ratings: readonly SessionRating
     ratingCount: n,
     rankVector: n > 0 ? sessionRankVector(model, ratings) : null,
     session: true,
+    // Ratings arrive in the order they were given: the last one is the most recent.
+    recent: ratings.map((r) => r.itemIndex).reverse(),
   };
 }
 
