@@ -57,12 +57,16 @@ export const NCF_DEFAULTS = Object.freeze({
 /** GMF: positives weighted by recency (half-life 30 of the user's later ratings); validation 0.704 vs 0.694 without. */
 export const NCF_GMF = Object.freeze({ ...NCF_DEFAULTS, variant: 'gmf' as const, recencyHalfLife: 30 });
 
-/** MLP 64-32-16 over 32 + 32 embeddings, Adam 2e-3 (validation 0.670 vs 0.656 at 1e-3). */
+/**
+ * MLP 64-32-16 over 32 + 32 embeddings, Adam 2e-3 (validation 0.670 vs 0.656 at 1e-3), positives
+ * weighted by recency (half-life 100; validation 0.680 vs 0.670).
+ */
 export const NCF_MLP = Object.freeze({
   ...NCF_DEFAULTS,
   variant: 'mlp' as const,
   learningRate: 2e-3,
   embeddingLearningRate: 2e-3,
+  recencyHalfLife: 100,
 });
 
 const { variant: _gmf, ...gmfStage } = NCF_GMF;
