@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty';
 import { S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
 import { CLIError } from '../errors.ts';
+import { applyThreads, threadsArg } from '../threads.ts';
 
 /** Exit code of a run whose candidate failed the quality gate (the live version stays). */
 export const GATE_REFUSED_EXIT_CODE = 3;
@@ -17,6 +18,7 @@ export default defineCommand({
       'Scheduled retraining: train on the current data, publish only if held-out metrics are no worse than the live version (exit 3 if refused), prune old versions.',
   },
   args: {
+    threads: threadsArg,
     to: {
       type: 'string',
       required: true,
@@ -57,6 +59,12 @@ export default defineCommand({
       default: false,
       description: 'Retrain even when the data, model and seed equal the live version’s.',
     },
+    'allow-dataset-change': {
+      type: 'boolean',
+      default: false,
+      description:
+        'Accept a candidate trained on another dataset (folder name) than the live version; refused by default.',
+    },
     'dry-run': {
       type: 'boolean',
       default: false,
@@ -70,6 +78,7 @@ export default defineCommand({
     ...S3_ARGS,
   },
   async run({ args }) {
+    applyThreads(args.threads);
     const seed = Number(args.seed);
     if (!/^\d+$/.test(args.seed))
       throw new CLIError(`--seed must be a non-negative integer, got '${args.seed}'`);
@@ -108,10 +117,17 @@ export default defineCommand({
         keep,
         force: args.force === true,
         dryRun: args['dry-run'] === true,
+        allowDatasetChange: args['allow-dataset-change'] === true,
         log: (line) => (json ? console.error(line) : console.log(line)),
       }),
     );
     if (json) console.log(JSON.stringify(result));
+    if (result.outcome === 'refused' && result.datasetChange !== null) {
+      throw new CLIError(
+        `refused: the data is '${result.datasetChange.candidate}', the live version ${result.live} was trained on '${result.datasetChange.live}'; nothing trained or published. Check --data, or pass --allow-dataset-change if the switch is intended.`,
+        GATE_REFUSED_EXIT_CODE,
+      );
+    }
     if (result.outcome === 'refused') {
       throw new CLIError(
         `refused by the quality gate: ${result.live} stays live; candidate kept in ${result.candidateDir}.`,

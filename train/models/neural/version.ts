@@ -73,6 +73,7 @@ export async function writeNeuralVersion(input: NeuralVersionInput): Promise<Tra
       seed: input.seed,
       dataset: dataset.name,
       ratings: dataset.ratings.length,
+      skippedRows: dataset.summary.skippedRows,
       globalMean,
       ratingScale: dataset.ratingScale,
       split: input.split,
