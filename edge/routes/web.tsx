@@ -6,8 +6,8 @@
  * `Cache-Control: immutable`; a new version gets new URLs.
  */
 import { type Context, Hono } from 'hono';
-import { type ArtifactVersion, openVersion } from '../../shared/artifacts/loader.ts';
-import { ARTIFACT_FILES } from '../../shared/artifacts/spec.ts';
+import { type ArtifactVersion, openVersion, verifyFileBytes } from '../../shared/artifacts/loader.ts';
+import { ARTIFACT_FILES, versionKey } from '../../shared/artifacts/spec.ts';
 import {
   type CatalogMap,
   checkCatalogMap,
@@ -173,7 +173,18 @@ export function webRoutes(): Hono<AppEnv> {
         404,
       );
     }
-    const bytes = await parts.artifact.bytes(`posters/${movieId}.jpg`);
+    // Read and verified per request, not cached: a large catalog's thumbnails would not fit an
+    // isolate's memory, and browsers keep them (immutable).
+    const path = `posters/${movieId}.jpg`;
+    const { artifact } = parts;
+    const bytes = await artifact.store.get(versionKey(artifact.version, path));
+    if (bytes === null) {
+      throw new ReelrankError(
+        'artifact_missing',
+        `File ${path} of version ${artifact.version} does not exist.`,
+      );
+    }
+    await verifyFileBytes(artifact.entry(path), bytes, `File ${path} of version ${artifact.version}`);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       'Content-Type': 'image/jpeg',
       'Cache-Control': IMMUTABLE,
