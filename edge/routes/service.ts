@@ -27,8 +27,7 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
     // A fresh isolate has loaded nothing yet: try once, so that a probe right after a deploy or
     // a publish reports the version this isolate would serve, not a false 'unavailable'.
     if (!healthOf(c.env).live) await live(c).catch(() => undefined);
-    const { live: current, refused, checkedAt, pointerError } = healthOf(c.env);
-    const status = current ? (refused.length > 0 ? 'degraded' : 'ok') : 'unavailable';
+    const { status, live: current, refused, checkedAt, pointerError } = healthOf(c.env);
     const code = current ? 200 : 503;
     const version = current?.model.version ?? null;
     // Public: status and version only. The detail (store keys, hashes, refusal messages) with a read key.

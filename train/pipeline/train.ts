@@ -12,6 +12,8 @@ import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../m
 import { type EpochLog, type FactorExport, isFactorRecommender } from '../models/types.ts';
 import { renderReport } from '../report/report.ts';
 import type { PosterEmbeddings } from '../visual/cnn.ts';
+import type { ItemItemOptions } from '../models/ranker.ts';
+import { fitRankingStage, type RankingStage, writeRankingStage } from './ranking-stage.ts';
 import { catalogLayout } from '../viz/catalog-map.ts';
 import { datasetFingerprint, type TrainResult, writeCatalogParts } from './version-parts.ts';
 
@@ -67,6 +69,13 @@ export interface TrainOptions {
   quickReport?: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * Fit and export the learned ranking stage (train/pipeline/ranking-stage.ts) beside the ranking
+   * factors (default true); the sparse item-item channel is exported whenever ranking factors are.
+   */
+  learnedRanking?: boolean;
+  /** Sparse item-item (EASE) channel options. */
+  itemItem?: ItemItemOptions;
   /** Pin the version id / creation time (tests). */
   version?: string;
   createdAt?: Date;
@@ -332,6 +341,24 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     );
   }
 
+  // 2b. The sparse item-item channel and the learned ranking stage (time carve of split.train).
+  let stage: RankingStage | null = null;
+  if (ranking && rankName !== null) {
+    stage = await fitRankingStage({
+      dataset,
+      trainRows: split.train,
+      allRows: all,
+      content: text ? { data: text.embeddings, dim: textDim } : null,
+      rankModel: rankName,
+      seed,
+      ...(options.backend === undefined ? {} : { backend: options.backend }),
+      learned: options.learnedRanking ?? true,
+      ...(options.itemItem ? { itemItem: options.itemItem } : {}),
+      log,
+    });
+    metrics.rankingStage = stage.metrics;
+  }
+
   // 3. Export.
   const writer = new VersionWriter(options.out ?? 'artifacts', {
     ...(options.version ? { version: options.version } : {}),
@@ -355,6 +382,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       textEmbeddings: text ? { kind: text.model.kind, dim: textDim } : null,
       // What the edge's implicit fold-in must reproduce (shared/kernels/implicit.ts).
       ranking: ranking ? { model: rankName, factors: ranking.factors, ...ranking.config } : null,
+      itemItem: stage ? { model: 'ease', ...stage.itemItemConfig, width: stage.itemItem.width } : null,
+      learnedRanking: stage?.config ?? null,
       visualEmbeddings: visual
         ? { cnn: visual.source, layer: visual.layer, dim: visual.dim, posters: visual.posters }
         : null,
@@ -382,6 +411,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       });
       await writer.matrix('rankGram', ranking.gram, ranking.factors, ranking.factors);
     }
+    if (stage) await writeRankingStage(writer, stage);
     await writer.vector('itemBias', exported.itemBias);
     await writer.vector('userBias', exported.userBias);
     if (text) {

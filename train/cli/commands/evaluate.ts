@@ -79,10 +79,17 @@ const evaluateCommand = defineCommand({
     },
     json: { type: 'boolean', default: false, description: 'Print rows as JSON.' },
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     const { formatTable, compareModels } = await import('../../eval/compare.ts');
     let rows: ResultRow[];
     if (args.versions) {
+      const ignored = ['models', 'protocol', 'split', 'seed', 'data', 'backend'].filter((name) =>
+        rawArgs.some((a) => a === `--${name}` || a.startsWith(`--${name}=`)),
+      );
+      if (ignored.length > 0)
+        throw new CLIError(
+          `--versions compares the metrics.json of trained versions; ${ignored.map((n) => `--${n}`).join(', ')} would be ignored, so leave ${ignored.length === 1 ? 'it' : 'them'} out`,
+        );
       rows = (await Promise.all(args.versions.split(',').map((d) => versionRows(d.trim())))).flat();
     } else {
       const protocol = args.protocol as Protocol;
