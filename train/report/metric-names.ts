@@ -167,7 +167,7 @@ export function sectionName(section: string, model: string, split: string): { ti
       return {
         title: 'Ranking stage: item-item channel and learned re-ranker',
         about:
-          'Fitted on an earlier-in-time part of the training split and checked on a later carve of it; the version enables the re-ranker only for the audiences where it beat the blend.',
+          'Fitted on a carve of the training split, a fifth of its users held out for validation; the version enables the re-ranker only for the audiences (known users, sessions) where it beat the blend there.',
       };
     case 'training':
       return { title: 'Fit on all ratings', about: 'The exported model, refitted on every rating.' };
