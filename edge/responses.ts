@@ -92,6 +92,10 @@ export const RecommendationsSchema = z
     userId: z.number().int().optional(),
     ratingCount: z.number().int(),
     version: z.string(),
+    recommendationId: z.string().openapi({
+      description:
+        'Id of this list: quote it in feedback events (POST /v1/events) so clicks and ratings are attributed to the version and position that produced them',
+    }),
     weights: ChannelWeights,
     items: z.array(
       z.object({
@@ -191,6 +195,17 @@ export const HealthSchema = z
         }),
       )
       .optional(),
+    canary: z
+      .object({
+        version: z.string(),
+        percent: z.number(),
+        startedAt: z.string(),
+        loaded: z.boolean(),
+        loadedAt: z.string().nullable(),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: 'The canary the pointer names; loaded: serving its share in this isolate' }),
   })
   .openapi('Health', {
     description: 'Status and version for everyone; the other fields only with a read key',

@@ -27,7 +27,7 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
     // A fresh isolate has loaded nothing yet: try once, so that a probe right after a deploy or
     // a publish reports the version this isolate would serve, not a false 'unavailable'.
     if (!healthOf(c.env).live) await live(c).catch(() => undefined);
-    const { status, live: current, refused, checkedAt, pointerError } = healthOf(c.env);
+    const { status, live: current, candidate, refused, checkedAt, pointerError } = healthOf(c.env);
     const code = current ? 200 : 503;
     const version = current?.model.version ?? null;
     // Public: status and version only. The detail (store keys, hashes, refusal messages) with a read key.
@@ -41,6 +41,15 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
         pointerCheckedAt: checkedAt > 0 ? new Date(checkedAt).toISOString() : null,
         pointerError,
         refused,
+        canary: current?.pointer.canary
+          ? {
+              version: current.pointer.canary.version,
+              percent: current.pointer.canary.percent,
+              startedAt: current.pointer.canary.startedAt,
+              loaded: candidate?.model.version === current.pointer.canary.version,
+              loadedAt: candidate?.loadedAt ?? null,
+            }
+          : null,
       },
       code,
     );

@@ -2,6 +2,7 @@
  * The manifest (`versions/<v>/manifest.json`) and pointer (`current.json`) types, with hand-written
  * validation: anything read from a store is checked here before any byte of it is trusted.
  */
+import type { CanarySpec } from '../rollout.ts';
 import { ReelrankError } from '../errors.ts';
 import { FORMAT_VERSION, MANIFEST_FILE } from './spec.ts';
 
@@ -79,6 +80,8 @@ export interface Pointer {
   publishedAt: string;
   /** The version that was live before this one, or null. */
   previous: string | null;
+  /** A candidate version serving a share of people beside the live one (shared/rollout.ts). */
+  canary?: CanarySpec | null;
 }
 
 const VERSION_ID = /^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/;
@@ -325,5 +328,29 @@ export function validatePointer(value: unknown, source = 'current.json'): Pointe
   if (previous !== null && (typeof previous !== 'string' || !isValidVersionId(previous))) {
     fail(source, `previous must be a version id or null, got ${JSON.stringify(previous)}.`);
   }
-  return { version, manifestSha256, publishedAt, previous };
+  const canary = value.canary == null ? null : validateCanary(value.canary, source);
+  if (canary?.version === version) fail(source, `canary names the live version ${version}.`);
+  return canary
+    ? { version, manifestSha256, publishedAt, previous, canary }
+    : { version, manifestSha256, publishedAt, previous };
+}
+
+function validateCanary(value: unknown, source: string): CanarySpec {
+  if (!isRecord(value))
+    fail(source, `canary must be an object or null, got ${JSON.stringify(value)?.slice(0, 80)}.`);
+  const version = requireString(source, value, 'version');
+  if (!isValidVersionId(version))
+    fail(source, `canary.version ${JSON.stringify(version)} is not a valid version id.`);
+  const manifestSha256 = value.manifestSha256;
+  if (typeof manifestSha256 !== 'string' || !SHA256_HEX.test(manifestSha256))
+    fail(
+      source,
+      `canary.manifestSha256 must be 64 lower-case hex characters, got ${JSON.stringify(manifestSha256)}.`,
+    );
+  const percent = value.percent;
+  if (typeof percent !== 'number' || !(percent > 0 && percent < 100))
+    fail(source, `canary.percent must be a number above 0 and below 100, got ${JSON.stringify(percent)}.`);
+  const salt = requireString(source, value, 'salt');
+  const startedAt = requireString(source, value, 'startedAt');
+  return { version, manifestSha256, percent, salt, startedAt };
 }
