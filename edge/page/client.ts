@@ -24,7 +24,7 @@ function esc(s) {
   });
 }
 function shownTitle(m) { return displayTitle(m.title) + (m.year ? ' (' + m.year + ')' : ''); }
-function stars(value, max) {
+function stars(value) {
   var full = Math.floor(value + 1e-9);
   var half = value - full >= 0.5 - 1e-9;
   var s = '';
