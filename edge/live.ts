@@ -25,8 +25,8 @@ export interface LiveVersion {
   loadedAt: string;
   /** Milliseconds from reading the pointer to the model being ready. */
   loadMs: number;
-  /** Title keys for search and resolution (shared/serving/titles.ts), built once per version. */
-  titleIndex: TitleIndex;
+  /** Title keys for search and resolution (shared/serving/titles.ts), built once per version on first use. */
+  readonly titleIndex: TitleIndex;
 }
 
 export interface RefusedVersion {
@@ -123,7 +123,11 @@ async function loadPointer(state: LiveState, store: ObjectStore): Promise<void> 
       datasetFingerprint: version.manifest.datasetFingerprint,
       loadedAt: new Date().toISOString(),
       loadMs: Date.now() - started,
-      titleIndex: titleIndexOf(model),
+      // Built on first use (a search or a title): recommendations in a fresh isolate do not wait
+      // for it, and an isolate that never resolves titles never holds it. Cached per model.
+      get titleIndex() {
+        return titleIndexOf(model);
+      },
     };
     state.live = next; // the one atomic swap
     state.refused = state.refused.filter((r) => r.version !== pointer.version);

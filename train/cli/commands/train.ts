@@ -41,7 +41,7 @@ const trainCommand = defineCommand({
     backend: {
       type: 'string',
       description:
-        'TF.js backend for dense parts (tensorflow-gpu, tensorflow, wasm, cpu); recorded in the manifest.',
+        'TF.js backend for dense parts (auto, gpu, node, wasm, cpu; gpu needs @tensorflow/tfjs-node-gpu on a CUDA machine and fails with a clear message elsewhere); recorded in the manifest. The default model (svdpp + ials) has no dense part and trains with typed arrays on the thread pool.',
     },
     content: {
       type: 'boolean',
