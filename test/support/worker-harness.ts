@@ -48,10 +48,18 @@ export interface RunningWorker {
   inspectorPort: number | undefined;
 }
 
-/** Starts the bundled Worker with R2 seeded with `version` (files, then the pointer). */
+/** The read key of harness workers (the secret READ_API_KEYS); send it as `Authorization: Bearer`. */
+export const HARNESS_READ_KEY = 'harness-read-key';
+/** `headers` carrying the harness read key. */
+export const HARNESS_AUTH = Object.freeze({ authorization: `Bearer ${HARNESS_READ_KEY}` });
+
+/**
+ * Starts the bundled Worker with R2 seeded with `version` (files, then the pointer; null: empty),
+ * the vars of wrangler.toml's defaults, the read key HARNESS_READ_KEY, and no rate limit bindings.
+ */
 export async function startWorker(
   script: string,
-  version: FixtureVersion,
+  version: FixtureVersion | null,
   { inspectorPort }: { inspectorPort?: number } = {},
 ): Promise<RunningWorker> {
   const mf = new Miniflare({
@@ -62,7 +70,13 @@ export async function startWorker(
     compatibilityDate: '2026-04-26',
     compatibilityFlags: ['nodejs_compat'],
     r2Buckets: ['ARTIFACTS'],
-    bindings: { ARTIFACT_PREFIX: '', POINTER_CHECK_SECONDS: '30' },
+    bindings: {
+      ARTIFACT_PREFIX: '',
+      POINTER_CHECK_SECONDS: '30',
+      PUBLIC_ENDPOINTS: 'true',
+      CORS_ORIGINS: '',
+      READ_API_KEYS: HARNESS_READ_KEY,
+    },
     ...(inspectorPort !== undefined ? { inspectorPort } : {}),
   });
   const url = await mf.ready;
@@ -70,7 +84,9 @@ export async function startWorker(
   const bucket = (await mf.getR2Bucket('ARTIFACTS')) as unknown as {
     put(key: string, value: Uint8Array): Promise<unknown>;
   };
-  for (const [key, bytes] of version.files) await bucket.put(key, bytes);
-  await bucket.put(POINTER_KEY, version.pointer);
+  if (version) {
+    for (const [key, bytes] of version.files) await bucket.put(key, bytes);
+    await bucket.put(POINTER_KEY, version.pointer);
+  }
   return { mf, url, inspectorPort };
 }

@@ -209,6 +209,7 @@ export class Svdpp implements FactorRecommender {
       if (validation !== null || epoch === totalEpochs) await refreshImplicit(true);
       const log: EpochLog = {
         epoch,
+        totalEpochs: this.o.epochs,
         trainLoss: sse / rows.length,
         seconds: (performance.now() - epochStarted) / 1000,
       };

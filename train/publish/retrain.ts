@@ -1,9 +1,10 @@
+import { basename, resolve } from 'node:path';
 import { readManifest, readPointer } from '../../shared/artifacts/loader.ts';
 import type { Manifest } from '../../shared/artifacts/manifest.ts';
 import { ReelrankError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/store.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { loadDataset } from '../data/index.ts';
+import { DEFAULT_DATA_DIR, loadDataset } from '../data/index.ts';
 import { DEFAULT_MODEL } from '../models/registry.ts';
 import {
   datasetFingerprint,
@@ -119,6 +120,11 @@ export interface RetrainOptions {
   force?: boolean;
   /** Train and gate, but do not publish or prune. */
   dryRun?: boolean;
+  /**
+   * Accept a candidate trained on another dataset (by name) than the live version. Off by default:
+   * a mistyped or forgotten `--data` would otherwise retrain on the embedded demo data.
+   */
+  allowDatasetChange?: boolean;
   log?: (line: string) => void;
 }
 
@@ -134,6 +140,8 @@ export interface RetrainResult {
   gate: GateResult | null;
   published: PublishResult | null;
   pruned: PruneResult | null;
+  /** Set when the run was refused because the candidate's dataset is not the live one's. */
+  datasetChange: { live: string; candidate: string } | null;
   seconds: number;
 }
 
@@ -161,6 +169,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     gate: null,
     published: null,
     pruned: null,
+    datasetChange: null,
     ...parts,
     outcome,
     seconds: (performance.now() - started) / 1000,
@@ -182,6 +191,24 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     );
   }
   const seed = options.training.seed ?? 0;
+  // The gate compares like with like: a candidate of another dataset is refused before training.
+  const candidateDataset =
+    options.training.dataset?.name ?? basename(resolve(options.training.data ?? DEFAULT_DATA_DIR));
+  const liveDataset = live?.trainingConfig.dataset;
+  if (
+    live !== null &&
+    !options.allowDatasetChange &&
+    typeof liveDataset === 'string' &&
+    liveDataset !== candidateDataset
+  ) {
+    log(
+      `dataset ${candidateDataset} is not the live version's ${liveDataset}: refused before training (allow it with --allow-dataset-change)`,
+    );
+    return done('refused', {
+      live: live.version,
+      datasetChange: { live: liveDataset, candidate: candidateDataset },
+    });
+  }
   // Loaded once: for the fingerprint check and, when training goes ahead, for training itself.
   let dataset: Dataset | undefined;
   if (live !== null && !options.force) {

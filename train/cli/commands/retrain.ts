@@ -59,6 +59,12 @@ export default defineCommand({
       default: false,
       description: 'Retrain even when the data, model and seed equal the live version’s.',
     },
+    'allow-dataset-change': {
+      type: 'boolean',
+      default: false,
+      description:
+        'Accept a candidate trained on another dataset (folder name) than the live version; refused by default.',
+    },
     'dry-run': {
       type: 'boolean',
       default: false,
@@ -111,10 +117,17 @@ export default defineCommand({
         keep,
         force: args.force === true,
         dryRun: args['dry-run'] === true,
+        allowDatasetChange: args['allow-dataset-change'] === true,
         log: (line) => (json ? console.error(line) : console.log(line)),
       }),
     );
     if (json) console.log(JSON.stringify(result));
+    if (result.outcome === 'refused' && result.datasetChange !== null) {
+      throw new CLIError(
+        `refused: the data is '${result.datasetChange.candidate}', the live version ${result.live} was trained on '${result.datasetChange.live}'; nothing trained or published. Check --data, or pass --allow-dataset-change if the switch is intended.`,
+        GATE_REFUSED_EXIT_CODE,
+      );
+    }
     if (result.outcome === 'refused') {
       throw new CLIError(
         `refused by the quality gate: ${result.live} stays live; candidate kept in ${result.candidateDir}.`,
