@@ -32,8 +32,8 @@ export interface LiveVersion {
   loadedAt: string;
   /** Milliseconds from reading the pointer to the model being ready. */
   loadMs: number;
-  /** Title keys for search and resolution (shared/serving/titles.ts), built once per version. */
-  titleIndex: TitleIndex;
+  /** Title keys for search and resolution (shared/serving/titles.ts), built once per version on first use. */
+  readonly titleIndex: TitleIndex;
   /** Bytes of the version's files the serving model holds (servedBytesOf), for the canary budget. */
   servedBytes: number;
 }
@@ -188,7 +188,11 @@ async function loadVersion(
     datasetFingerprint: opened.manifest.datasetFingerprint,
     loadedAt: new Date().toISOString(),
     loadMs: Date.now() - started,
-    titleIndex: titleIndexOf(model),
+    // Built on first use (a search or a title): recommendations in a fresh isolate do not wait
+    // for it, and an isolate that never resolves titles never holds it. Cached per model.
+    get titleIndex() {
+      return titleIndexOf(model);
+    },
     servedBytes: servedBytesOf(opened.manifest),
   };
 }
