@@ -21,9 +21,11 @@ import {
 } from '../shared/serving/scoring.ts';
 import { movieRef, resolveTitleOrThrow, searchTitles, type TitleMatch } from '../shared/serving/titles.ts';
 import { errorBody, onError } from './errors.ts';
+import { withRecentFeedback } from './feedback.ts';
 import { healthOf, type LiveVersion, liveVersion } from './live.ts';
 import { openApiDocument } from './openapi.ts';
 import { PAGE_HTML } from './page.ts';
+import { EVENTS_PATH, eventsRoutes } from './routes/events.ts';
 import {
   badParameter,
   movieIdParam,
@@ -157,14 +159,14 @@ export function createApp(): Hono<AppEnv> {
       404,
     ),
   );
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        c.json(errorBody('payload_too_large', `request body is larger than ${MAX_BODY_BYTES} bytes`), 413),
-    }),
-  );
+  const defaultBodyLimit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) =>
+      c.json(errorBody('payload_too_large', `request body is larger than ${MAX_BODY_BYTES} bytes`), 413),
+  });
+  // Event batches have their own, larger limit (edge/routes/events.ts).
+  app.use('*', (c, next) => (c.req.path === EVENTS_PATH ? next() : defaultBodyLimit(c, next)));
+  app.route(EVENTS_PATH, eventsRoutes());
 
   app.get('/', (c) => c.html(PAGE_HTML));
   app.get('/openapi.json', (c) => c.json(openApiDocument));
@@ -177,6 +179,7 @@ export function createApp(): Hono<AppEnv> {
     const body = {
       status: current ? (refused.length > 0 ? 'degraded' : 'ok') : 'unavailable',
       version: current?.model.version ?? null,
+      eventsWatermark: current?.eventsWatermark ?? null,
       loadedAt: current?.loadedAt ?? null,
       loadMs: current?.loadMs ?? null,
       pointerCheckedAt: checkedAt > 0 ? new Date(checkedAt).toISOString() : null,
@@ -258,10 +261,21 @@ export function createApp(): Hono<AppEnv> {
     zValidator('param', userIdParam, badParameter),
     zValidator('query', recommendationsQuery, badParameter),
     async (c) => {
-      const { model } = await live(c);
+      const v = await live(c);
+      const { model } = v;
       const q = c.req.valid('query');
       const userId = c.req.valid('param').userId;
-      const user = knownUser(model, userIndexOf(model, userId));
+      // Recent feedback (edge/feedback.ts) changes the answer at once; a user the version does
+      // not know yet is served from their events alone.
+      const index = model.userIndexById.get(userId);
+      const feedback = await withRecentFeedback(
+        c.env,
+        v,
+        `user:${userId}`,
+        index === undefined ? null : knownUser(model, index),
+      );
+      const user = feedback?.user ?? knownUser(model, userIndexOf(model, userId));
+      if (feedback) c.header('Server-Timing', `feedback;dur=${feedback.ms.toFixed(2)}`);
       const result = recommend(model, user, {
         k: q.k ?? 10,
         genreMask: q.genres ? genreMaskOf(model, q.genres) : 0,
@@ -273,6 +287,7 @@ export function createApp(): Hono<AppEnv> {
       return c.json({
         userId,
         ratingCount: user.ratingCount,
+        recentEvents: feedback?.folded ?? 0,
         ...recommendationsJson(model, result, (i) => predictRating(model, user, i)),
       });
     },

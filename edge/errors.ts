@@ -19,6 +19,7 @@ export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Obje
   not_found: 404,
   payload_too_large: 413,
   no_live_version: 503,
+  events_unavailable: 503,
 });
 
 export interface ErrorBody {

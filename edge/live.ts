@@ -7,6 +7,7 @@
 import { openVersion, readPointer } from '../shared/artifacts/loader.ts';
 import type { Pointer } from '../shared/artifacts/manifest.ts';
 import { isReelrankError, ReelrankError } from '../shared/errors.ts';
+import type { EventsWatermark } from '../shared/events.ts';
 import { loadServingModel } from '../shared/serving/from-artifacts.ts';
 import type { ServingModel } from '../shared/serving/model.ts';
 import { type TitleIndex, titleIndexOf } from '../shared/serving/titles.ts';
@@ -27,6 +28,17 @@ export interface LiveVersion {
   loadMs: number;
   /** Title keys for search and resolution (shared/serving/titles.ts), built once per version. */
   titleIndex: TitleIndex;
+  /** The feedback this version was trained on (trainingConfig.events.watermark), or null. */
+  eventsWatermark: EventsWatermark | null;
+}
+
+/** trainingConfig.events.watermark of a manifest, when well-formed. */
+function watermarkOf(trainingConfig: Record<string, unknown>): EventsWatermark | null {
+  const events = trainingConfig.events as { watermark?: Partial<EventsWatermark> } | null | undefined;
+  const w = events?.watermark;
+  return w && typeof w.objectKey === 'string' && typeof w.receivedAt === 'number'
+    ? { objectKey: w.objectKey, receivedAt: w.receivedAt }
+    : null;
 }
 
 export interface RefusedVersion {
@@ -124,6 +136,7 @@ async function loadPointer(state: LiveState, store: ObjectStore): Promise<void> 
       loadedAt: new Date().toISOString(),
       loadMs: Date.now() - started,
       titleIndex: titleIndexOf(model),
+      eventsWatermark: watermarkOf(version.manifest.trainingConfig),
     };
     state.live = next; // the one atomic swap
     state.refused = state.refused.filter((r) => r.version !== pointer.version);

@@ -27,6 +27,8 @@ export interface UserState {
    * ranking factors: it scores the collaborative channel. Null/absent: `vector` + item bias do.
    */
   rankVector?: Float32Array | Float64Array | null;
+  /** Movies acted on since the live version was trained (shared/serving/feedback.ts), for reasons. */
+  recent?: ReadonlyMap<number, 'rated' | 'watched' | 'clicked' | 'disliked'>;
 }
 
 /** A stored user's state. */
@@ -379,11 +381,15 @@ function reasonFor(
       }
     }
     const movie = model.movies[best]!;
+    const recent = user.recent?.get(best);
     return {
       kind: 'rated',
       movieId: movie.movieId,
       title: movie.title,
-      text: `because you rated ${movie.title} highly`,
+      text:
+        recent !== undefined && recent !== 'disliked'
+          ? `because you just ${recent} ${movie.title}`
+          : `because you rated ${movie.title} highly`,
     };
   }
   const bits = model.filterAttributes.genreBits[itemIndex]!;
