@@ -24,7 +24,7 @@ export async function bundleWorker(entry: string, outDir: string): Promise<strin
     conditions: ['workerd', 'worker', 'browser'],
     target: 'es2022',
     outfile,
-    external: ['node:*'],
+    external: ['node:*', 'cloudflare:*'],
     logLevel: 'error',
     plugins: [
       {
@@ -48,11 +48,37 @@ export interface RunningWorker {
   inspectorPort: number | undefined;
 }
 
-/** Starts the bundled Worker with R2 seeded with `version` (files, then the pointer). */
+/**
+ * The feedback parts of wrangler.toml (events queue with its consumer and dead-letter queue, the
+ * EVENTS bucket, the FeedbackStore Durable Object with SQLite storage) as Miniflare options.
+ */
+export const FEEDBACK_MINIFLARE_OPTIONS = {
+  queueProducers: { EVENTS_QUEUE: 'reelrank-events' },
+  queueConsumers: {
+    'reelrank-events': {
+      maxBatchSize: 100,
+      maxBatchTimeout: 1,
+      maxRetries: 10,
+      deadLetterQueue: 'reelrank-events-dlq',
+    },
+  },
+  durableObjects: { FEEDBACK: { className: 'FeedbackStore', useSQLite: true } },
+} as const;
+
+/**
+ * Starts the bundled Worker with R2 seeded with `version` (files, then the pointer; null: empty).
+ * `feedback` adds the events queue, the EVENTS bucket and the FeedbackStore Durable Object;
+ * `port` serves it on 127.0.0.1:<port> (a random free port by default).
+ */
 export async function startWorker(
   script: string,
-  version: FixtureVersion,
-  { inspectorPort }: { inspectorPort?: number } = {},
+  version: FixtureVersion | null,
+  {
+    inspectorPort,
+    feedback = false,
+    port,
+    bindings = {},
+  }: { inspectorPort?: number; feedback?: boolean; port?: number; bindings?: Record<string, string> } = {},
 ): Promise<RunningWorker> {
   const mf = new Miniflare({
     modules: true,
@@ -61,11 +87,14 @@ export async function startWorker(
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-26',
     compatibilityFlags: ['nodejs_compat'],
-    r2Buckets: ['ARTIFACTS'],
-    bindings: { ARTIFACT_PREFIX: '', POINTER_CHECK_SECONDS: '30' },
+    r2Buckets: feedback ? ['ARTIFACTS', 'EVENTS'] : ['ARTIFACTS'],
+    bindings: { ARTIFACT_PREFIX: '', POINTER_CHECK_SECONDS: '30', ...bindings },
+    ...(feedback ? FEEDBACK_MINIFLARE_OPTIONS : {}),
+    ...(port !== undefined ? { host: '127.0.0.1', port } : {}),
     ...(inspectorPort !== undefined ? { inspectorPort } : {}),
   });
   const url = await mf.ready;
+  if (version === null) return { mf, url, inspectorPort };
   // Miniflare's R2 type is the Workers one wrapped for Node; put() is all we need here.
   const bucket = (await mf.getR2Bucket('ARTIFACTS')) as unknown as {
     put(key: string, value: Uint8Array): Promise<unknown>;

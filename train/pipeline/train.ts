@@ -66,6 +66,11 @@ export interface TrainOptions {
   quickReport?: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * Entries added to the manifest's trainingConfig and metrics (retrain --events: the events
+   * watermark and counts, the fair gate's scores of both sides).
+   */
+  manifestExtras?: { trainingConfig?: Record<string, unknown>; metrics?: Record<string, unknown> };
   /** Pin the version id / creation time (tests). */
   version?: string;
   createdAt?: Date;
@@ -429,6 +434,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       visualEmbeddings: visual
         ? { cnn: visual.source, layer: visual.layer, dim: visual.dim, posters: visual.posters }
         : null,
+      ...options.manifestExtras?.trainingConfig,
     },
   });
   try {
@@ -519,6 +525,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     const seconds = (performance.now() - started) / 1000;
     const allMetrics = {
       ...metrics,
+      ...options.manifestExtras?.metrics,
       timing: { evaluationFitSeconds: evalSeconds, productionFitSeconds: fitSeconds, totalSeconds: seconds },
     };
     const reportStarted = performance.now();
