@@ -1,5 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { TEST_READ_KEYS, TEST_WRITE_KEYS } from './test/support/edge-keys.ts';
 
 // Two projects: Node (train/, shared/, bench helpers) and the Workers runtime (edge/), the latter
 // running inside real workerd through @cloudflare/vitest-pool-workers.
@@ -21,6 +22,15 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
+            // The secrets of wrangler.toml's [secrets] (in production: wrangler secret put).
+            miniflare: {
+              bindings: {
+                READ_API_KEYS: TEST_READ_KEYS.join(','),
+                WRITE_API_KEYS: TEST_WRITE_KEYS.join(','),
+              },
+              // A tight limiter the rate-limit test swaps in for KEY_RATE_LIMIT (wrangler.toml's stay).
+              ratelimits: { TEST_TIGHT_RATE_LIMIT: { simple: { limit: 5, period: 60 } } },
+            },
           }),
         ],
         test: {

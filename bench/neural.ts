@@ -178,8 +178,8 @@ async function measure(
   if (typeof report.notes?.refitEpochs === 'number') extra.refitEpochs = report.notes.refitEpochs;
   if (typeof notes.bestEpoch === 'number') extra.stopEpoch = notes.bestEpoch + 1;
   if (typeof notes.bestValidationRmse === 'number') extra.validationRmse = notes.bestValidationRmse;
-  if (Array.isArray(notes.validationHitRate) && typeof notes.bestEpoch === 'number')
-    extra['validationHr@10'] = (notes.validationHitRate as number[])[notes.bestEpoch]!;
+  if (typeof notes.bestValidationHitRate === 'number') extra['validationHr@10'] = notes.bestValidationHitRate;
+  if (typeof notes.alpha === 'number') extra.alpha = notes.alpha;
   if (isExportableNeural(model)) {
     const roundTrip = await exportRoundTrip(model, (loaded) =>
       protocolMetrics(loaded, dataset, protocol, { name: protocolName, ...split }, SEED),

@@ -4,7 +4,8 @@
  * Sections (default: all): u1 (ml-100k official u1 RMSE, with the blend's members each rated
  * as `blend/<k>:<member>`; settings chosen by bench/rating-validation.ts), stratified (ml-100k
  * per-user 75/25 full ranking @10: popularity, MF, BPR, EASE and implicit ALS, λ/α chosen on a validation carve),
- * ranking-latest (the same protocol and models on ml-latest-small), ncf (ml-100k leave-last-out, 99 sampled negatives), latest (ml-latest-small
+ * ranking-latest (the same protocol and models on ml-latest-small), ncf (ml-100k leave-last-out, 99 sampled negatives:
+ * popularity, EASE, and the neural NCF `ncf-neumf` with checks against the PyTorch NCF), latest (ml-latest-small
  * random 90/10 RMSE), cold (ml-latest-small cold items, genres + tags + TMDB text), neural (the
  * references' neural models from train/models/neural on the same ml-100k splits: u1 rating
  * models, NCF protocol for NCF), refs (the references' published floors, for the table).
@@ -14,6 +15,7 @@
  * not run this time. Hyper-parameters are chosen on validation carves of the training rows.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fitTextEmbeddings } from '../train/content/index.ts';
@@ -261,9 +263,39 @@ function save(): BenchRow[] {
   ];
   writeFileSync(
     resultsFile,
-    JSON.stringify({ generatedAt: new Date().toISOString(), rows: merged }, null, 2),
+    JSON.stringify(
+      {
+        generatedAt: new Date().toISOString(),
+        loadAverage: loadavg(),
+        checks: checksOf(merged),
+        rows: merged,
+      },
+      null,
+      2,
+    ),
   );
   return merged;
+}
+
+/** The PyTorch NCF (NeuMF) on ml-100k leave-last-out with 99 sampled negatives (issue 12). */
+const NCF_REFERENCE = Object.freeze({ 'hr@10': 0.672, 'ndcg@10': 0.381 });
+
+/** Booleans for the claims the rows support (present only once their rows exist). */
+function checksOf(merged: readonly ResultRow[]): Record<string, boolean> {
+  const value = (model: string, metric: string) =>
+    merged.find(
+      (r) =>
+        r.dataset === 'ml-100k' &&
+        r.protocol === 'leave-last-out' &&
+        r.model === model &&
+        r.metric === metric,
+    )?.value;
+  const checks: Record<string, boolean> = {};
+  const hr = value('ncf-neumf', 'hr@10');
+  const ndcg = value('ncf-neumf', 'ndcg@10');
+  if (hr !== undefined) checks.ncfNeumfHr10AtLeastPyTorch = hr >= NCF_REFERENCE['hr@10'];
+  if (ndcg !== undefined) checks.ncfNeumfNdcg10AtLeastPyTorch = ndcg >= NCF_REFERENCE['ndcg@10'];
+  return checks;
 }
 
 async function main(): Promise<void> {
@@ -324,6 +356,13 @@ async function main(): Promise<void> {
     await runOne(ds, 'ncf', split, new Ease({ lambda: 300 }), 'ease(λ=300)');
     const best = await tunedSequenceEase(ds, split.train);
     await runOne(ds, 'ncf', split, new Ease(best), `ease+recency+sequence(${JSON.stringify(best)})`);
+    // The neural NCF as the registry trains it (`ncf-neumf`: GMF and MLP pretrained, then NeuMF),
+    // checked against the PyTorch NCF measured on this protocol (NCF_REFERENCE below).
+    const { registerNeuralModels } = await import('../train/models/neural/index.ts');
+    const { selectBackend } = await import('../train/backend.ts');
+    console.log(`tfjs backend: ${(await selectBackend({ backend: 'auto' })).name}`);
+    registerNeuralModels();
+    await runOne(ds, 'ncf', split, createModel('ncf-neumf'));
     save(); // each section is on disk as soon as it is done
   }
   if (sections.includes('latest')) {

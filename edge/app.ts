@@ -1,154 +1,48 @@
 /**
- * The reelrank API: Hono with typed bindings, zod validation at the route edge, one JSON error
- * envelope. Every handler reads the isolate's live version (edge/live.ts) and scores with the
- * shared kernels (shared/serving), the same code training evaluates with.
+ * The reelrank API: Hono on Workers, one zod schema per route as validator, type and OpenAPI entry
+ * (@hono/zod-openapi), one JSON error envelope. Handlers read the isolate's live version
+ * (edge/live.ts) and score with the shared kernels (shared/serving).
+ *
+ * Adding routes: put a group in `edge/routes/<group>.ts` exporting `<group>Routes(): OpenAPIHono<AppEnv>`;
+ * declare each route with `createRoute({ method, path: '/v1/x/{id}', operationId, security, middleware,
+ * request, responses: { ...ok(Schema, '...'), ...errorResponses(400, 401) } })` (edge/responses.ts)
+ * and `app.openapi(route, handler)`; guard it with `requireKey('read' | 'write')` or
+ * `publicUnlessConfigured()` (edge/auth.ts); then mount the group below with `app.route('/', ...)`.
  */
-import { zValidator } from '@hono/zod-validator';
-import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { ReelrankError } from '../shared/errors.ts';
-import { genreMaskOf, itemIndexOf, type ServingModel, userIndexOf } from '../shared/serving/model.ts';
-import {
-  knownUser,
-  popularDiverse,
-  predictRating,
-  type RecommendResult,
-  recommend,
-  type SessionRating,
-  sessionUser,
-  similar,
-  type UserState,
-} from '../shared/serving/scoring.ts';
-import { movieRef, resolveTitleOrThrow, searchTitles, type TitleMatch } from '../shared/serving/titles.ts';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { cors } from 'hono/cors';
+import type { AppEnv } from './app-env.ts';
+import { OPTIONAL_READ_KEY, publicUnlessConfigured, SECURITY_SCHEMES } from './auth.ts';
+import { readBody } from './body.ts';
 import { errorBody, onError } from './errors.ts';
-import { withRecentFeedback } from './feedback.ts';
-import { healthOf, type LiveVersion, liveVersion } from './live.ts';
-import { openApiDocument } from './openapi.ts';
-import { PAGE_HTML } from './page.ts';
-import { EVENTS_PATH, eventsRoutes } from './routes/events.ts';
-import {
-  badParameter,
-  movieIdParam,
-  predictionsBody,
-  recommendationsQuery,
-  searchQuery,
-  sessionBody,
-  sessionPredictionsBody,
-  similarQuery,
-  titlePredictionQuery,
-  userIdParam,
-  userMovieParams,
-} from './schemas.ts';
+import { limitByIp } from './limits.ts';
+import { errorResponses, ok } from './responses.ts';
+import { catalogRoutes } from './routes/catalog.ts';
+import { EVENTS_PATH, eventsRoutes, MAX_EVENTS_BODY_BYTES } from './routes/events.ts';
+import { serviceRoutes } from './routes/service.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { userRoutes } from './routes/users.ts';
+import { webRoutes } from './routes/web.tsx';
+import { badParameter } from './schemas.ts';
 
-export type AppEnv = { Bindings: Env };
+export type { AppEnv } from './app-env.ts';
 
 /** Request bodies above this size are refused with 413 (500 ratings fit in ~20 KB). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-function live(c: Context<AppEnv>): Promise<LiveVersion> {
-  // waitUntil lets a background pointer check outlive the response; in-process tests have no ctx.
-  let waitUntil: (p: Promise<unknown>) => void;
-  try {
-    const ctx = c.executionCtx;
-    waitUntil = (p) => ctx.waitUntil(p);
-  } catch {
-    waitUntil = (p) => void p.catch(() => undefined);
-  }
-  return liveVersion(c.env, waitUntil);
-}
-
-function movieJson(model: ServingModel, itemIndex: number) {
-  const m = model.movies[itemIndex]!;
-  return {
-    movieId: m.movieId,
-    title: m.title,
-    year: m.year,
-    genres: m.genres,
-    tmdbId: m.tmdbId ?? null,
-    posterPath: m.posterPath ?? null,
-    popularity: round(model.popularity[itemIndex]!),
-    ratingCount: m.ratingCount ?? null,
-    meanRating: m.meanRating ?? null,
-  };
-}
-
-function round(x: number, digits = 4): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-function recommendationsJson(
-  model: ServingModel,
-  result: RecommendResult,
-  predict: ((itemIndex: number) => number) | null,
-) {
-  return {
-    version: model.version,
-    weights: {
-      collaborative: round(result.weights.collaborative),
-      content: round(result.weights.content),
-      popularity: round(result.weights.popularity),
-    },
-    items: result.items.map((item) => {
-      const m = model.movies[item.itemIndex]!;
-      return {
-        movieId: m.movieId,
-        title: m.title,
-        year: m.year,
-        genres: m.genres,
-        score: round(item.score),
-        predictedRating: predict ? round(predict(item.itemIndex), 3) : null,
-        channels: {
-          collaborative: round(item.channels.collaborative),
-          content: round(item.channels.content),
-          popularity: round(item.channels.popularity),
-        },
-        reason: item.reason,
-      };
-    }),
-  };
-}
-
-function badParam(message: string): ReelrankError {
-  return new ReelrankError('bad_parameter', message);
-}
-
-/**
- * A session's ratings as item indexes, each checked against the rating scale (`bad_parameter`) and
- * the catalog (`unknown_movie`); a movie rated twice keeps its last rating.
- */
-function sessionRatingsOf(
-  model: ServingModel,
-  ratings: readonly { movieId: number; rating: number }[],
-): SessionRating[] {
-  const byItem = new Map<number, SessionRating>();
-  ratings.forEach(({ movieId, rating }, n) => {
-    if (rating < model.ratingScale.min || rating > model.ratingScale.max) {
-      throw badParam(
-        `ratings.${n}.rating: ${rating} is outside the rating scale ${model.ratingScale.min}..${model.ratingScale.max}`,
-      );
-    }
-    const itemIndex = itemIndexOf(model, movieId);
-    byItem.set(itemIndex, { itemIndex, rating });
-  });
-  return [...byItem.values()];
-}
-
-/** One prediction for a movie named by its title: the movie, how the title matched, the rating. */
-function titlePredictionJson(model: ServingModel, user: UserState, query: string, found: TitleMatch) {
-  return {
-    query,
-    ...movieRef(model.movies[found.itemIndex]!),
-    rating: round(predictRating(model, user, found.itemIndex), 4),
-    match: found.match,
-    ambiguous: found.ambiguous,
-    alternatives: found.alternatives.map((i) => movieRef(model.movies[i]!)),
-  };
+/** Origins allowed to read the API from a browser: the var CORS_ORIGINS, comma-separated ("" = none). */
+export function corsOrigins(env: Env): string[] {
+  const raw: unknown = env.CORS_ORIGINS;
+  if (typeof raw !== 'string') return [];
+  return raw
+    .split(',')
+    .map((o) => o.trim().replace(/\/+$/, ''))
+    .filter((o) => o.length > 0);
 }
 
 /** The Hono application (exported for in-process tests: `app.request(path, init, env)`). */
-export function createApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: badParameter });
   app.onError(onError);
   app.notFound((c) =>
     c.json(
@@ -159,243 +53,58 @@ export function createApp(): Hono<AppEnv> {
       404,
     ),
   );
-  const defaultBodyLimit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) =>
-      c.json(errorBody('payload_too_large', `request body is larger than ${MAX_BODY_BYTES} bytes`), 413),
+  // CORS first: preflights are answered without a key, and 401/429 answers carry the headers too.
+  app.use(
+    '*',
+    cors({
+      origin: (origin, c) => (corsOrigins(c.env).includes(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type'],
+      exposeHeaders: ['Retry-After', 'WWW-Authenticate'],
+      maxAge: 600,
+    }),
+  );
+  app.route('/', webRoutes()); // the page, favicon and version assets: before the API's IP rate limit
+  app.use('*', limitByIp());
+  const readRequestBody = readBody({ maxBytes: MAX_BODY_BYTES });
+  const readEventsBody = readBody({ maxBytes: MAX_EVENTS_BODY_BYTES }); // batches of up to 500 events
+  app.use('*', (c, next) => (c.req.path === EVENTS_PATH ? readEventsBody : readRequestBody)(c, next));
+
+  app.route('/', serviceRoutes());
+  app.route('/', catalogRoutes());
+  app.route('/', userRoutes());
+  app.route('/', sessionRoutes());
+  app.route('/', eventsRoutes());
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'readKey', SECURITY_SCHEMES.readKey);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'writeKey', SECURITY_SCHEMES.writeKey);
+  let document: ReturnType<typeof app.getOpenAPI31Document> | null = null;
+  const openapi = createRoute({
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openapi',
+    tags: ['service'],
+    summary: 'This document (OpenAPI 3.1), generated from the routes',
+    security: OPTIONAL_READ_KEY,
+    middleware: [publicUnlessConfigured()] as const,
+    responses: {
+      ...ok(z.looseObject({ openapi: z.string() }), 'The OpenAPI 3.1 document'),
+      ...errorResponses(401),
+    },
   });
-  // Event batches have their own, larger limit (edge/routes/events.ts).
-  app.use('*', (c, next) => (c.req.path === EVENTS_PATH ? next() : defaultBodyLimit(c, next)));
-  app.route(EVENTS_PATH, eventsRoutes());
-
-  app.get('/', (c) => c.html(PAGE_HTML));
-  app.get('/openapi.json', (c) => c.json(openApiDocument));
-
-  app.get('/v1/health', async (c) => {
-    // A fresh isolate has loaded nothing yet: try once, so that a probe right after a deploy or
-    // a publish reports the version this isolate would serve, not a false 'unavailable'.
-    if (!healthOf(c.env).live) await live(c).catch(() => undefined);
-    const { live: current, refused, checkedAt, pointerError } = healthOf(c.env);
-    const body = {
-      status: current ? (refused.length > 0 ? 'degraded' : 'ok') : 'unavailable',
-      version: current?.model.version ?? null,
-      eventsWatermark: current?.eventsWatermark ?? null,
-      loadedAt: current?.loadedAt ?? null,
-      loadMs: current?.loadMs ?? null,
-      pointerCheckedAt: checkedAt > 0 ? new Date(checkedAt).toISOString() : null,
-      pointerError,
-      refused,
-    };
-    return c.json(body, current ? 200 : 503);
-  });
-
-  app.get('/v1/version', async (c) => {
-    const v = await live(c);
-    const { model } = v;
-    return c.json({
-      version: model.version,
-      createdAt: v.createdAt,
-      formatVersion: v.formatVersion,
-      datasetFingerprint: v.datasetFingerprint,
-      publishedAt: v.pointer.publishedAt,
-      previous: v.pointer.previous,
-      loadedAt: v.loadedAt,
-      movies: model.itemCount,
-      users: model.userCount,
-      factors: model.dim,
-      // The collaborative channel of recommendations: implicit-ALS ranking factors when the
-      // version has them (k of them), else the rating factors (older versions).
-      rankingFactors: model.ranking?.dim ?? null,
-      kernel: model.kernel,
-      ratingScale: model.ratingScale,
-      genres: model.genreNames,
-      channels: {
-        content: model.contentEmbeddings !== null || model.neighbors.content !== undefined,
-        visual: model.neighbors.visual !== undefined,
-        collaborative: true,
-        hybrid: true,
+  app.openapi(openapi, (c) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: 'reelrank',
+        version: '1',
+        description:
+          'Hybrid movie recommendations served from the live artifact version. Known-user routes need a read key (`Authorization: Bearer <key>`); catalog and session routes are public unless the Worker sets PUBLIC_ENDPOINTS=false. Errors share one envelope: `{"error": {"code", "message"}}`.',
       },
-      metrics: v.metrics,
+      security: OPTIONAL_READ_KEY,
     });
+    return c.json(document, 200);
   });
-
-  app.get('/v1/movies', zValidator('query', searchQuery, badParameter), async (c) => {
-    const { q = '', limit = 20 } = c.req.valid('query');
-    const v = await live(c);
-    const { model } = v;
-    const hits = searchTitles(v.titleIndex, q.trim(), limit);
-    return c.json({
-      version: model.version,
-      query: q,
-      total: hits.total,
-      items: hits.indexes.map((i) => movieJson(model, i)),
-    });
-  });
-
-  app.get('/v1/movies/:movieId', zValidator('param', movieIdParam, badParameter), async (c) => {
-    const { model } = await live(c);
-    const index = itemIndexOf(model, c.req.valid('param').movieId);
-    return c.json({ version: model.version, movie: movieJson(model, index) });
-  });
-
-  app.get(
-    '/v1/movies/:movieId/similar',
-    zValidator('param', movieIdParam, badParameter),
-    zValidator('query', similarQuery, badParameter),
-    async (c) => {
-      const { model } = await live(c);
-      const { k = 10, by = 'hybrid' } = c.req.valid('query');
-      const index = itemIndexOf(model, c.req.valid('param').movieId);
-      const items = similar(model, index, by, k);
-      return c.json({
-        version: model.version,
-        movie: movieJson(model, index),
-        by,
-        items: items.map((s) => ({ ...movieJson(model, s.itemIndex), similarity: round(s.score) })),
-      });
-    },
-  );
-
-  app.get(
-    '/v1/users/:userId/recommendations',
-    zValidator('param', userIdParam, badParameter),
-    zValidator('query', recommendationsQuery, badParameter),
-    async (c) => {
-      const v = await live(c);
-      const { model } = v;
-      const q = c.req.valid('query');
-      const userId = c.req.valid('param').userId;
-      // Recent feedback (edge/feedback.ts) changes the answer at once; a user the version does
-      // not know yet is served from their events alone.
-      const index = model.userIndexById.get(userId);
-      const feedback = await withRecentFeedback(
-        c.env,
-        v,
-        `user:${userId}`,
-        index === undefined ? null : knownUser(model, index),
-      );
-      const user = feedback?.user ?? knownUser(model, userIndexOf(model, userId));
-      if (feedback) c.header('Server-Timing', `feedback;dur=${feedback.ms.toFixed(2)}`);
-      const result = recommend(model, user, {
-        k: q.k ?? 10,
-        genreMask: q.genres ? genreMaskOf(model, q.genres) : 0,
-        yearFrom: q.yearFrom,
-        yearTo: q.yearTo,
-        excludeSeen: q.excludeSeen ?? true,
-        diversity: q.diversity ?? 0,
-      });
-      return c.json({
-        userId,
-        ratingCount: user.ratingCount,
-        recentEvents: feedback?.folded ?? 0,
-        ...recommendationsJson(model, result, (i) => predictRating(model, user, i)),
-      });
-    },
-  );
-
-  app.post('/v1/recommendations', zValidator('json', sessionBody, badParameter), async (c) => {
-    const { model } = await live(c);
-    const body = c.req.valid('json');
-    const sessionRatings = sessionRatingsOf(model, body.ratings);
-    const options = {
-      k: body.k ?? 10,
-      genreMask: body.genres ? genreMaskOf(model, body.genres) : 0,
-      yearFrom: body.yearFrom,
-      yearTo: body.yearTo,
-    };
-    if (sessionRatings.length === 0) {
-      const result = popularDiverse(model, { ...options, diversity: body.diversity ?? 0.3 });
-      return c.json({ ratingCount: 0, ...recommendationsJson(model, result, null) });
-    }
-    const user = sessionUser(model, sessionRatings);
-    const result = recommend(model, user, { ...options, excludeSeen: true, diversity: body.diversity ?? 0 });
-    return c.json({
-      ratingCount: user.ratingCount,
-      ...recommendationsJson(model, result, (i) => predictRating(model, user, i)),
-    });
-  });
-
-  app.get(
-    '/v1/users/:userId/predictions',
-    zValidator('param', userIdParam, badParameter),
-    zValidator('query', titlePredictionQuery, badParameter),
-    async (c) => {
-      const v = await live(c);
-      const { model } = v;
-      const userId = c.req.valid('param').userId;
-      const { title, year } = c.req.valid('query');
-      const user = knownUser(model, userIndexOf(model, userId));
-      const found = resolveTitleOrThrow(v.titleIndex, title, { year, version: model.version });
-      return c.json({
-        version: model.version,
-        userId,
-        ratingScale: model.ratingScale,
-        ...titlePredictionJson(model, user, title, found),
-      });
-    },
-  );
-
-  app.post('/v1/predictions', zValidator('json', sessionPredictionsBody, badParameter), async (c) => {
-    const v = await live(c);
-    const { model } = v;
-    const body = c.req.valid('json');
-    const user = sessionUser(model, sessionRatingsOf(model, body.ratings));
-    const byId = (body.movieIds ?? []).map((movieId) => {
-      const itemIndex = itemIndexOf(model, movieId);
-      return {
-        ...movieRef(model.movies[itemIndex]!),
-        rating: round(predictRating(model, user, itemIndex), 4),
-      };
-    });
-    const byTitle = (body.titles ?? []).map((title, n) =>
-      titlePredictionJson(
-        model,
-        user,
-        title,
-        resolveTitleOrThrow(v.titleIndex, title, { version: model.version, parameter: `titles.${n}` }),
-      ),
-    );
-    return c.json({
-      version: model.version,
-      ratingCount: user.ratingCount,
-      ratingScale: model.ratingScale,
-      predictions: [...byId, ...byTitle],
-    });
-  });
-
-  app.get(
-    '/v1/users/:userId/predictions/:movieId',
-    zValidator('param', userMovieParams, badParameter),
-    async (c) => {
-      const { model } = await live(c);
-      const { userId, movieId } = c.req.valid('param');
-      const user = knownUser(model, userIndexOf(model, userId));
-      const rating = predictRating(model, user, itemIndexOf(model, movieId));
-      return c.json({
-        version: model.version,
-        userId,
-        movieId,
-        rating: round(rating, 4),
-        ratingScale: model.ratingScale,
-      });
-    },
-  );
-
-  app.post(
-    '/v1/users/:userId/predictions',
-    zValidator('param', userIdParam, badParameter),
-    zValidator('json', predictionsBody, badParameter),
-    async (c) => {
-      const { model } = await live(c);
-      const userId = c.req.valid('param').userId;
-      const user = knownUser(model, userIndexOf(model, userId));
-      const predictions = c.req.valid('json').movieIds.map((movieId) => ({
-        movieId,
-        rating: round(predictRating(model, user, itemIndexOf(model, movieId)), 4),
-      }));
-      return c.json({ version: model.version, userId, ratingScale: model.ratingScale, predictions });
-    },
-  );
 
   return app;
 }

@@ -11,13 +11,17 @@ import { isReelrankError } from '../shared/errors.ts';
 export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Object.freeze({
   bad_parameter: 400,
   bad_json: 400,
+  unauthorized: 401,
   unknown_user: 404,
   unknown_movie: 404,
   movie_not_found: 404,
   channel_unavailable: 404,
   no_visual_neighbors: 404,
   not_found: 404,
+  client_aborted: 400,
   payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
   no_live_version: 503,
   events_unavailable: 503,
 });
@@ -46,6 +50,17 @@ export function onError(error: Error, c: Context): Response {
   }
   if (error instanceof HTTPException) {
     const status = error.status;
+    if (status === 415) {
+      // @hono/zod-openapi's media-type gate: a body whose content-type is not the declared JSON.
+      const got = c.req.header('content-type');
+      return c.json(
+        errorBody(
+          'unsupported_media_type',
+          `the request body must be JSON: send "content-type: application/json" (got ${got ? `"${got}"` : 'no content-type'})`,
+        ),
+        415,
+      );
+    }
     const code =
       status === 413
         ? 'payload_too_large'

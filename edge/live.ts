@@ -109,6 +109,11 @@ async function loadPointer(state: LiveState, store: ObjectStore): Promise<void> 
     return;
   }
   state.pointerError = null;
+  // Refusals are about versions the pointer named; once it names another, they are history
+  // (health would otherwise stay 'degraded' after the operator fixed things).
+  state.refused = state.refused.filter(
+    (r) => r.version === pointer.version && r.manifestSha256 === pointer.manifestSha256,
+  );
   const current = state.live;
   if (
     current &&
@@ -195,8 +200,13 @@ export async function liveVersion(
   return state.live;
 }
 
-/** What /v1/health reports. */
+/**
+ * What /v1/health reports. `status`: 'ok' serving what the pointer names; 'degraded' serving, but
+ * the version the pointer names was refused or the pointer itself cannot be read (e.g. garbage
+ * in current.json); 'unavailable' nothing to serve.
+ */
 export function healthOf(env: Env): {
+  status: 'ok' | 'degraded' | 'unavailable';
   live: LiveVersion | null;
   refused: RefusedVersion[];
   checkedAt: number;
@@ -204,6 +214,11 @@ export function healthOf(env: Env): {
 } {
   const state = stateFor(env.ARTIFACT_PREFIX);
   return {
+    status: !state.live
+      ? 'unavailable'
+      : state.refused.length > 0 || state.pointerError !== null
+        ? 'degraded'
+        : 'ok',
     live: state.live,
     refused: state.refused,
     checkedAt: state.checkedAt,

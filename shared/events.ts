@@ -42,43 +42,39 @@ export const EVENT_INTERACTION = Object.freeze({
 const MAX_TIMESTAMP_SECONDS = 4_102_444_800; // 2100-01-01
 const idString = (name: string) =>
   z
-    .string({ invalid_type_error: `${name} must be a string` })
+    .string({ error: `${name} must be a string` })
     .min(1, `${name} must not be empty`)
     .max(128, `${name} must be at most 128 characters`)
     .regex(/^[\w.:@-]+$/, `${name} may hold letters, digits and _ . : @ - only`);
 
 /** One event as a client sends it (eventId and timestamp optional). */
 export const eventInputSchema = z
-  .object({
+  .strictObject({
     eventId: idString('eventId').optional(),
     userId: z
-      .number({ invalid_type_error: 'userId must be a number' })
+      .number({ error: 'userId must be a number' })
       .int('userId must be an integer')
       .min(0, 'userId must be >= 0')
       .max(2 ** 31 - 1, 'userId must be < 2^31')
       .optional(),
     sessionId: idString('sessionId').optional(),
     movieId: z
-      .number({ required_error: 'movieId is required', invalid_type_error: 'movieId must be a number' })
+      .number({
+        error: (issue) => (issue.input === undefined ? 'movieId is required' : 'movieId must be a number'),
+      })
       .int('movieId must be an integer')
       .min(0, 'movieId must be >= 0')
       .max(2 ** 31 - 1, 'movieId must be < 2^31'),
-    type: z.enum(EVENT_TYPES, {
-      errorMap: () => ({ message: `type must be one of ${EVENT_TYPES.join(', ')}` }),
-    }),
-    value: z
-      .number({ invalid_type_error: 'value must be a number' })
-      .finite('value must be finite')
-      .optional(),
+    type: z.enum(EVENT_TYPES, { error: `type must be one of ${EVENT_TYPES.join(', ')}` }),
+    value: z.number({ error: 'value must be a number' }).optional(),
     timestamp: z
-      .number({ invalid_type_error: 'timestamp must be a number (seconds since the epoch)' })
+      .number({ error: 'timestamp must be a number (seconds since the epoch)' })
       .int('timestamp must be whole seconds since the epoch')
       .min(1, 'timestamp must be > 0 (seconds since the epoch)')
       .max(MAX_TIMESTAMP_SECONDS, 'timestamp must be seconds since the epoch (this looks like milliseconds)')
       .optional(),
     recommendationId: idString('recommendationId').optional(),
   })
-  .strict()
   .superRefine((e, ctx) => {
     if (e.userId === undefined && e.sessionId === undefined)
       ctx.addIssue({ code: 'custom', path: ['userId'], message: 'userId or sessionId is required' });
@@ -102,34 +98,29 @@ export const eventInputSchema = z
 export type EventInput = z.infer<typeof eventInputSchema>;
 
 /** `POST /v1/events` body. */
-export const eventsBodySchema = z
-  .object({
-    events: z
-      .array(eventInputSchema, {
-        required_error: 'events is required',
-        invalid_type_error: 'events must be an array',
-      })
-      .min(1, 'events must not be empty')
-      .max(MAX_EVENTS_PER_REQUEST, `events: at most ${MAX_EVENTS_PER_REQUEST} events per request`),
-  })
-  .strict();
+export const eventsBodySchema = z.strictObject({
+  events: z
+    .array(eventInputSchema, {
+      error: (issue) => (issue.input === undefined ? 'events is required' : 'events must be an array'),
+    })
+    .min(1, 'events must not be empty')
+    .max(MAX_EVENTS_PER_REQUEST, `events: at most ${MAX_EVENTS_PER_REQUEST} events per request`),
+});
 
 /** An event as stored (queue message, R2 line, Durable Object row): id and times always present. */
-export const storedEventSchema = z
-  .object({
-    eventId: z.string().min(1),
-    userId: z.number().int().nonnegative().optional(),
-    sessionId: z.string().min(1).optional(),
-    movieId: z.number().int().nonnegative(),
-    type: z.enum(EVENT_TYPES),
-    value: z.number().finite().optional(),
-    /** Seconds since the epoch (the client's, else the server's clock on receipt). */
-    timestamp: z.number().int().positive(),
-    recommendationId: z.string().min(1).optional(),
-    /** Milliseconds since the epoch when the edge accepted it (orders events against a watermark). */
-    receivedAt: z.number().int().positive(),
-  })
-  .strict();
+export const storedEventSchema = z.strictObject({
+  eventId: z.string().min(1),
+  userId: z.number().int().nonnegative().optional(),
+  sessionId: z.string().min(1).optional(),
+  movieId: z.number().int().nonnegative(),
+  type: z.enum(EVENT_TYPES),
+  value: z.number().optional(),
+  /** Seconds since the epoch (the client's, else the server's clock on receipt). */
+  timestamp: z.number().int().positive(),
+  recommendationId: z.string().min(1).optional(),
+  /** Milliseconds since the epoch when the edge accepted it (orders events against a watermark). */
+  receivedAt: z.number().int().positive(),
+});
 export type StoredEvent = z.infer<typeof storedEventSchema>;
 
 /** The stored form of an accepted event: an id when absent, the server's clock for missing times. */

@@ -1,10 +1,14 @@
 /**
  * 10,000 random and malformed requests against the live Worker (in-process, real workerd): zero
- * 5xx, and every error carries the JSON envelope. Seeded, so a failure reproduces.
+ * 5xx, and every error carries the JSON envelope. Requests carry a valid (either rotated), wrong,
+ * write or no API key, come from many client IPs and one busy one (429s), with and without CORS
+ * origins and PUBLIC_ENDPOINTS=false, some with non-JSON bodies (415) or a body the client drops
+ * (client_aborted). Seeded, so a failure reproduces.
  */
 import { beforeAll, expect, it } from 'vitest';
 import { createRng } from '../../shared/random.ts';
-import { call, coldStart, fixture, publish } from './helpers.ts';
+import { TEST_READ_KEYS, TEST_WRITE_KEYS } from '../support/edge-keys.ts';
+import { callWithoutKey, coldStart, fixture, publish } from './helpers.ts';
 
 const rng = createRng(20261121);
 const pick = <T>(items: readonly T[]): T => items[rng.int(items.length)]!;
@@ -175,6 +179,42 @@ function randomPath(): string {
   ])();
 }
 
+function randomAuthorization(): string | undefined {
+  return pick([
+    () => `Bearer ${pick(TEST_READ_KEYS)}`,
+    () => `Bearer ${pick(TEST_READ_KEYS)}`,
+    () => `Bearer ${pick(TEST_READ_KEYS)}`,
+    () => `bearer ${pick(TEST_READ_KEYS)}`,
+    () => `Bearer ${pick(TEST_WRITE_KEYS)}`,
+    () => `Bearer ${Array.from({ length: 1 + rng.int(40) }, () => 'aZ09-._~+/='[rng.int(11)]).join('')}`,
+    () => pick(TEST_READ_KEYS),
+    () => `Basic ${btoa('user:pass')}`,
+    () => 'Bearer',
+    () => undefined,
+  ])();
+}
+
+/**
+ * Many clients, and one busy client (~1,000 requests, within at most two 60 s windows of the
+ * 300-per-IP limit, so hundreds of 429s whatever the window boundaries).
+ */
+function randomClientIp(): string | undefined {
+  const r = rng.next();
+  if (r < 0.1) return '198.51.100.99';
+  if (r < 0.14) return undefined;
+  return `10.${rng.int(8)}.${rng.int(256)}.${rng.int(256)}`;
+}
+
+/** A body the client stops sending halfway (its connection drops). */
+function abortedBody(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"ratings": [{"movieId": 6,'));
+      controller.error(new Error('connection reset by peer'));
+    },
+  });
+}
+
 beforeAll(async () => {
   await coldStart();
   await publish(fixture.a);
@@ -188,6 +228,7 @@ it('answers 10,000 random and malformed requests without a single 5xx', async ()
       rng.next() < 0.6 ? 'GET' : pick(['POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
     const path = randomPath();
     const body = method === 'GET' || method === 'HEAD' ? undefined : randomBody();
+    const aborted = body !== undefined && rng.next() < 0.01;
     const headers: Record<string, string> =
       rng.next() < 0.8
         ? { 'content-type': 'application/json' }
@@ -199,9 +240,23 @@ it('answers 10,000 random and malformed requests without a single 5xx', async ()
               '',
             ]),
           };
+    const authorization = randomAuthorization();
+    if (authorization !== undefined) headers.authorization = authorization;
+    const ip = randomClientIp();
+    if (ip !== undefined) headers['cf-connecting-ip'] = ip;
+    if (rng.next() < 0.1) headers.origin = pick(['https://films.example', 'https://evil.example', 'null']);
+    if (method === 'OPTIONS' && rng.next() < 0.5)
+      headers['access-control-request-method'] = pick(['GET', 'POST']);
+    const overrides = {
+      ...(rng.next() < 0.1 ? { PUBLIC_ENDPOINTS: 'false' } : {}),
+      ...(rng.next() < 0.2 ? { CORS_ORIGINS: 'https://films.example' } : {}),
+    } as Partial<Env>;
+    const init = aborted
+      ? ({ method, headers, body: abortedBody(), duplex: 'half' } as RequestInit)
+      : { method, headers, body };
     let response: Response;
     try {
-      response = await call(path, { method, headers, body });
+      response = await callWithoutKey(path, init, overrides);
     } catch (error) {
       failures.push(`${method} ${path}: threw ${(error as Error).message}`);
       continue;
@@ -217,10 +272,19 @@ it('answers 10,000 random and malformed requests without a single 5xx', async ()
         failures.push(`${method} ${path}: no error envelope`);
     } else await response.arrayBuffer();
   }
+  console.log(
+    `fuzz statuses: ${[...statuses.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(', ')}`,
+  );
   expect(failures.slice(0, 10)).toEqual([]);
   // The mix must exercise both successes and each client-error class, or the test proves little.
   expect(statuses.get(200) ?? 0).toBeGreaterThan(500);
   expect(statuses.get(400) ?? 0).toBeGreaterThan(500);
+  expect(statuses.get(401) ?? 0).toBeGreaterThan(100);
   expect(statuses.get(404) ?? 0).toBeGreaterThan(100);
   expect(statuses.get(413) ?? 0).toBeGreaterThan(0);
+  expect(statuses.get(415) ?? 0).toBeGreaterThan(10);
+  expect(statuses.get(429) ?? 0).toBeGreaterThan(100);
 }, 120_000);

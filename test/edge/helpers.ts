@@ -8,7 +8,11 @@ import {
 import { inject } from 'vitest';
 import worker from '../../edge/index.ts';
 import { resetLiveState } from '../../edge/live.ts';
+import { TEST_READ_KEYS } from '../support/edge-keys.ts';
 import type { ProvidedFixture, ProvidedVersion } from './fixture-types.ts';
+
+/** A read key of the test env (the first of the two rotated ones). */
+export const READ_KEY = TEST_READ_KEYS[0];
 
 export const fixture: ProvidedFixture = inject('reelrankFixture');
 
@@ -51,8 +55,22 @@ export async function coldStart(): Promise<void> {
   } while (cursor);
 }
 
-/** A request to the Worker's fetch handler in this isolate, with optional env overrides. */
+/**
+ * A request to the Worker's fetch handler in this isolate, with optional env overrides. It carries
+ * a valid read key unless `init` sets `authorization` itself (see `callWithoutKey`).
+ */
 export async function call(
+  path: string,
+  init?: RequestInit,
+  overrides: Partial<Env> = {},
+): Promise<Response> {
+  const headers = new Headers(init?.headers);
+  if (!headers.has('authorization')) headers.set('authorization', `Bearer ${READ_KEY}`);
+  return callWithoutKey(path, { ...init, headers }, overrides);
+}
+
+/** A request exactly as given: no key added. */
+export async function callWithoutKey(
   path: string,
   init?: RequestInit,
   overrides: Partial<Env> = {},

@@ -176,14 +176,14 @@ describe('POST /v1/predictions (anonymous session)', () => {
     const cases: [unknown, number, string, RegExp][] = [
       [{ ratings: session }, 400, 'bad_parameter', /^movieIds or titles: give at least one movie/],
       [{ movieIds: [] }, 400, 'bad_parameter', /^movieIds or titles/],
-      [{ titles: [''] }, 400, 'bad_parameter', /^titles\.0: title must not be empty/],
+      [{ titles: [''] }, 400, 'bad_parameter', /^titles\[0\]: title must not be empty/],
       [{ titles: Array(51).fill('Heat') }, 400, 'bad_parameter', /^titles: at most 50 titles/],
       [{ titles: ['Heat'], extra: 1 }, 400, 'bad_parameter', /unknown parameter\(s\): extra/],
       [
         { ratings: [{ movieId: 1, rating: 9 }], titles: ['Heat'] },
         400,
         'bad_parameter',
-        /^ratings\.0\.rating: 9 is outside/,
+        /^ratings\[0\]\.rating: 9 is outside/,
       ],
       [
         { ratings: [{ movieId: 999_999_999, rating: 4 }], titles: ['Heat'] },
@@ -192,7 +192,7 @@ describe('POST /v1/predictions (anonymous session)', () => {
         /999999999/,
       ],
       [{ movieIds: [999_999_999] }, 404, 'unknown_movie', /movie 999999999 is not in the catalog/],
-      [{ titles: ['Heat', 'xqzv wvxq'] }, 404, 'movie_not_found', /^titles\.1: no movie of version/],
+      [{ titles: ['Heat', 'xqzv wvxq'] }, 404, 'movie_not_found', /^titles\[1\]: no movie of version/],
       ['{not json', 400, 'bad_json', /./],
     ];
     for (const [body, status, code, message] of cases) {

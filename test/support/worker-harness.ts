@@ -48,6 +48,14 @@ export interface RunningWorker {
   inspectorPort: number | undefined;
 }
 
+/** The read key of harness workers (the secret READ_API_KEYS); send it as `Authorization: Bearer`. */
+export const HARNESS_READ_KEY = 'harness-read-key';
+/** `headers` carrying the harness read key. */
+export const HARNESS_AUTH = Object.freeze({ authorization: `Bearer ${HARNESS_READ_KEY}` });
+
+/** The write key of harness workers (the secret WRITE_API_KEYS). */
+export const HARNESS_WRITE_KEY = 'harness-write-key';
+
 /**
  * The feedback parts of wrangler.toml (events queue with its consumer and dead-letter queue, the
  * EVENTS bucket, the FeedbackStore Durable Object with SQLite storage) as Miniflare options.
@@ -66,9 +74,10 @@ export const FEEDBACK_MINIFLARE_OPTIONS = {
 } as const;
 
 /**
- * Starts the bundled Worker with R2 seeded with `version` (files, then the pointer; null: empty).
- * `feedback` adds the events queue, the EVENTS bucket and the FeedbackStore Durable Object;
- * `port` serves it on 127.0.0.1:<port> (a random free port by default).
+ * Starts the bundled Worker with R2 seeded with `version` (files, then the pointer; null: empty),
+ * the vars of wrangler.toml's defaults, the read key HARNESS_READ_KEY, and no rate limit bindings.
+ * `feedback` adds the events queue, the EVENTS bucket, the FeedbackStore Durable Object and the
+ * write key HARNESS_WRITE_KEY; `port` serves on 127.0.0.1:<port>; `bindings` override vars.
  */
 export async function startWorker(
   script: string,
@@ -88,18 +97,27 @@ export async function startWorker(
     compatibilityDate: '2026-04-26',
     compatibilityFlags: ['nodejs_compat'],
     r2Buckets: feedback ? ['ARTIFACTS', 'EVENTS'] : ['ARTIFACTS'],
-    bindings: { ARTIFACT_PREFIX: '', POINTER_CHECK_SECONDS: '30', ...bindings },
+    bindings: {
+      ARTIFACT_PREFIX: '',
+      POINTER_CHECK_SECONDS: '30',
+      PUBLIC_ENDPOINTS: 'true',
+      CORS_ORIGINS: '',
+      READ_API_KEYS: HARNESS_READ_KEY,
+      ...(feedback ? { WRITE_API_KEYS: HARNESS_WRITE_KEY } : {}),
+      ...bindings,
+    },
     ...(feedback ? FEEDBACK_MINIFLARE_OPTIONS : {}),
     ...(port !== undefined ? { host: '127.0.0.1', port } : {}),
     ...(inspectorPort !== undefined ? { inspectorPort } : {}),
   });
   const url = await mf.ready;
-  if (version === null) return { mf, url, inspectorPort };
   // Miniflare's R2 type is the Workers one wrapped for Node; put() is all we need here.
   const bucket = (await mf.getR2Bucket('ARTIFACTS')) as unknown as {
     put(key: string, value: Uint8Array): Promise<unknown>;
   };
-  for (const [key, bytes] of version.files) await bucket.put(key, bytes);
-  await bucket.put(POINTER_KEY, version.pointer);
+  if (version) {
+    for (const [key, bytes] of version.files) await bucket.put(key, bytes);
+    await bucket.put(POINTER_KEY, version.pointer);
+  }
   return { mf, url, inspectorPort };
 }

@@ -1,6 +1,29 @@
 import { type CommandDef, defineCommand, renderUsage, runCommand } from 'citty';
 import { isReelrankError } from '../../shared/errors.ts';
+import { checkArgv, type DeclaredArg, suggestOption } from './argv.ts';
 import { CLIError } from './errors.ts';
+
+/**
+ * The AWS SDK warns on every process under Node < 22 about SDK releases of 2027; this package pins
+ * its SDK version and supports Node >= 20.19, so the warning only adds noise to every command.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * Colour codes only for a person at a terminal: not when stdout is piped or redirected, and not
+ * when NO_COLOR is set to anything (https://no-color.org) or TERM is dumb. citty colours its
+ * usage and errors unconditionally (it only checks NO_COLOR=1, CI and TEST), so its text is
+ * stripped here.
+ */
+export function useColor(env: NodeJS.ProcessEnv = process.env, tty = process.stdout.isTTY === true): boolean {
+  return tty && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
+}
+
+/** `text` without ANSI colour codes unless colour is wanted (see useColor). */
+export function paint(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts every SGR sequence.
+  return useColor() ? text : text.replace(/\u001b\[[0-9;]*m/g, '');
+}
 
 /**
  * The `reelrank` command line. One file per command under `./commands/`, imported lazily so that
@@ -47,12 +70,12 @@ async function resolveCommand(argv: string[]): Promise<{ cmd: CommandDef; parent
  */
 export async function runCli(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
-    console.log(await renderUsage(main));
+    console.log(paint(await renderUsage(main)));
     return 0;
   }
   if (argv.includes('--help') || argv.includes('-h')) {
     const { cmd, parent } = await resolveCommand(argv);
-    console.log(await renderUsage(cmd, parent));
+    console.log(paint(await renderUsage(cmd, parent)));
     return 0;
   }
   if (argv[0] === '--version' || argv[0] === '-v') {
@@ -60,16 +83,28 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   }
   const name = argv[0] ?? '';
-  if (!name.startsWith('-') && !(name in commands)) {
-    console.error(`reelrank: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}.`);
+  if (name.startsWith('-')) {
+    console.error(
+      `reelrank: unknown option '${name}' before the command; usage: reelrank <command> [options]. Commands: ${Object.keys(commands).join(', ')}.`,
+    );
+    return 1;
+  }
+  if (!(name in commands)) {
+    const guess = suggestOption(name, Object.keys(commands));
+    console.error(
+      `reelrank: unknown command '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}. Commands: ${Object.keys(commands).join(', ')}.`,
+    );
     return 1;
   }
   try {
+    // One check of argv against the command's declared options, for every command.
+    const cmd = await commands[name]!();
+    checkArgv(name, argv.slice(1), ((await cmd.args) ?? {}) as Record<string, DeclaredArg>);
     await runCommand(main, { rawArgs: argv });
     return 0;
   } catch (error) {
     if (error instanceof CLIError) {
-      console.error(`reelrank: ${error.message}`);
+      console.error(paint(`reelrank: ${error.message}`));
       return error.exitCode;
     }
     if (isReelrankError(error)) {
@@ -83,7 +118,7 @@ export async function runCli(argv: string[]): Promise<number> {
         `${(error as { code?: string }).code} ${error.message}`,
       )
     ) {
-      console.error(`reelrank: ${error.message}`);
+      console.error(paint(`reelrank: ${error.message}`));
       return 1;
     }
     console.error(error);

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { ReelrankError } from '../../shared/errors.ts';
 import type { IssueLog } from './issues.ts';
 
@@ -401,6 +401,28 @@ function describeReject(
 }
 
 /**
+ * A file with a header must name the expected columns in order (case aside): `movieId,userId,...`
+ * would otherwise be read silently with users and movies swapped. A first line that is a numeric
+ * row (a headerless file) passes; the kernel then keeps it as a rating.
+ */
+async function checkHeader(handle: FileHandle, options: RatingsFileOptions): Promise<void> {
+  const probe = new Uint8Array(4096);
+  const { bytesRead } = await handle.read(probe, 0, probe.length, 0);
+  const text = new TextDecoder().decode(probe.subarray(0, bytesRead)).replace(/^\uFEFF/, '');
+  const newline = text.indexOf('\n');
+  const line = (newline < 0 ? text : text.slice(0, newline)).replace(/\r$/, '');
+  if (line.trim() === '' || /^\s*\d/.test(line)) return;
+  const names = line.split(options.separator).map((name) => name.trim().toLowerCase());
+  const expected = FIELD_NAMES.map((name) => name.toLowerCase());
+  if (names.length === expected.length && names.every((name, i) => name === expected[i])) return;
+  throw new ReelrankError(
+    'bad_input',
+    `${options.path}:1: header '${line.length > 80 ? `${line.slice(0, 80)}...` : line}' is not '${FIELD_NAMES.join(options.separator)}'`,
+    { file: options.path, line: 1 },
+  );
+}
+
+/**
  * Stream a ratings file (ratings.csv, u.data, ratings.dat) into typed-array columns. Memory is
  * 16 bytes per rating plus at most ~25% growth slack (the initial capacity is estimated from the
  * file size and the first chunk's bytes per row, so usually a few percent).
@@ -409,6 +431,8 @@ export async function readRatingsFile(options: RatingsFileOptions, issues: Issue
   const handle = await open(options.path, 'r');
   try {
     const { size: totalBytes } = await handle.stat();
+    if (options.header) await checkHeader(handle, options);
+    const skippedBefore = issues.skippedRows;
     const chunkBytes = options.chunkBytes ?? 4 << 20;
     // Small files (the split files of ml-100k) need no 4 MB buffer.
     let buffer = new Uint8Array(Math.max(64, Math.min(chunkBytes, totalBytes + 1)));
@@ -465,6 +489,18 @@ export async function readRatingsFile(options: RatingsFileOptions, issues: Issue
     }
     const columns = cols ?? new RatingColumns(0);
     const length = columns.length;
+    if (length === 0) {
+      // Training on nothing is never what was meant: one clear line instead of an empty model.
+      const skipped = issues.skippedRows - skippedBefore;
+      const first = issues.issues.find((issue) => issue.file === options.path);
+      throw new ReelrankError(
+        'bad_input',
+        skipped > 0
+          ? `no row of ${options.path} parses: all ${skipped} rows were malformed${first ? `, the first at line ${first.line}: ${first.message}` : ''}`
+          : `${options.path} holds no ratings (${totalBytes === 0 ? 'the file is empty' : options.header ? 'only a header line' : 'only blank lines'})`,
+        { file: options.path },
+      );
+    }
     return {
       length,
       userId: columns.userId.subarray(0, length),

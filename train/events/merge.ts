@@ -169,7 +169,7 @@ export function mergeEvents(base: Dataset, events: readonly StoredEvent[], isNew
   return {
     dataset: {
       ...base,
-      name: `${base.name}+events`,
+      name: base.name, // the same dataset grown by its feedback (retrain compares dataset names)
       ratings: table,
       userIds: Uint32Array.from(userIds),
       // Official splits index the base table; they do not describe the merged one.

@@ -141,7 +141,12 @@ export class BiasedMf implements FactorRecommender {
     epochStarted: number,
     context: TrainContext,
   ): EpochLog {
-    const entry: EpochLog = { epoch, trainLoss, seconds: (performance.now() - epochStarted) / 1000 };
+    const entry: EpochLog = {
+      epoch,
+      totalEpochs: this.options.epochs,
+      trainLoss,
+      seconds: (performance.now() - epochStarted) / 1000,
+    };
     if (validation) {
       const predicted = this.predict(validation.user, validation.item);
       let sse = 0;

@@ -208,6 +208,7 @@ export class Svdpp implements FactorRecommender {
       this.cacheUserFactors(rows);
       const log: EpochLog = {
         epoch,
+        totalEpochs: this.o.epochs,
         trainLoss: sse / rows.length,
         seconds: (performance.now() - epochStarted) / 1000,
       };

@@ -17,10 +17,14 @@ export interface TrainContext {
 
 export interface EpochLog {
   epoch: number;
+  /** Epochs the fit will run (at most, with early stopping), when the model knows it: for "epoch 3/40". */
+  totalEpochs?: number;
   trainLoss: number;
   validationLoss?: number;
   /** Validation RMSE on the rating scale, when the model predicts ratings. */
   validationRmse?: number;
+  /** Sampled HR@10 on the validation rows, for models that stop early on it (NCF). */
+  validationHitRate?: number;
   seconds: number;
 }
 

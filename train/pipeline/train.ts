@@ -1,9 +1,6 @@
-import type { Movie } from '../../shared/catalog.ts';
 import { ReelrankError } from '../../shared/errors.ts';
-import { textModelToJson } from '../../shared/content/text-model.ts';
-import { sha256Hex } from '../../shared/hash.ts';
 import { VersionWriter } from '../artifacts/writer.ts';
-import { type FittedText, fitTextEmbeddings } from '../content/index.ts';
+import { fitTextEmbeddings } from '../content/index.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/index.ts';
 import { evaluateRanking, evaluateRating, type MetricRecord } from '../eval/harness.ts';
@@ -15,6 +12,12 @@ import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../m
 import { type EpochLog, type FactorExport, isFactorRecommender } from '../models/types.ts';
 import { renderReport } from '../report/report.ts';
 import type { PosterEmbeddings } from '../visual/cnn.ts';
+import type { ItemItemOptions } from '../models/ranker.ts';
+import { fitRankingStage, type RankingStage, writeRankingStage } from './ranking-stage.ts';
+import { catalogLayout } from '../viz/catalog-map.ts';
+import { datasetFingerprint, type TrainResult, writeCatalogParts } from './version-parts.ts';
+
+export { datasetFingerprint, type TrainResult } from './version-parts.ts';
 
 /**
  * What `reelrank train` runs: dataset → split → fit (with a validation carve for learning
@@ -71,112 +74,23 @@ export interface TrainOptions {
    * watermark and counts, the fair gate's scores of both sides).
    */
   manifestExtras?: { trainingConfig?: Record<string, unknown>; metrics?: Record<string, unknown> };
+  /**
+   * Fit and export the learned ranking stage (train/pipeline/ranking-stage.ts) beside the ranking
+   * factors (default true); the sparse item-item channel is exported whenever ranking factors are.
+   */
+  learnedRanking?: boolean;
+  /** Sparse item-item (EASE) channel options. */
+  itemItem?: ItemItemOptions;
   /** Pin the version id / creation time (tests). */
   version?: string;
   createdAt?: Date;
 }
 
-export interface TrainResult {
-  dir: string;
-  version: string;
-  metrics: Record<string, unknown>;
-  seconds: number;
-}
-
-/** A short content fingerprint of a dataset's ratings (hash of the hashes of its columns). */
-export async function datasetFingerprint(dataset: Dataset): Promise<string> {
-  const { ratings } = dataset;
-  const parts = await Promise.all(
-    [ratings.userIndex, ratings.itemIndex, ratings.rating, ratings.timestamp].map((a) =>
-      sha256Hex(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)),
-    ),
-  );
-  const movies = await sha256Hex(new TextEncoder().encode(dataset.movies.map((m) => m.movieId).join(',')));
-  return `sha256:${(await sha256Hex(new TextEncoder().encode([...parts, movies].join(':')))).slice(0, 32)}`;
-}
-
-/** Per-user CSR of item indexes from rows (sorted, distinct). */
-export function seenCsr(
-  dataset: Dataset,
-  topRatedPerUser: number,
-): { seen: [Uint32Array, Uint32Array]; top: [Uint32Array, Uint32Array] } {
-  const users = dataset.userIds.length;
-  const lists: { item: number; rating: number }[][] = Array.from({ length: users }, () => []);
-  const { ratings } = dataset;
-  for (let j = 0; j < ratings.length; j++)
-    lists[ratings.userIndex[j]!]!.push({ item: ratings.itemIndex[j]!, rating: ratings.rating[j]! });
-  const seenOffsets = new Uint32Array(users + 1);
-  const topOffsets = new Uint32Array(users + 1);
-  const seenIndex: number[] = [];
-  const topIndex: number[] = [];
-  lists.forEach((list, u) => {
-    for (const i of [...new Set(list.map((r) => r.item))].sort((a, b) => a - b)) seenIndex.push(i);
-    seenOffsets[u + 1] = seenIndex.length;
-    const top = [...list].sort((a, b) => b.rating - a.rating || a.item - b.item).slice(0, topRatedPerUser);
-    for (const r of top) topIndex.push(r.item);
-    topOffsets[u + 1] = topIndex.length;
-  });
-  return { seen: [seenOffsets, Uint32Array.from(seenIndex)], top: [topOffsets, Uint32Array.from(topIndex)] };
-}
-
-/** catalog.json entries: the movie plus popularity, rating count and mean rating. */
-export function catalogEntries(movies: readonly Movie[], dataset: Dataset, popularity: Float32Array) {
-  const count = new Uint32Array(movies.length);
-  const sum = new Float64Array(movies.length);
-  for (let j = 0; j < dataset.ratings.length; j++) {
-    const i = dataset.ratings.itemIndex[j]!;
-    count[i]!++;
-    sum[i] = sum[i]! + dataset.ratings.rating[j]!;
-  }
-  return movies.map((m, i) => ({
-    movieId: m.movieId,
-    title: m.title,
-    year: m.year,
-    genres: m.genres,
-    tmdbId: m.tmdbId,
-    posterPath: m.posterPath,
-    popularity: popularity[i]!,
-    ratingCount: count[i]!,
-    meanRating: count[i]! > 0 ? sum[i]! / count[i]! : null,
-  }));
-}
-
-/** Popularity in [0, 1]: log(1 + count) / log(1 + max count). */
-export function popularityScores(counts: Uint32Array): Float32Array {
-  const max = Math.max(1, ...counts);
-  return Float32Array.from(counts, (c) => Math.log1p(c) / Math.log1p(max));
-}
-
-/**
- * What every version holds whatever its model, so the edge can list, search, filter and exclude:
- * catalog.json (with popularity, rating count and mean), item and user ids, popularity, the seen
- * and top-rated lists per user, and, with text embeddings, those embeddings and the text model.
- */
-export async function writeCatalogParts(
-  writer: VersionWriter,
-  dataset: Dataset,
-  { globalMean, counts, text }: { globalMean: number; counts: Uint32Array; text: FittedText | null },
-): Promise<void> {
-  const popularity = popularityScores(counts);
-  const { seen, top } = seenCsr(dataset, 20);
-  await writer.json('catalog', {
-    ratingScale: dataset.ratingScale,
-    globalMean,
-    movies: catalogEntries(dataset.movies, dataset, popularity),
-  });
-  await writer.ids(
-    'itemIds',
-    Uint32Array.from(dataset.movies, (m) => m.movieId),
-  );
-  await writer.ids('userIds', dataset.userIds);
-  await writer.vector('popularity', popularity);
-  await writer.csr('seen', seen[0], seen[1]);
-  await writer.csr('userTopRated', top[0], top[1]);
-  if (text) {
-    const dim = text.embeddings.length / dataset.movies.length;
-    await writer.matrix('contentEmbeddings', text.embeddings, dataset.movies.length, dim, { dtype: 'int8' });
-    await writer.json('textModel', textModelToJson(text.model));
-  }
+/** 'skipped rows: 0', or the count and the first malformed row (file:line: what). */
+export function skippedRowsLine(dataset: Dataset): string {
+  const { skippedRows, issues } = dataset.summary;
+  const first = issues[0];
+  return `skipped rows: ${skippedRows}${skippedRows > 0 && first ? ` (first: ${first.file}:${first.line}: ${first.message}; 'reelrank ingest' lists them)` : ''}`;
 }
 
 /** RMSE of a factor export against rating rows (checks what is exported, not the model object). */
@@ -249,6 +163,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   log(
     `dataset ${dataset.name}: ${dataset.ratings.length} ratings, ${dataset.userIds.length} users, ${dataset.movies.length} movies`,
   );
+  log(skippedRowsLine(dataset));
 
   let text: Awaited<ReturnType<typeof fitTextEmbeddings>> | null = null;
   if (options.content ?? true) {
@@ -260,6 +175,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   if (options.posters !== undefined) {
     const t = performance.now();
     const { embedPosters, loadPosterCnn } = await import('../visual/cnn.ts');
+    let nextPosterLine = 0;
+    let lastPosterLine = t;
     const cnn = await loadPosterCnn({
       ...(options.cnn === undefined ? {} : { dir: options.cnn }),
       ...(options.cnnLayer === undefined ? {} : { layer: options.cnnLayer }),
@@ -269,8 +186,16 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         cnn,
         dataset.movies.map((m) => m.posterPath ?? null),
         {
-          onProgress: (done, total) =>
-            log(`posters: ${done}/${total} embedded (${((performance.now() - t) / 1000).toFixed(1)} s)`),
+          // One line per ~10% (or 5 s), not one per batch of 32 posters.
+          onProgress: (done, total) => {
+            const now = performance.now();
+            if (done < total && done < nextPosterLine && now - lastPosterLine < 5_000) return;
+            nextPosterLine = done + Math.ceil(total / 10);
+            lastPosterLine = now;
+            log(
+              `posters: ${done}/${total} embedded (${Math.round((100 * done) / total)}%, ${((now - t) / 1000).toFixed(1)} s)`,
+            );
+          },
         },
       );
       const posters = embedded.mask.reduce((a, b) => a + b, 0);
@@ -303,11 +228,14 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       epochs.push(e);
       if (e.validationRmse !== undefined)
         log(
-          `epoch ${e.epoch}: train MSE ${e.trainLoss.toFixed(4)}, validation RMSE ${e.validationRmse.toFixed(4)}`,
+          `${modelName} epoch ${e.epoch}${e.totalEpochs ? `/${e.totalEpochs}` : ''}: train MSE ${e.trainLoss.toFixed(4)}, validation RMSE ${e.validationRmse.toFixed(4)}`,
         );
     },
   });
   const evalSeconds = (performance.now() - evalStarted) / 1000;
+  log(
+    `evaluating ${modelName} on ${split.test.length.toLocaleString('en-US')} held-out ratings (${entry.ratings ? 'rating error, ' : ''}ranking @10)`,
+  );
   const metrics: Record<string, MetricRecord> = {};
   if (entry.ratings) metrics.holdoutRating = evaluateRating(evalModel, dataset, split.test);
   metrics.holdoutRanking = evaluateRanking(evalModel, dataset, carve.train, split.test, { k: 10 });
@@ -333,6 +261,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         `rank model '${rankName}' exports no ranking factors; use ials (or null for none)`,
       );
     }
+    log(`fitting ranking model ${rankName} on the same split, then evaluating it (ranking @10)`);
     await rankModel.fit({ dataset, train: carve.train, seed });
     metrics.holdoutRankingRankModel = evaluateRanking(rankModel, dataset, carve.train, split.test, { k: 10 });
     const shown = Object.entries(metrics.holdoutRankingRankModel)
@@ -345,13 +274,16 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
   const model = createModel(modelName, { itemFeatures });
   const fitStarted = performance.now();
+  log(
+    `fitting ${modelName} on all ${dataset.ratings.length.toLocaleString('en-US')} ratings for the version`,
+  );
   await model.fit({ dataset, train: all, seed });
   const fitSeconds = (performance.now() - fitStarted) / 1000;
   if (!isFactorRecommender(model)) {
     // Neural models (NCF, deep hybrid, title) have no factor form: their own version layout.
     const neural = await import('../models/neural/version.ts');
-    if (neural.isExportableNeural(model))
-      return neural.writeNeuralVersion({
+    if (neural.isExportableNeural(model)) {
+      const written = await neural.writeNeuralVersion({
         model,
         modelName,
         dataset,
@@ -370,6 +302,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         ...(options.createdAt ? { createdAt: options.createdAt } : {}),
         ...(options.quickReport ? { quickReport: true } : {}),
       });
+      return { ...written, skippedRows: dataset.summary.skippedRows };
+    }
     throw new ReelrankError('bad_option', `model '${modelName}' has no factor form to export`);
   }
   const factors = model.exportFactors();
@@ -412,6 +346,24 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     );
   }
 
+  // 2b. The sparse item-item channel and the learned ranking stage (time carve of split.train).
+  let stage: RankingStage | null = null;
+  if (ranking && rankName !== null) {
+    stage = await fitRankingStage({
+      dataset,
+      trainRows: split.train,
+      allRows: all,
+      content: text ? { data: text.embeddings, dim: textDim } : null,
+      rankModel: rankName,
+      seed,
+      ...(options.backend === undefined ? {} : { backend: options.backend }),
+      learned: options.learnedRanking ?? true,
+      ...(options.itemItem ? { itemItem: options.itemItem } : {}),
+      log,
+    });
+    metrics.rankingStage = stage.metrics;
+  }
+
   // 3. Export.
   const writer = new VersionWriter(options.out ?? 'artifacts', {
     ...(options.version ? { version: options.version } : {}),
@@ -423,6 +375,10 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       seed,
       dataset: dataset.name,
       ratings: dataset.ratings.length,
+      // Malformed rows of the input that were skipped (train and retrain print them too).
+      skippedRows: dataset.summary.skippedRows,
+      // Movies joined to TMDB (null: no --tmdb), so `reelrank start` reuses only a like version.
+      tmdbJoined: dataset.tmdbJoin?.joined ?? null,
       globalMean: exported.mean,
       ratingScale: dataset.ratingScale,
       foldInLambda: exported.foldInLambda,
@@ -431,6 +387,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       textEmbeddings: text ? { kind: text.model.kind, dim: textDim } : null,
       // What the edge's implicit fold-in must reproduce (shared/kernels/implicit.ts).
       ranking: ranking ? { model: rankName, factors: ranking.factors, ...ranking.config } : null,
+      itemItem: stage ? { model: 'ease', ...stage.itemItemConfig, width: stage.itemItem.width } : null,
+      learnedRanking: stage?.config ?? null,
       visualEmbeddings: visual
         ? { cnn: visual.source, layer: visual.layer, dim: visual.dim, posters: visual.posters }
         : null,
@@ -459,6 +417,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       });
       await writer.matrix('rankGram', ranking.gram, ranking.factors, ranking.factors);
     }
+    if (stage) await writeRankingStage(writer, stage);
     await writer.vector('itemBias', exported.itemBias);
     await writer.vector('userBias', exported.userBias);
     if (text) {
@@ -473,6 +432,41 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         intercept: false,
       });
       await writer.matrix('contentToFactors', projection.weights, textDim, exported.factors);
+    }
+    if (visual) {
+      // Small JPEG thumbnails for the web page (size budget in train/visual/thumbnails.ts).
+      const t = performance.now();
+      const { readFile } = await import('node:fs/promises');
+      const { writePosterThumbnails } = await import('../visual/thumbnails.ts');
+      const thumbs = await writePosterThumbnails(writer, dataset.movies, (path) => readFile(path), {
+        onSkip: (movieId, message) => log(`poster thumbnail of movie ${movieId} skipped: ${message}`),
+      });
+      log(
+        `poster thumbnails: ${thumbs.movieIds.length} (${(thumbs.bytes / 1024 / 1024).toFixed(1)} MB, ${Math.round(thumbs.bytes / Math.max(1, thumbs.movieIds.length))} B each) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
+    }
+    // The catalog map of the web page, and the first map of the report: t-SNE of the vectors that
+    // rank recommendations (iALS factors when exported), over the most-rated movies.
+    const mapStarted = performance.now();
+    const mapVectors = ranking
+      ? { data: ranking.itemFactors, dim: ranking.factors, label: `${rankName} ranking factors` }
+      : { data: exported.itemFactors, dim: exported.factors, label: `${modelName} item factors` };
+    const catalog = catalogLayout(
+      mapVectors.data,
+      mapVectors.dim,
+      counts,
+      dataset.movies.map((m) => m.movieId),
+      {
+        method: `t-SNE of the ${mapVectors.label}`,
+        seed,
+        ...(options.quickReport ? { maxMovies: 500, iterations: 100 } : {}),
+      },
+    );
+    if (catalog) {
+      await writer.json('catalogMap', catalog.map);
+      log(
+        `catalog map: ${catalog.map.points.length} movies in ${((performance.now() - mapStarted) / 1000).toFixed(1)} s`,
+      );
     }
     const visualChannel = visual
       ? { name: 'visual', vectors: visual.embeddings, dim: visual.dim, mask: visual.mask }
@@ -529,6 +523,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       timing: { evaluationFitSeconds: evalSeconds, productionFitSeconds: fitSeconds, totalSeconds: seconds },
     };
     const reportStarted = performance.now();
+    log('writing report.html (PCA + t-SNE maps)');
     const html = renderReport({
       title: `reelrank training report: ${modelName} on ${dataset.name}`,
       dataset: dataset.name,
@@ -536,12 +531,14 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       seed,
       epochs,
       metrics: allMetrics,
+      split: split.name,
       embeddings: {
-        data: exported.itemFactors,
-        dim: exported.factors,
+        data: mapVectors.data,
+        dim: mapVectors.dim,
         movies: dataset.movies,
-        label: `${modelName} item factors`,
+        label: `${mapVectors.label} (the web page's catalog map)`,
       },
+      ...(catalog ? { embeddingsLayout: catalog.layout } : {}),
       ...(text
         ? {
             textEmbeddings: {
@@ -574,12 +571,20 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         : { tsneIterations: 250, tsneMaxPoints: 1000 }),
     });
     await writer.raw('report', new TextEncoder().encode(html));
-    log(`report (PCA + t-SNE maps) in ${((performance.now() - reportStarted) / 1000).toFixed(1)} s`);
+    log(
+      `report (learning curves, t-SNE maps) in ${((performance.now() - reportStarted) / 1000).toFixed(1)} s`,
+    );
     await writer.metrics(allMetrics);
     const manifest = await writer.finish();
     const total = (performance.now() - started) / 1000;
     log(`version ${manifest.version} written to ${manifest.dir} in ${total.toFixed(1)} s`);
-    return { dir: manifest.dir, version: manifest.version, metrics: allMetrics, seconds: total };
+    return {
+      dir: manifest.dir,
+      version: manifest.version,
+      metrics: allMetrics,
+      seconds: total,
+      skippedRows: dataset.summary.skippedRows,
+    };
   } catch (error) {
     await writer.abort();
     throw error;

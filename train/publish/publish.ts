@@ -3,7 +3,7 @@ import { type Manifest, type Pointer, validateManifest } from '../../shared/arti
 import { decodeJson } from '../../shared/artifacts/codecs.ts';
 import { swapPointer } from '../../shared/artifacts/conditional.ts';
 import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
-import { ReelrankError } from '../../shared/errors.ts';
+import { isReelrankError, ReelrankError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
 import type { ObjectStore } from '../../shared/store.ts';
 import { forEachLimit } from './limit.ts';
@@ -31,6 +31,8 @@ export interface PublishResult {
   bytes: number;
   /** True when the pointer already named this exact version (nothing was uploaded). */
   alreadyLive: boolean;
+  /** The pointer was unreadable (garbage) and was replaced: what was wrong with it; else null. */
+  repairedPointer: string | null;
 }
 
 /**
@@ -82,9 +84,23 @@ export async function publishVersion(
     onProgress?.({ phase: 'check', path: entry.path, index: i + 1, total });
   }
 
-  const before = await readPointer(target);
+  let before: Pointer | null = null;
+  try {
+    before = await readPointer(target);
+  } catch (error) {
+    // An unreadable pointer does not stop a publish: step 4 replaces it (and says so).
+    if (!isReelrankError(error) || error.code !== 'artifact_corrupt') throw error;
+  }
   if (before?.version === version && before.manifestSha256 === manifestSha256) {
-    return { version, manifestSha256, pointer: before, files: total, bytes: 0, alreadyLive: true };
+    return {
+      version,
+      manifestSha256,
+      pointer: before,
+      files: total,
+      bytes: 0,
+      alreadyLive: true,
+      repairedPointer: null,
+    };
   }
   // Versions are immutable: refuse to overwrite a different version that has the same id.
   const existing = await target.get(versionKey(version, MANIFEST_FILE));
@@ -135,12 +151,21 @@ export async function publishVersion(
   // 4. Pointer last, as a compare-and-swap where the store supports it: if another publisher or a
   // rollback moves the pointer between our read and our write, we re-read and recompute `previous`.
   let replaced: Pointer | null = null;
-  const pointer = (await swapPointer(target, (current) => {
-    replaced = current;
-    const previous =
-      current !== null && current.version !== version ? current.version : (current?.previous ?? null);
-    return { version, manifestSha256, publishedAt: now().toISOString(), previous };
-  }))!;
+  let repairedPointer: string | null = null;
+  const pointer = (await swapPointer(
+    target,
+    (current) => {
+      replaced = current;
+      const previous =
+        current !== null && current.version !== version ? current.version : (current?.previous ?? null);
+      return { version, manifestSha256, publishedAt: now().toISOString(), previous };
+    },
+    {
+      onUnreadable: (error) => {
+        repairedPointer = error.message;
+      },
+    },
+  ))!;
   onProgress?.({ phase: 'pointer', version, previous: pointer.previous });
 
   // 5. Re-check: the pointer must name a complete version (a concurrent prune could have removed
@@ -159,7 +184,15 @@ export async function publishVersion(
       `Version ${version} lost files in ${target.description} while publishing (${missing.join(', ')}); the pointer was put back to ${restore === null ? 'none' : (restore as Pointer).version}.`,
     );
   }
-  return { version, manifestSha256, pointer, files: total, bytes: uploaded, alreadyLive: false };
+  return {
+    version,
+    manifestSha256,
+    pointer,
+    files: total,
+    bytes: uploaded,
+    alreadyLive: false,
+    repairedPointer,
+  };
 }
 
 /** Files of a version that are absent or of the wrong size in a store (manifest included). */

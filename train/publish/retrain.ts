@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { openVersion, readManifest, readPointer } from '../../shared/artifacts/loader.ts';
 import type { Manifest } from '../../shared/artifacts/manifest.ts';
 import { ReelrankError } from '../../shared/errors.ts';
@@ -7,7 +7,7 @@ import type { RecentEvent } from '../../shared/serving/feedback.ts';
 import { loadServingModel } from '../../shared/serving/from-artifacts.ts';
 import type { ObjectStore } from '../../shared/store.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { loadDataset } from '../data/index.ts';
+import { DEFAULT_DATA_DIR, loadDataset } from '../data/index.ts';
 import { type EventCounts, mergeEvents, withoutRows } from '../events/merge.ts';
 import { readEvents } from '../events/read.ts';
 import { DEFAULT_MODEL } from '../models/registry.ts';
@@ -143,6 +143,11 @@ export interface RetrainOptions {
   newestFraction?: number;
   /** Metrics of the fair gate (default DEFAULT_NEWEST_GATE). */
   newestGate?: readonly string[];
+  /**
+   * Accept a candidate trained on another dataset (by name) than the live version. Off by default:
+   * a mistyped or forgotten `--data` would otherwise retrain on the embedded demo data.
+   */
+  allowDatasetChange?: boolean;
   log?: (line: string) => void;
 }
 
@@ -179,6 +184,8 @@ export interface RetrainResult {
   pruned: PruneResult | null;
   events: EventsSummary | null;
   newestRows: NewestRowsGate | null;
+  /** Set when the run was refused because the candidate's dataset is not the live one's. */
+  datasetChange: { live: string; candidate: string } | null;
   seconds: number;
 }
 
@@ -215,6 +222,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     pruned: null,
     events: null,
     newestRows: null,
+    datasetChange: null,
     ...parts,
     outcome,
     seconds: (performance.now() - started) / 1000,
@@ -236,6 +244,24 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     );
   }
   const seed = options.training.seed ?? 0;
+  // The gate compares like with like: a candidate of another dataset is refused before training.
+  const candidateDataset =
+    options.training.dataset?.name ?? basename(resolve(options.training.data ?? DEFAULT_DATA_DIR));
+  const liveDataset = live?.trainingConfig.dataset;
+  if (
+    live !== null &&
+    !options.allowDatasetChange &&
+    typeof liveDataset === 'string' &&
+    liveDataset !== candidateDataset
+  ) {
+    log(
+      `dataset ${candidateDataset} is not the live version's ${liveDataset}: refused before training (allow it with --allow-dataset-change)`,
+    );
+    return done('refused', {
+      live: live.version,
+      datasetChange: { live: liveDataset, candidate: candidateDataset },
+    });
+  }
   const loadBase = () =>
     options.training.dataset ??
     loadDataset(options.training.data, {

@@ -4,7 +4,7 @@
  * ml-latest-small: first publish, "nothing changed" on the same data, and a candidate trained on
  * a broken (much smaller) delivery of the data refused by the gate while the live version stays.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,11 +94,14 @@ describe('reelrank retrain against S3 (s3rver)', () => {
   const work = mkdtempSync(join(tmpdir(), 'reelrank-retrain-'));
   let s3: Awaited<ReturnType<typeof startS3>>;
   let store: S3Store;
-  /** The first `ratings` ratings of the embedded ml-latest-small, with its full catalog. */
-  const sample = (name: string, ratings: number): string => {
+  /**
+   * The first `ratings` ratings of the embedded ml-latest-small, with its full catalog, in
+   * `<name>/<dataset>`: one dataset (folder name) for every delivery unless a test changes it.
+   */
+  const sample = (name: string, ratings: number, datasetName = 'ml-latest-sample'): string => {
     const source = join(REPO_ROOT, 'data/ml-latest-small');
-    const dir = join(work, name);
-    mkdirSync(dir);
+    const dir = join(work, name, datasetName);
+    mkdirSync(dir, { recursive: true });
     const lines = readFileSync(join(source, 'ratings.csv'), 'utf8')
       .split('\r\n')
       .slice(0, ratings + 1);
@@ -178,5 +181,52 @@ describe('reelrank retrain against S3 (s3rver)', () => {
     expect(result.gate.checks.some((c) => !c.pass)).toBe(true);
     expect((await readPointer(store))?.version).toBe(liveBefore);
     expect(readFileSync(join(result.candidateDir, 'manifest.json'), 'utf8')).toContain('"formatVersion"');
+  });
+
+  it('refuses (exit 3) data of another dataset than live before training, unless --allow-dataset-change', async () => {
+    const liveBefore = (await readPointer(store))?.version;
+    const other = sample('other', 5000, 'another-dataset');
+    const argv = [
+      'retrain',
+      '--to',
+      `s3://${s3.bucket}/prod`,
+      '--endpoint',
+      s3.endpoint,
+      '--region',
+      'us-east-1',
+      '--access-key-id',
+      S3RVER_CREDENTIALS.accessKeyId,
+      '--secret-access-key',
+      S3RVER_CREDENTIALS.secretAccessKey,
+      '--data',
+      other,
+      '--model',
+      'mf-sgd',
+      '--no-content',
+      '--out',
+      join(work, 'artifacts-other'),
+      '--json',
+    ];
+    const refused = await cli(...argv);
+    expect(refused.code).toBe(3);
+    expect(refused.err).toMatch(
+      /refused: the data is 'another-dataset', the live version .* was trained on 'ml-latest-sample'.*--allow-dataset-change/,
+    );
+    const result = JSON.parse(refused.out.split('\n').at(-1)!);
+    expect(result).toMatchObject({
+      outcome: 'refused',
+      candidate: null,
+      datasetChange: { live: 'ml-latest-sample', candidate: 'another-dataset' },
+    });
+    expect(() => readdirSync(join(work, 'artifacts-other'))).toThrow(); // nothing was trained
+    expect((await readPointer(store))?.version).toBe(liveBefore);
+
+    const allowed = await cli(...argv, '--allow-dataset-change', '--dry-run', '--gate', '');
+    expect(allowed.code, allowed.err).toBe(0);
+    expect(JSON.parse(allowed.out.split('\n').at(-1)!)).toMatchObject({
+      outcome: 'dry-run',
+      datasetChange: null,
+    });
+    expect((await readPointer(store))?.version).toBe(liveBefore);
   });
 });

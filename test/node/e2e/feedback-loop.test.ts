@@ -17,7 +17,13 @@ import { loadDataset } from '../../../train/data/index.ts';
 import { readEvents } from '../../../train/events/read.ts';
 import { retrain } from '../../../train/publish/retrain.ts';
 import { REPO_ROOT } from '../../support/data.ts';
-import { bundleWorker, type RunningWorker, startWorker } from '../../support/worker-harness.ts';
+import {
+  bundleWorker,
+  HARNESS_AUTH,
+  HARNESS_WRITE_KEY,
+  type RunningWorker,
+  startWorker,
+} from '../../support/worker-harness.ts';
 
 type Recs = {
   version: string;
@@ -40,13 +46,13 @@ describe('the feedback loop (workerd queue + Durable Objects + R2, retrain --eve
     quickReport: true,
   };
   const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
-    const r = await worker.mf.dispatchFetch(new URL(path, worker.url));
+    const r = await worker.mf.dispatchFetch(new URL(path, worker.url), { headers: HARNESS_AUTH });
     return { status: r.status, body: (await r.json()) as T };
   };
   const postEvents = async (list: unknown[]) => {
     const r = await worker.mf.dispatchFetch(new URL('/v1/events', worker.url), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${HARNESS_WRITE_KEY}` },
       body: JSON.stringify({ events: list }),
     });
     expect(r.status).toBe(202);

@@ -141,4 +141,31 @@ describeWithData('ml-100k', 'NCF on a real ml-100k sample', () => {
     for (const m of [gmf, mlp, neumf]) m.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('pretrained NeuMF picks alpha on validation and keeps the blend unless an epoch beats it', async () => {
+    const split = leaveLastOut(dataset);
+    const before = tf.memory().numTensors;
+    const neumf = new NcfRecommender({
+      batchSize: 512,
+      gmfDim: 4,
+      mlpDim: 4,
+      mlpLayers: [8],
+      epochs: 1,
+      patience: 1,
+      pretrain: true,
+      alphaGrid: [0, 1],
+      pretrainGmf: { epochs: 1 },
+      pretrainMlp: { epochs: 1 },
+    });
+    const notes = (await neumf.fit({ dataset, train: split.train, seed: 5 })).notes!;
+    const byAlpha = notes.alphaValidationHitRate as Record<string, number>;
+    expect(Object.keys(byAlpha)).toEqual(['0', '1']);
+    expect(notes.alpha).toBe(byAlpha['1']! > byAlpha['0']! ? 1 : 0);
+    expect(notes.startValidationHitRate).toBe(byAlpha[String(notes.alpha)]);
+    const all = [notes.startValidationHitRate as number, ...(notes.validationHitRate as number[])];
+    expect(notes.bestValidationHitRate).toBe(Math.max(...all));
+    expect(() => new NcfRecommender({ alphaGrid: [0.5, -1] })).toThrow(/alpha is -1/);
+    neumf.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

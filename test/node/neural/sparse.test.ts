@@ -48,6 +48,43 @@ describe('sparse tables', () => {
     expect(a.values.some((x) => x !== 0)).toBe(true);
   });
 
+  it("'adam' moves every row every batch: momentum carries a row its batch left (hand-computed)", () => {
+    const table = new SparseTable({
+      rows: 3,
+      dim: 1,
+      initial: Float32Array.of(0, 0, 0),
+      learningRate: 0.1,
+      optimizer: 'adam',
+    });
+    table.applyGradients([0], Float32Array.of(1), 1, 0);
+    // Step 1: m = 0.1, v = 0.001, bias-corrected step lr·m̂/√v̂ = lr.
+    expect(table.values[0]).toBeCloseTo(-0.1, 6);
+    table.applyGradients([1], Float32Array.of(1), 1, 0);
+    // Step 2 (global count 2): row 0 has g = 0 but m = 0.09, v = 0.000999; row 1 m = 0.1, v = 0.001.
+    const correction = (0.1 * Math.sqrt(1 - 0.999 ** 2)) / (1 - 0.9 ** 2);
+    expect(table.values[0]).toBeCloseTo(-0.1 - (correction * 0.09) / Math.sqrt(0.000999), 6);
+    expect(table.values[1]).toBeCloseTo(-(correction * 0.1) / Math.sqrt(0.001), 6);
+    expect(table.values[2]).toBe(0); // never had a gradient: never moves (no l2)
+  });
+
+  it("'adagrad' divides by the root of the summed squared gradients (hand-computed)", () => {
+    const table = new SparseTable({
+      rows: 2,
+      dim: 1,
+      initial: Float32Array.of(0, 0),
+      learningRate: 0.1,
+      optimizer: 'adagrad',
+    });
+    table.applyGradients([0], Float32Array.of(2), 1, 0);
+    expect(table.values[0]).toBeCloseTo(-0.1, 6); // 0.1·2/√4
+    table.applyGradients([0], Float32Array.of(2), 1, 0);
+    expect(table.values[0]).toBeCloseTo(-0.1 - 0.2 / Math.sqrt(8), 6);
+    expect(table.values[1]).toBe(0);
+    expect(() => new SparseTable({ rows: 1, dim: 1, optimizer: 'sgd' as 'adam' })).toThrow(
+      "SparseTable optimizer 'sgd' is not one of: lazy-adam, adam, adagrad",
+    );
+  });
+
   it('turns the GMF product gradient into user and item gradients', () => {
     const user = Float32Array.of(1, 2);
     const item = Float32Array.of(3, -1);

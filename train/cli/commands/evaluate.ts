@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CommandDef, defineCommand } from 'citty';
 import { PROTOCOLS, type Protocol, type ResultRow } from '../../eval/compare.ts';
-import { modelNames } from '../../models/registry.ts';
+import { modelEntry, modelNames } from '../../models/registry.ts';
 import { CLIError } from '../errors.ts';
 
 /** Flatten a version's metrics.json ({section: {metric: value}}) into table rows. */
@@ -39,6 +39,11 @@ async function versionRows(dir: string): Promise<ResultRow[]> {
   return rows;
 }
 
+/** Whether `evaluate` can measure model `name` on `protocol` (official = rating metrics only). */
+function canRunOn(name: string, protocol: Protocol): boolean {
+  return protocol !== 'official' || modelEntry(name).ratings;
+}
+
 /** `reelrank evaluate`: compare models on one protocol, or versions by their metrics.json, side by side. */
 const evaluateCommand = defineCommand({
   meta: {
@@ -67,12 +72,24 @@ const evaluateCommand = defineCommand({
       type: 'string',
       description: 'Comma-separated version folders to compare instead of fitting models.',
     },
+    backend: {
+      type: 'string',
+      description:
+        'TF.js backend for tower models: auto (default: fastest that loads), gpu, node, wasm or cpu.',
+    },
     json: { type: 'boolean', default: false, description: 'Print rows as JSON.' },
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     const { formatTable, compareModels } = await import('../../eval/compare.ts');
     let rows: ResultRow[];
     if (args.versions) {
+      const ignored = ['models', 'protocol', 'split', 'seed', 'data', 'backend'].filter((name) =>
+        rawArgs.some((a) => a === `--${name}` || a.startsWith(`--${name}=`)),
+      );
+      if (ignored.length > 0)
+        throw new CLIError(
+          `--versions compares the metrics.json of trained versions; ${ignored.map((n) => `--${n}`).join(', ')} would be ignored, so leave ${ignored.length === 1 ? 'it' : 'them'} out`,
+        );
       rows = (await Promise.all(args.versions.split(',').map((d) => versionRows(d.trim())))).flat();
     } else {
       const protocol = args.protocol as Protocol;
@@ -89,6 +106,20 @@ const evaluateCommand = defineCommand({
       const unknown = models.filter((m) => !modelNames().includes(m));
       if (unknown.length > 0)
         throw new CLIError(`--models: unknown ${unknown.join(', ')}. Available: ${modelNames().join(', ')}`);
+      // A model that cannot be measured on the protocol is named, not left out of the table.
+      const unmeasurable = models.filter((m) => !canRunOn(m, protocol));
+      if (unmeasurable.length === models.length)
+        throw new CLIError(
+          `--protocol ${protocol} measures rating predictions, and ${unmeasurable.join(', ')} ${unmeasurable.length === 1 ? 'predicts' : 'predict'} no ratings; use --protocol ${Object.keys(
+            PROTOCOLS,
+          )
+            .filter((p) => p !== 'official')
+            .join(', ')} for ranking models, or --models with a rating model`,
+        );
+      if (unmeasurable.length > 0)
+        console.error(
+          `evaluate: ${unmeasurable.join(', ')} left out: --protocol ${protocol} measures rating predictions, which ${unmeasurable.length === 1 ? 'it does' : 'they do'} not make`,
+        );
       const seed = Number(args.seed);
       if (!Number.isInteger(seed) || seed < 0)
         throw new CLIError(`--seed must be a non-negative integer, got '${args.seed}'`);
@@ -102,7 +133,16 @@ const evaluateCommand = defineCommand({
       const { loadDataset } = await import('../../data/index.ts');
       const dataset = await loadDataset(args.data);
       rows = await compareModels(dataset, models, { protocol, seed, officialSplit: args.split });
+      const silent = models.filter((m) => canRunOn(m, protocol) && !rows.some((r) => r.model === m));
+      if (silent.length > 0)
+        console.error(`evaluate: ${silent.join(', ')} produced no metric on --protocol ${protocol}`);
     }
+    if (rows.length === 0)
+      throw new CLIError(
+        args.versions
+          ? `--versions ${args.versions}: no numeric metric in their metrics.json`
+          : `no model produced a metric on --protocol ${args.protocol}`,
+      );
     console.log(args.json ? JSON.stringify(rows, null, 2) : formatTable(rows));
   },
 });

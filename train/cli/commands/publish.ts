@@ -57,6 +57,8 @@ export default defineCommand({
     } else if (result.alreadyLive) {
       console.log(`${result.version} is already live in ${target.description}; nothing uploaded.`);
     } else {
+      if (result.repairedPointer !== null)
+        console.log(`Replaced the unreadable pointer of ${target.description} (${result.repairedPointer}).`);
       console.log(
         `Published ${result.version} to ${target.description}: ${result.files} files, ${formatBytes(result.bytes)}, verified, in ${seconds.toFixed(1)} s.`,
       );

@@ -58,6 +58,12 @@ export default defineCommand({
       default: false,
       description: 'Retrain even when the data, model and seed equal the live version’s.',
     },
+    'allow-dataset-change': {
+      type: 'boolean',
+      default: false,
+      description:
+        'Accept a candidate trained on another dataset (folder name) than the live version; refused by default.',
+    },
     'dry-run': {
       type: 'boolean',
       default: false,
@@ -133,12 +139,19 @@ export default defineCommand({
         keep,
         force: args.force === true,
         dryRun: args['dry-run'] === true,
+        allowDatasetChange: args['allow-dataset-change'] === true,
         log: (line) => (json ? console.error(line) : console.log(line)),
       }),
     ).finally(() => {
       if (events) closeStore(events);
     });
     if (json) console.log(JSON.stringify(result));
+    if (result.outcome === 'refused' && result.datasetChange !== null) {
+      throw new CLIError(
+        `refused: the data is '${result.datasetChange.candidate}', the live version ${result.live} was trained on '${result.datasetChange.live}'; nothing trained or published. Check --data, or pass --allow-dataset-change if the switch is intended.`,
+        GATE_REFUSED_EXIT_CODE,
+      );
+    }
     if (result.outcome === 'refused') {
       throw new CLIError(
         `refused by the quality gate: ${result.live} stays live; candidate kept in ${result.candidateDir}.`,

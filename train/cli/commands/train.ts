@@ -39,7 +39,7 @@ const trainCommand = defineCommand({
     backend: {
       type: 'string',
       description:
-        'TF.js backend for dense parts (tensorflow-gpu, tensorflow, wasm, cpu); recorded in the manifest.',
+        'TF.js backend for dense parts and posters: auto (default: fastest that loads), gpu, node, wasm or cpu; recorded in the manifest.',
     },
     content: {
       type: 'boolean',

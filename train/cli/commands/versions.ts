@@ -36,13 +36,14 @@ export default defineCommand({
   },
   async run({ args }) {
     const store = storeFromFlags(args.store, args);
-    const { pointer, versions } = await withStore(store, () => listVersions(store));
+    const { pointer, pointerError, versions } = await withStore(store, () => listVersions(store));
     if (args.json === true) {
-      console.log(JSON.stringify({ pointer, versions }));
+      console.log(JSON.stringify({ pointer, pointerError, versions }));
       return;
     }
     if (versions.length === 0) {
       console.log(`No versions in ${store.description}.`);
+      if (pointerError !== null) console.log(`The pointer is unreadable: ${pointerError}`);
       return;
     }
     for (const v of versions) {
@@ -58,7 +59,9 @@ export default defineCommand({
     console.log(
       pointer
         ? `live: ${pointer.version} (published ${pointer.publishedAt})`
-        : 'live: none (no current.json)',
+        : pointerError !== null
+          ? `live: unknown, the pointer is unreadable: ${pointerError} Repair it with \`reelrank rollback --to <version>\`.`
+          : 'live: none (no current.json)',
     );
   },
 });

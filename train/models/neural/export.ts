@@ -178,11 +178,15 @@ export async function loadNeuralScorer(version: ArtifactVersion, prefix: string)
     const matrix = await version.matrix(`${prefix}${file}`);
     return { values: matrixToFloat32(matrix), cols: matrix.cols };
   };
-  const run = (inputs: tf.Tensor[]): Float32Array =>
+  const run = (inputs: tf.Tensor[]): Float32Array => {
+    // Not tidy's return value: tidy walks a returned typed array element by element (slow).
+    let scores = new Float32Array(0);
     tf.tidy(() => {
       const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
-      return (out.dataSync() as Float32Array).slice();
+      scores = (out.dataSync() as Float32Array).slice();
     });
+    return scores;
+  };
 
   if (layout.kind === 'ncf') {
     const tables: Partial<Record<keyof NcfLayout['tables'], Float32Array>> = {};

@@ -6,8 +6,15 @@ import { byUser, gatherRows, type TrainingRows } from '../interactions.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from '../types.ts';
 import { permutation, sampleNegative, sortedItemsByUser } from './batches.ts';
-import { SparseTable } from './sparse.ts';
-import { applyEager, applySymbolic, DenseTower, denseStack, initializerSeed } from './tower.ts';
+import { SparseTable, type TableOptimizer } from './sparse.ts';
+import {
+  applyEager,
+  applySymbolic,
+  DenseTower,
+  denseStack,
+  initializerSeed,
+  kernelInitializer,
+} from './tower.ts';
 
 /**
  * Neural Collaborative Filtering (He et al. 2017; reference 003): GMF (element-wise product of user
@@ -41,6 +48,17 @@ export interface NcfOptions {
   embeddingLearningRate?: number;
   /** L2 on embedding rows seen in a batch (default 0). */
   l2?: number;
+  /**
+   * Optimiser of the embedding tables (default 'lazy-adam'; see SparseTable): 'adam' moves every
+   * row every batch as torch.optim.Adam does a dense nn.Embedding; 'adagrad' moves only the rows seen.
+   */
+  tableOptimizer?: TableOptimizer;
+  /**
+   * Kernel initialisers of the tower (default 'he'): 'he' = He normal for the ReLU layers and
+   * Glorot uniform for the prediction layer; 'paper' = Glorot uniform for the ReLU layers and LeCun
+   * uniform for the prediction layer, as the NCF authors' Keras code.
+   */
+  towerInit?: 'he' | 'paper';
   /** Stop after this many batches per epoch (tests); default all. */
   maxBatchesPerEpoch?: number;
   /**
@@ -60,6 +78,13 @@ export interface NcfOptions {
   pretrain?: boolean;
   /** Weight of the GMF side in the pretrained output layer (default 0.5, as in the paper). */
   alpha?: number;
+  /**
+   * NeuMF with pretraining and validation rows: choose α from these values by the validation
+   * HR@10 of the blended start (before any NeuMF step) instead of fixing it; [] (default) = `alpha`.
+   * The start itself also competes with the trained epochs: when no NeuMF epoch beats the
+   * pretrained blend on validation, the blend is kept (bestEpoch -1, a refit of 0 NeuMF epochs).
+   */
+  alphaGrid?: number[];
   /** Settings of the GMF pretraining run (default: this model's settings). */
   pretrainGmf?: NcfStageOptions;
   /** Settings of the MLP pretraining run (default: this model's settings). */
@@ -75,7 +100,7 @@ export interface NcfOptions {
 /** Options of one pretraining stage (everything but the NeuMF-only fields). */
 export type NcfStageOptions = Omit<
   NcfOptions,
-  'variant' | 'pretrain' | 'alpha' | 'pretrainGmf' | 'pretrainMlp'
+  'variant' | 'pretrain' | 'alpha' | 'alphaGrid' | 'pretrainGmf' | 'pretrainMlp'
 >;
 
 /** What a NeuMF stage starts from: the pretrained GMF and MLP models. */
@@ -113,11 +138,14 @@ export class NcfRecommender implements Recommender {
       learningRate: 1e-3,
       embeddingLearningRate: 1e-3,
       l2: 0,
+      tableOptimizer: 'lazy-adam',
+      towerInit: 'he',
       maxBatchesPerEpoch: Number.POSITIVE_INFINITY,
       patience: 0,
       refit: false,
       pretrain: false,
       alpha: 0.5,
+      alphaGrid: [],
       pretrainGmf: {},
       pretrainMlp: {},
       recencyHalfLife: 0,
@@ -133,8 +161,16 @@ export class NcfRecommender implements Recommender {
         `NCF option pretrain applies to variant 'neumf' only; got variant '${variant}'`,
       );
     }
-    if (!(alpha >= 0 && alpha <= 1)) {
-      throw new ReelrankError('bad_option', `NCF option alpha is ${alpha}; it must be in [0, 1]`);
+    if (this.options.towerInit !== 'he' && this.options.towerInit !== 'paper') {
+      throw new ReelrankError(
+        'bad_option',
+        `NCF option towerInit is '${String(this.options.towerInit)}'; it must be 'he' or 'paper'`,
+      );
+    }
+    for (const a of [alpha, ...this.options.alphaGrid]) {
+      if (!(a >= 0 && a <= 1)) {
+        throw new ReelrankError('bad_option', `NCF option alpha is ${a}; it must be in [0, 1]`);
+      }
     }
     this.name = variant === 'neumf' ? 'ncf-neumf' : `ncf-${variant}`;
   }
@@ -207,7 +243,12 @@ export class NcfRecommender implements Recommender {
       };
       await gmf.fitOnce(context, { ...gmf.options, patience: 0, epochs: refitEpochs.gmf });
       await mlp.fitOnce(context, { ...mlp.options, patience: 0, epochs: refitEpochs.mlp });
-      const refit = await this.fitOnce(context, { ...o, patience: 0, epochs: refitEpochs.neumf }, parts);
+      const chosenAlpha = (neumf.notes?.alpha as number | undefined) ?? o.alpha;
+      const refit = await this.fitOnce(
+        context,
+        { ...o, patience: 0, epochs: refitEpochs.neumf, alpha: chosenAlpha, alphaGrid: [] },
+        { ...parts, alpha: chosenAlpha },
+      );
       return {
         epochs: refit.epochs,
         seconds: (performance.now() - started) / 1000,
@@ -246,6 +287,7 @@ export class NcfRecommender implements Recommender {
         initStd: 0.01,
         learningRate: o.embeddingLearningRate,
         l2: o.l2,
+        optimizer: o.tableOptimizer,
       });
     const userGmf = table(rows.users, o.gmfDim);
     const itemGmf = table(rows.items, o.gmfDim);
@@ -253,7 +295,34 @@ export class NcfRecommender implements Recommender {
     const itemMlp = table(rows.items, o.mlpDim);
     const tower = buildNcfTower(o, context.seed, createRng(context.seed ^ 0x5bd1e995));
     this.state = { userGmf, itemGmf, userMlp, itemMlp, tower, items: rows.items };
-    if (pretrained) initialiseFromPretrained(this.state, pretrained, o);
+    let alpha = pretrained?.alpha;
+    let alphaValidation: Record<string, number> | undefined;
+    let startHitRate: number | undefined;
+    if (pretrained) {
+      if (probe && o.alphaGrid.length > 0) {
+        // Choose α on the validation rows: the blend of the two pretrained logits, no training.
+        alphaValidation = {};
+        let bestAlpha = { alpha: pretrained.alpha, hitRate: -1 };
+        for (const a of o.alphaGrid) {
+          initialiseFromPretrained(this.state, { ...pretrained, alpha: a }, o);
+          const hitRate = probe.hitRate(this.predict(probe.users, probe.items));
+          alphaValidation[String(a)] = hitRate;
+          if (hitRate > bestAlpha.hitRate) bestAlpha = { alpha: a, hitRate };
+        }
+        alpha = bestAlpha.alpha;
+      }
+      initialiseFromPretrained(this.state, { ...pretrained, alpha: alpha! }, o);
+      if (probe) {
+        // The pretrained blend is epoch -1: NeuMF training must beat it to be kept.
+        startHitRate = probe.hitRate(this.predict(probe.users, probe.items));
+        best = {
+          hitRate: startHitRate,
+          epoch: -1,
+          tables: [userGmf, itemGmf, userMlp, itemMlp].map((t) => t.values.slice()),
+          weights: tower.model.getWeights().map((w) => w.clone()),
+        };
+      }
+    }
 
     const useGmf = o.variant !== 'mlp';
     const useMlp = o.variant !== 'gmf';
@@ -318,6 +387,7 @@ export class NcfRecommender implements Recommender {
       if (probe) {
         const hitRate = probe.hitRate(this.predict(probe.users, probe.items));
         validationHitRates.push(hitRate);
+        log.validationHitRate = hitRate;
         if (!best || hitRate > best.hitRate) {
           for (const w of best?.weights ?? []) w.dispose();
           best = {
@@ -347,8 +417,16 @@ export class NcfRecommender implements Recommender {
         backend: tf.getBackend(),
         variant: o.variant,
         ...(best
-          ? { bestEpoch: best.epoch, validationHitRate: validationHitRates, validationCarved: carve }
+          ? {
+              bestEpoch: best.epoch,
+              bestValidationHitRate: best.hitRate,
+              validationHitRate: validationHitRates,
+              validationCarved: carve,
+            }
           : {}),
+        ...(alpha !== undefined ? { alpha } : {}),
+        ...(startHitRate !== undefined ? { startValidationHitRate: startHitRate } : {}),
+        ...(alphaValidation ? { alphaValidationHitRate: alphaValidation } : {}),
       },
     };
   }
@@ -575,7 +653,11 @@ function buildNcfTower(o: Required<NcfOptions>, seed: number, rng: Rng): DenseTo
   const useMlp = o.variant !== 'gmf';
   const mlpLayers = useMlp
     ? denseStack(
-        o.mlpLayers.map((units) => ({ units, dropout: o.dropout })),
+        o.mlpLayers.map((units) => ({
+          units,
+          dropout: o.dropout,
+          initializer: o.towerInit === 'paper' ? ('glorot-uniform' as const) : ('he-normal' as const),
+        })),
         seed,
         'mlp',
       )
@@ -592,7 +674,10 @@ function buildNcfTower(o: Required<NcfOptions>, seed: number, rng: Rng): DenseTo
   }
   const outputLayer = tfl.layers.dense({
     units: 1,
-    kernelInitializer: tfl.initializers.glorotUniform({ seed: initializerSeed(seed, 1000) }),
+    kernelInitializer: kernelInitializer(
+      o.towerInit === 'paper' ? 'lecun-uniform' : 'glorot-uniform',
+      initializerSeed(seed, 1000),
+    ),
     name: 'prediction',
   });
   const joined =

@@ -19,7 +19,19 @@ export interface SparseTableOptions {
   l2?: number;
   /** A frozen table is gathered but never updated (pretrained-frozen vectors). */
   frozen?: boolean;
+  /**
+   * How the rows learn (default 'lazy-adam'):
+   * - 'lazy-adam': only the rows in the batch take an Adam step, each with its own step count
+   *   (TF's LazyAdam);
+   * - 'adam': every row takes a step every batch with one global step count, rows outside the batch
+   *   with a zero gradient, so their momentum keeps moving them: what torch.optim.Adam does to a
+   *   dense `nn.Embedding` (the PyTorch NCF). Costs rows x dim per batch: for small tables;
+   * - 'adagrad': only the rows in the batch move, by lr·g/√(Σg²).
+   */
+  optimizer?: TableOptimizer;
 }
+
+export type TableOptimizer = 'lazy-adam' | 'adam' | 'adagrad';
 
 export class SparseTable {
   readonly rows: number;
@@ -28,6 +40,9 @@ export class SparseTable {
   learningRate: number;
   l2: number;
   frozen: boolean;
+  readonly optimizer: TableOptimizer;
+  /** Batches seen ('adam': the global step count of its bias correction). */
+  private steps = 0;
   private readonly firstMoment: Float32Array;
   private readonly secondMoment: Float32Array;
   private readonly rowSteps: Uint32Array;
@@ -45,7 +60,12 @@ export class SparseTable {
     learningRate = 1e-3,
     l2 = 0,
     frozen = false,
+    optimizer = 'lazy-adam',
   }: SparseTableOptions) {
+    if (!['lazy-adam', 'adam', 'adagrad'].includes(optimizer)) {
+      throw new RangeError(`SparseTable optimizer '${optimizer}' is not one of: lazy-adam, adam, adagrad`);
+    }
+    this.optimizer = optimizer;
     this.rows = rows;
     this.dim = dim;
     this.learningRate = learningRate;
@@ -106,18 +126,46 @@ export class SparseTable {
       this.accumulator,
       this.slotRows,
     );
-    lazyAdamUpdate(
-      this.values,
-      this.firstMoment,
-      this.secondMoment,
-      this.rowSteps,
-      dim,
-      this.slotRows,
-      slots,
-      this.accumulator,
-      this.learningRate,
-      this.l2,
-    );
+    this.steps++;
+    if (this.optimizer === 'lazy-adam') {
+      lazyAdamUpdate(
+        this.values,
+        this.firstMoment,
+        this.secondMoment,
+        this.rowSteps,
+        dim,
+        this.slotRows,
+        slots,
+        this.accumulator,
+        this.learningRate,
+        this.l2,
+      );
+    } else if (this.optimizer === 'adagrad') {
+      adagradUpdate(
+        this.values,
+        this.secondMoment,
+        dim,
+        this.slotRows,
+        slots,
+        this.accumulator,
+        this.learningRate,
+        this.l2,
+      );
+    } else {
+      denseAdamUpdate(
+        this.values,
+        this.firstMoment,
+        this.secondMoment,
+        this.rowSteps,
+        this.rows,
+        dim,
+        this.slotOfRow,
+        this.accumulator,
+        this.steps,
+        this.learningRate,
+        this.l2,
+      );
+    }
     for (let s = 0; s < slots; s++) this.slotOfRow[this.slotRows[s]!] = -1;
   }
 }
@@ -202,6 +250,81 @@ export function lazyAdamUpdate(
       firstMoment[i] = m;
       secondMoment[i] = v;
       values[i] = values[i]! - (correction * m) / (Math.sqrt(v) + EPSILON);
+    }
+  }
+}
+
+/**
+ * One Adam step for EVERY row (global step count `step`): rows in the batch (slotOfRow ≥ 0) with
+ * their summed gradient, the others with a zero gradient (their moments decay and they keep
+ * moving), as torch.optim.Adam updates a dense embedding. With l2 > 0 every row is decayed
+ * (PyTorch's weight_decay). Rows that never had a gradient (touched[row] = 0) are skipped
+ * without l2: their moments are zero, so their step would be too.
+ */
+export function denseAdamUpdate(
+  values: Float32Array,
+  firstMoment: Float32Array,
+  secondMoment: Float32Array,
+  touched: Uint32Array,
+  rows: number,
+  dim: number,
+  slotOfRow: Int32Array,
+  grads: Float32Array,
+  step: number,
+  learningRate: number,
+  l2: number,
+): void {
+  const correction = (learningRate * Math.sqrt(1 - BETA2 ** step)) / (1 - BETA1 ** step);
+  for (let row = 0; row < rows; row++) {
+    const slot = slotOfRow[row]!;
+    const base = row * dim;
+    if (slot < 0) {
+      if (l2 === 0 && touched[row] === 0) continue;
+      for (let j = 0; j < dim; j++) {
+        const i = base + j;
+        const g = l2 * values[i]!;
+        const m = BETA1 * firstMoment[i]! + (1 - BETA1) * g;
+        const v = BETA2 * secondMoment[i]! + (1 - BETA2) * g * g;
+        firstMoment[i] = m;
+        secondMoment[i] = v;
+        values[i] = values[i]! - (correction * m) / (Math.sqrt(v) + EPSILON);
+      }
+      continue;
+    }
+    touched[row] = 1;
+    const gbase = slot * dim;
+    for (let j = 0; j < dim; j++) {
+      const i = base + j;
+      const g = grads[gbase + j]! + l2 * values[i]!;
+      const m = BETA1 * firstMoment[i]! + (1 - BETA1) * g;
+      const v = BETA2 * secondMoment[i]! + (1 - BETA2) * g * g;
+      firstMoment[i] = m;
+      secondMoment[i] = v;
+      values[i] = values[i]! - (correction * m) / (Math.sqrt(v) + EPSILON);
+    }
+  }
+}
+
+/** One Adagrad step for each listed row: v += g², value -= lr·g/(√v + ε). */
+export function adagradUpdate(
+  values: Float32Array,
+  sumSquares: Float32Array,
+  dim: number,
+  rows: Uint32Array,
+  count: number,
+  grads: Float32Array,
+  learningRate: number,
+  l2: number,
+): void {
+  for (let s = 0; s < count; s++) {
+    const base = rows[s]! * dim;
+    const gbase = s * dim;
+    for (let j = 0; j < dim; j++) {
+      const i = base + j;
+      const g = grads[gbase + j]! + l2 * values[i]!;
+      const v = sumSquares[i]! + g * g;
+      sumSquares[i] = v;
+      values[i] = values[i]! - (learningRate * g) / (Math.sqrt(v) + 1e-10);
     }
   }
 }

@@ -16,6 +16,26 @@ export interface DenseSpec {
   activation?: 'relu' | 'linear' | 'sigmoid';
   batchNorm?: boolean;
   dropout?: number;
+  /** Kernel initialiser (default: He normal before ReLU, Glorot uniform otherwise). */
+  initializer?: KernelInit;
+}
+
+export type KernelInit = 'he-normal' | 'glorot-uniform' | 'lecun-uniform';
+
+/** A seeded tfjs kernel initialiser by name. */
+export function kernelInitializer(kind: KernelInit, seed: number) {
+  switch (kind) {
+    case 'he-normal':
+      return tfl.initializers.heNormal({ seed });
+    case 'glorot-uniform':
+      return tfl.initializers.glorotUniform({ seed });
+    case 'lecun-uniform':
+      return tfl.initializers.leCunUniform({ seed });
+    default:
+      throw new RangeError(
+        `kernel initialiser '${String(kind)}' is not one of: he-normal, glorot-uniform, lecun-uniform`,
+      );
+  }
 }
 
 /** Layers for `specs`, in order: Dense [-> BatchNorm] -> Activation [-> Dropout]. Seeded initialisers. */
@@ -32,10 +52,10 @@ export function denseStack(
         units: spec.units,
         // With BatchNorm right after, the bias is redundant (BN's beta plays its role).
         useBias: !spec.batchNorm,
-        kernelInitializer:
-          activation === 'relu'
-            ? tfl.initializers.heNormal({ seed: initializerSeed(seed, i) })
-            : tfl.initializers.glorotUniform({ seed: initializerSeed(seed, i) }),
+        kernelInitializer: kernelInitializer(
+          spec.initializer ?? (activation === 'relu' ? 'he-normal' : 'glorot-uniform'),
+          initializerSeed(seed, i),
+        ),
         activation: spec.batchNorm ? 'linear' : activation,
         name: `${namePrefix}_dense${i}`,
       }),
@@ -228,8 +248,13 @@ export class DenseTower {
       initial.dispose();
       return variable;
     });
+    // Typed arrays leave tf.tidy through these variables, never as its return value: tidy walks
+    // what it returns element by element (a for-in over every Float32Array entry), which took a
+    // third of a small tower's training step.
+    let lossValue = 0;
+    let inputGrads: Float32Array[] = [];
     try {
-      return tf.tidy(() => {
+      tf.tidy(() => {
         const y = tf.tensor2d(targets, [batch, 1]);
         const varList = wantInputGrads ? [...weights, ...inputVars] : weights;
         const { value, grads } = tf.variableGrads(
@@ -248,14 +273,15 @@ export class DenseTower {
           if (g) weightGrads[w.name] = g;
         }
         this.optimizer.applyGradients(weightGrads);
-        const inputGrads = wantInputGrads
-          ? inputVars.map((v, i) => {
-              const g = grads[v.name];
-              return g ? (g.dataSync() as Float32Array).slice() : new Float32Array(batch * inputs[i]!.width);
-            })
-          : [];
-        return { loss: value.dataSync()[0]!, inputGrads };
+        if (wantInputGrads) {
+          inputGrads = inputVars.map((v, i) => {
+            const g = grads[v.name];
+            return g ? (g.dataSync() as Float32Array).slice() : new Float32Array(batch * inputs[i]!.width);
+          });
+        }
+        lossValue = value.dataSync()[0]!;
       });
+      return { loss: lossValue, inputGrads };
     } finally {
       for (const v of inputVars) v.dispose();
     }
@@ -263,10 +289,12 @@ export class DenseTower {
 
   /** Forward in inference mode (BatchNorm moving averages, no dropout): one value per row. */
   predict(inputs: readonly DenseInput[], rows: number): Float32Array {
-    return tf.tidy(() => {
+    let out = new Float32Array(0);
+    tf.tidy(() => {
       const xs = inputs.map((input) => tf.tensor2d(input.data, [rows, input.width]));
-      return (this.forwardFn(xs, false).dataSync() as Float32Array).slice();
+      out = (this.forwardFn(xs, false).dataSync() as Float32Array).slice();
     });
+    return out;
   }
 
   dispose(): void {

@@ -6,7 +6,7 @@ import { VersionWriter } from '../../artifacts/writer.ts';
 import type { FittedText } from '../../content/index.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { MetricRecord } from '../../eval/harness.ts';
-import { datasetFingerprint, type TrainResult, writeCatalogParts } from '../../pipeline/train.ts';
+import { datasetFingerprint, type TrainResult, writeCatalogParts } from '../../pipeline/version-parts.ts';
 import { renderReport } from '../../report/report.ts';
 import { FsStore } from '../../store/fs.ts';
 import { gatherRows, itemCounts } from '../interactions.ts';
@@ -73,6 +73,7 @@ export async function writeNeuralVersion(input: NeuralVersionInput): Promise<Tra
       seed: input.seed,
       dataset: dataset.name,
       ratings: dataset.ratings.length,
+      skippedRows: dataset.summary.skippedRows,
       globalMean,
       ratingScale: dataset.ratingScale,
       split: input.split,
