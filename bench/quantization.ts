@@ -16,7 +16,9 @@
  *   rmseDelta        held-out RMSE (r = mean + b_u + b_i + p_u.q_i, clamped) with quantized item
  *                    factors minus RMSE with float32 (target <= 0.002); `exportedRmseDelta` for the
  *                    combination the pipeline writes (item int8, user float16)
- * plus medians of decode (zero-copy view) and dequantize times. Writes bench/results/quantization.json.
+ * plus medians of decode (zero-copy view) and dequantize times; and the served ranking parts
+ * (bench/quantization-served.ts: implicit-ALS factors as stored, the uint8 ranking model), whose
+ * targets make the `checks`. Writes bench/results/quantization.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -29,6 +31,7 @@ import {
   type ScaleDtype,
 } from '../shared/artifacts/codecs.ts';
 import { createRng } from '../shared/random.ts';
+import { servedQuantization } from './quantization-served.ts';
 import { topK } from '../shared/kernels/topk.ts';
 import { loadDataset } from '../train/data/index.ts';
 import { randomHoldout } from '../train/data/splits.ts';
@@ -296,6 +299,10 @@ for (const modelName of modelNames) {
   }
 }
 
+// The served ranking parts (issue 12): implicit-ALS factors as stored, the learned ranking model.
+const served = await servedQuantization(dataset, split.train, split.test);
+console.log(`served parts: ${JSON.stringify(served)}`);
+
 const output = {
   benchmark: 'quantization',
   dataset: { name: dataset.name, source: dataDir, ratings: dataset.ratings.length },
@@ -309,6 +316,8 @@ const output = {
   neighbours: 'top-10 by cosine among warm items (>= 1 training rating), self excluded; queries seeded',
   targets: TARGETS,
   configs,
+  served: { ials: served.ials, ranker: served.ranker },
+  checks: served.checks,
   seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
   node: process.version,
   date: new Date().toISOString(),

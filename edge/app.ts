@@ -22,6 +22,7 @@ import { catalogRoutes } from './routes/catalog.ts';
 import { serviceRoutes } from './routes/service.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { userRoutes } from './routes/users.ts';
+import { webRoutes } from './routes/web.tsx';
 import { badParameter } from './schemas.ts';
 
 export type { AppEnv } from './app-env.ts';
@@ -63,6 +64,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
       maxAge: 600,
     }),
   );
+  app.route('/', webRoutes()); // the page, favicon and version assets: before the API's IP rate limit
   app.use('*', limitByIp());
   app.use('*', readBody({ maxBytes: MAX_BODY_BYTES }));
 

@@ -8,6 +8,9 @@
  *                                random weights) over n candidates' features (latency only)
  *   /bench/tfjs?user=&k=         the straightforward TF.js baseline: matMul over float32 item
  *                                factors + tf.topk (tfjs-core + backend-cpu, as DESIGN measured)
+ *   /bench/repeat (POST)         {method, path, headers?, body?, n}: the edge handles that request n
+ *                                times in a row inside the isolate; answers the mean milliseconds
+ *                                (the clock ticks in whole ms, so n requests give ms / n resolution)
  * Never deployed: wrangler.toml's main is edge/index.ts.
  */
 import '@tensorflow/tfjs-backend-cpu';
@@ -50,10 +53,36 @@ function tfjsTensors(model: ServingModel) {
   return tfjsItems;
 }
 
+/** One request, n times through the real edge entry: mean in-isolate time, status, body size. */
+async function repeat(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const spec = (await request.json()) as {
+    method: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string;
+    n: number;
+  };
+  const make = () =>
+    new Request(`http://bench.local${spec.path}`, {
+      method: spec.method,
+      headers: spec.headers,
+      body: spec.body,
+    });
+  // The first run outside the timing (a cold version load is not the request's own cost).
+  const first = await edge.fetch(make(), env, ctx);
+  const bytes = (await first.arrayBuffer()).byteLength;
+  const requests = Array.from({ length: spec.n }, make); // built before the clock starts
+  const started = performance.now();
+  for (const r of requests) await (await edge.fetch(r, env, ctx)).arrayBuffer();
+  const ms = (performance.now() - started) / spec.n;
+  return Response.json({ ms, status: first.status, bytes });
+}
+
 async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const url = new URL(request.url);
   if (!url.pathname.startsWith('/bench/')) return edge.fetch(request, env, ctx);
   if (url.pathname === '/bench/noop') return Response.json({ ok: true }); // the HTTP hop alone
+  if (url.pathname === '/bench/repeat') return repeat(request, env, ctx);
   if (url.pathname === '/bench/reset') {
     resetLiveState();
     return Response.json({ reset: true });

@@ -69,6 +69,11 @@ export const ok = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 
 const year = z.number().int().nullable();
+/** shared/display-title.ts: how people read the title; `title` stays the catalog's own form. */
+const displayTitle = z.string().openapi({
+  description: 'The title as people read it: "The Matrix" for the catalog\'s "Matrix, The"',
+  example: 'The Matrix',
+});
 
 export const MovieRefSchema = z
   .object({ movieId: z.number().int(), title: z.string(), year })
@@ -78,6 +83,7 @@ export const MovieSchema = z
   .object({
     movieId: z.number().int(),
     title: z.string(),
+    displayTitle,
     year,
     genres: z.array(z.string()),
     tmdbId: z.number().int().nullable(),
@@ -95,11 +101,16 @@ export const RecommendationsSchema = z
     userId: z.number().int().optional(),
     ratingCount: z.number().int(),
     version: z.string(),
+    recommendationId: z.string().openapi({
+      description:
+        'Id of this list: quote it in feedback events (POST /v1/events) so clicks and ratings are attributed to the version and position that produced them',
+    }),
     weights: ChannelWeights,
     items: z.array(
       z.object({
         movieId: z.number().int(),
         title: z.string(),
+        displayTitle,
         year,
         genres: z.array(z.string()),
         score: z.number(),
@@ -193,6 +204,17 @@ export const HealthSchema = z
         }),
       )
       .optional(),
+    canary: z
+      .object({
+        version: z.string(),
+        percent: z.number(),
+        startedAt: z.string(),
+        loaded: z.boolean(),
+        loadedAt: z.string().nullable(),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: 'The canary the pointer names; loaded: serving its share in this isolate' }),
   })
   .openapi('Health', {
     description: 'Status and version for everyone; the other fields only with a read key',

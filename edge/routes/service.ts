@@ -1,36 +1,14 @@
-/** Service routes: the page, health (public summary, detail with a read key) and the live version. */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+/** Service routes: health (public summary, detail with a read key) and the live version. */
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.ts';
 import { hasKey, OPTIONAL_READ_KEY, publicUnlessConfigured } from '../auth.ts';
 import { healthOf } from '../live.ts';
-import { PAGE_HTML } from '../page.ts';
-import {
-  errorResponses,
-  errorResponsesWithoutVersion,
-  HealthSchema,
-  ok,
-  VersionSchema,
-} from '../responses.ts';
+import { errorResponses, HealthSchema, ok, VersionSchema } from '../responses.ts';
 import { live } from './common.ts';
 
 export function serviceRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const catalog = publicUnlessConfigured();
-
-  const page = createRoute({
-    method: 'get',
-    path: '/',
-    operationId: 'page',
-    tags: ['service'],
-    summary: 'The web page (recommendations in a browser)',
-    security: OPTIONAL_READ_KEY,
-    middleware: [catalog] as const,
-    responses: {
-      200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } },
-      ...errorResponsesWithoutVersion(401),
-    },
-  });
-  app.openapi(page, (c) => c.html(PAGE_HTML, 200));
 
   const health = createRoute({
     method: 'get',
@@ -49,8 +27,7 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
     // A fresh isolate has loaded nothing yet: try once, so that a probe right after a deploy or
     // a publish reports the version this isolate would serve, not a false 'unavailable'.
     if (!healthOf(c.env).live) await live(c).catch(() => undefined);
-    const { live: current, refused, checkedAt, pointerError } = healthOf(c.env);
-    const status = current ? (refused.length > 0 ? 'degraded' : 'ok') : 'unavailable';
+    const { status, live: current, candidate, refused, checkedAt, pointerError } = healthOf(c.env);
     const code = current ? 200 : 503;
     const version = current?.model.version ?? null;
     // Public: status and version only. The detail (store keys, hashes, refusal messages) with a read key.
@@ -64,6 +41,15 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
         pointerCheckedAt: checkedAt > 0 ? new Date(checkedAt).toISOString() : null,
         pointerError,
         refused,
+        canary: current?.pointer.canary
+          ? {
+              version: current.pointer.canary.version,
+              percent: current.pointer.canary.percent,
+              startedAt: current.pointer.canary.startedAt,
+              loaded: candidate?.model.version === current.pointer.canary.version,
+              loadedAt: candidate?.loadedAt ?? null,
+            }
+          : null,
       },
       code,
     );

@@ -440,12 +440,39 @@ export function encodeJson(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
 
-/** Decode UTF-8 JSON; `what` names the file in the error. */
+/**
+ * Decode UTF-8 JSON; `what` names the file in the error. Bytes that are not UTF-8 and text that is
+ * not JSON are both `artifact_corrupt` (a ReelrankError every caller handles), never a bare
+ * TypeError from the decoder.
+ */
 export function decodeJson<T = unknown>(bytes: Uint8Array, what: string): T {
-  const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw new ReelrankError(
+      'artifact_corrupt',
+      `${what} is not valid UTF-8 (first bad byte 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')} at offset ${at}).`,
+    );
+  }
   try {
     return JSON.parse(text) as T;
   } catch (error) {
     throw new ReelrankError('artifact_corrupt', `${what} is not valid JSON: ${(error as Error).message}.`);
   }
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence (for messages). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const length =
+      b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    for (let n = 1; n < length; n++) if ((bytes[i + n]! & 0xc0) !== 0x80) return i;
+    i += length;
+  }
+  return Math.max(0, bytes.length - 1);
 }

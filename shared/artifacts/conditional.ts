@@ -48,48 +48,78 @@ function delay(ms: number): Promise<void> {
   return new Promise<void>((resolve) => setTimeout(resolve, ms));
 }
 
+/** Reads of the same unparsable bytes after which a pointer counts as unreadable, not torn. */
+const SAME_BAD_READS = 3;
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
+  if (a === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Move the pointer: `next(current)` computes the new pointer from the one in the store (or
  * returns null to leave it alone). With a conditional store the write only lands if nobody moved
  * the pointer since it was read; otherwise it is re-read and `next` runs again.
+ * An unparsable pointer is read again (a torn read of a pointer being rewritten). With
+ * `onUnreadable`, a pointer that reads as the very same unparsable bytes several times is garbage,
+ * not a torn read: `next` gets null, the garbage is replaced (conditionally on its etag), and
+ * `onUnreadable` is told why, so rollback and publish can repair it and say so. Without it, an
+ * unreadable pointer fails with its artifact_corrupt error.
  * Returns what was written (null when `next` declined).
  */
 export async function swapPointer(
   store: ObjectStore,
   next: (current: Pointer | null) => Pointer | null,
-  { attempts = 8, retryDelayMs = 25 }: { attempts?: number; retryDelayMs?: number } = {},
+  {
+    attempts = 8,
+    retryDelayMs = 25,
+    onUnreadable,
+  }: { attempts?: number; retryDelayMs?: number; onUnreadable?: (error: ReelrankError) => void } = {},
 ): Promise<Pointer | null> {
   const write = (pointer: Pointer) => encodeJson(pointer);
   let lastError: unknown = null;
+  let badBytes: Uint8Array | null = null;
+  let sameBadReads = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (attempt > 1) await delay(retryDelayMs * attempt);
     let current: Pointer | null;
     let etag: string | null = null;
+    let bytes: Uint8Array | null;
+    if (supportsConditionalPut(store)) {
+      const object = await store.getVersioned(POINTER_KEY);
+      bytes = object?.bytes ?? null;
+      etag = object?.etag ?? null;
+    } else {
+      bytes = await store.get(POINTER_KEY);
+    }
+    let unreadable: ReelrankError | null = null;
     try {
-      if (supportsConditionalPut(store)) {
-        const object = await store.getVersioned(POINTER_KEY);
-        current = object === null ? null : parsePointer(store, object.bytes);
-        etag = object?.etag ?? null;
-      } else {
-        const bytes = await store.get(POINTER_KEY);
-        current = bytes === null ? null : parsePointer(store, bytes);
-      }
+      current = bytes === null ? null : parsePointer(store, bytes);
     } catch (error) {
-      // A torn read of a pointer being rewritten (some S3-compatible servers): read again.
       if (!(error instanceof ReelrankError)) throw error;
       lastError = error;
-      continue;
+      sameBadReads = sameBytes(badBytes, bytes!) ? sameBadReads + 1 : 1;
+      badBytes = bytes;
+      // A torn read of a pointer being rewritten (some S3-compatible servers): read again.
+      if (onUnreadable === undefined || sameBadReads < SAME_BAD_READS) continue;
+      unreadable = error;
+      current = null;
     }
     const pointer = next(current);
     if (pointer === null) return null;
     if (!supportsConditionalPut(store)) {
       await store.put(POINTER_KEY, write(pointer), { contentType: 'application/json' });
+      if (unreadable) onUnreadable?.(unreadable);
       return pointer;
     }
-    if (await store.putIf(POINTER_KEY, write(pointer), etag, { contentType: 'application/json' }))
+    if (await store.putIf(POINTER_KEY, write(pointer), etag, { contentType: 'application/json' })) {
+      if (unreadable) onUnreadable?.(unreadable);
       return pointer;
+    }
     lastError = null;
   }
+  if (lastError instanceof ReelrankError && sameBadReads >= 2) throw lastError; // unreadable, not racing
   throw new ReelrankError(
     'artifact_conflict',
     `The pointer ${store.description}/${POINTER_KEY} kept changing under ${attempts} attempts to move it` +

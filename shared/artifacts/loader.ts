@@ -269,11 +269,20 @@ export class ArtifactVersion {
     return decodeNeighbors(await this.bytes(ref), rows, k, entry.dtype);
   }
 
-  /** A CSR list (e.g. per-user seen items). */
+  /** A CSR list (e.g. per-user seen items); bad offsets are `artifact_corrupt` naming the file. */
   async csr(ref: FileRef): Promise<Csr> {
     const entry = this.entry(ref, 'csr');
     const [rows = 0, nnz = 0] = entry.shape;
-    return decodeCsr(await this.bytes(ref), rows, nnz);
+    const bytes = await this.bytes(ref);
+    try {
+      return decodeCsr(bytes, rows, nnz);
+    } catch (error) {
+      if (!(error instanceof ReelrankError)) throw error;
+      throw new ReelrankError(error.code, `File ${entry.path} of version ${this.version}: ${error.message}`, {
+        version: this.version,
+        file: entry.path,
+      });
+    }
   }
 
   /** A JSON file, parsed (the caller states the type; validate it where it matters). */

@@ -4,6 +4,7 @@
  * any byte of it is trusted, and a refusal names the field and the value.
  */
 import { z } from 'zod';
+import type { CanarySpec } from '../rollout.ts';
 import { ReelrankError } from '../errors.ts';
 import { FORMAT_VERSION, MANIFEST_FILE } from './spec.ts';
 
@@ -81,6 +82,8 @@ export interface Pointer {
   publishedAt: string;
   /** The version that was live before this one, or null. */
   previous: string | null;
+  /** A candidate version serving a share of people beside the live one (shared/rollout.ts). */
+  canary?: CanarySpec | null;
 }
 
 const VERSION_ID = /^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/;
@@ -194,6 +197,9 @@ const sha256Hex = (field: string) =>
 
 const shapeMessage = (shape: unknown) =>
   `shape must be an array of non-negative integers, got ${show(shape)}.`;
+
+const percentMessage = (percent: unknown) =>
+  `canary.percent must be a number above 0 and below 100, got ${show(percent)}.`;
 
 const QuantizationSchema = z
   .discriminatedUnion(
@@ -317,6 +323,22 @@ const ManifestSchema = z.object(
   { error: (issue) => `must be a JSON object, got ${show(issue.input)}.` },
 );
 
+/** A candidate serving a share of people beside the live version (shared/rollout.ts). */
+const CanarySchema = z.object(
+  {
+    version: nonEmptyString('version').refine(isValidVersionId, {
+      error: (issue) => `canary.version ${show(issue.input)} is not a valid version id.`,
+    }),
+    manifestSha256: sha256Hex('canary.manifestSha256'),
+    percent: z.number({ error: (issue) => percentMessage(issue.input) }).refine((p) => p > 0 && p < 100, {
+      error: (issue) => percentMessage(issue.input),
+    }),
+    salt: nonEmptyString('salt'),
+    startedAt: nonEmptyString('startedAt'),
+  },
+  { error: (issue) => `canary must be an object or null, got ${show(issue.input)}.` },
+);
+
 const PointerSchema = z.object(
   {
     version: versionId('version'),
@@ -329,6 +351,7 @@ const PointerSchema = z.object(
       })
       .nullish()
       .transform((v) => v ?? null),
+    canary: CanarySchema.nullish().transform((c): CanarySpec | null => c ?? null),
   },
   { error: (issue) => `must be a JSON object, got ${show(issue.input)}.` },
 );
@@ -382,6 +405,10 @@ export function validateManifest(value: unknown, source = MANIFEST_FILE): Manife
 export function validatePointer(value: unknown, source = 'current.json'): Pointer {
   const parsed = PointerSchema.safeParse(value);
   if (!parsed.success) refuse(source, parsed.error);
-  const { version, manifestSha256, publishedAt, previous } = parsed.data;
-  return { version, manifestSha256, publishedAt, previous };
+  const { version, manifestSha256, publishedAt, previous, canary } = parsed.data;
+  if (canary?.version === version)
+    throw new ReelrankError('artifact_format', `${source}: canary names the live version ${version}.`);
+  return canary
+    ? { version, manifestSha256, publishedAt, previous, canary }
+    : { version, manifestSha256, publishedAt, previous };
 }

@@ -138,11 +138,25 @@ export const ARTIFACT_FILES = Object.freeze({
     about:
       'item Gram matrix YᵀY [k, k] of the ranking item factors: folds a session in by one k x k solve (trainingConfig.ranking holds α, λ, f(r), ν)',
   },
+  itemItem: {
+    path: 'item_item.csr',
+    kind: 'csr',
+    required: false,
+    about:
+      'sparse item-item (EASE) lists: per item its top-N neighbour indexes (rows of modelled items hold exactly N, others none)',
+  },
+  itemItemWeights: {
+    path: 'item_item_weights.bin',
+    kind: 'matrix',
+    required: false,
+    about: 'weights of item_item.csr [non-empty rows, N], int8 with one scale per row',
+  },
   reranker: {
     path: 'reranker/model.json',
     kind: 'tfjs',
     required: false,
-    about: 'TF.js LayersModel re-ranker (quantized shards beside it)',
+    about:
+      'TF.js LayersModel of the learned ranking stage (uint8 shards beside it; trainingConfig.learnedRanking names its features)',
   },
   metrics: {
     path: 'metrics.json',
@@ -151,6 +165,20 @@ export const ARTIFACT_FILES = Object.freeze({
     about: 'evaluation metrics of this version',
   },
   report: { path: 'report.html', kind: 'other', required: false, about: 'training report' },
+  posterThumbnails: {
+    path: 'posters/index.json',
+    kind: 'json',
+    required: false,
+    about:
+      'movies with a poster thumbnail for the web page; each is posters/<movieId>.jpg (small JPEG, listed in the manifest)',
+  },
+  catalogMap: {
+    path: 'catalog_map.json',
+    kind: 'json',
+    required: false,
+    about:
+      "2-D layout of the most-rated movies (t-SNE of the ranking factors) for the web page's catalog map",
+  },
 } as const);
 
 export type ArtifactName = keyof typeof ARTIFACT_FILES;

@@ -4,9 +4,11 @@
  */
 import { type Matrix, matrixToFloat32, neighborScoresFloat32 } from '../artifacts/codecs.ts';
 import type { ArtifactVersion } from '../artifacts/loader.ts';
+import { checkVersionIndexRanges } from '../artifacts/ranges.ts';
 import { ReelrankError } from '../errors.ts';
 import { checkImplicitConfig, type ImplicitConfig } from '../kernels/implicit.ts';
 import { type Int8RowMatrix, quantizeRowsInt8 } from '../kernels/int8.ts';
+import { attachLearnedRanking } from './ranker.ts';
 import {
   createServingModel,
   type NeighborLists,
@@ -193,6 +195,8 @@ export async function loadServingModel(
     loadRanking(version, trained.ranking, num(record(trained.ratingScale).max) ?? 5),
     ...neighborEntries.map(([, file]) => optional(version.has(file), () => version.neighbors(file))),
   ]);
+  // Hashes match; the indexes inside must fit too (a neighbour 999999 would read past the arrays).
+  await checkVersionIndexRanges(version);
   const { movies, meta } = parseCatalog(catalogRaw, version.version);
   const config = {
     ...record(meta),
@@ -225,7 +229,7 @@ export async function loadServingModel(
       `version ${version.version}: user factors have ${userFactors.cols} columns, item factors ${itemFactors.cols}`,
     );
   }
-  return createServingModel(
+  const model = createServingModel(
     {
       version: version.version,
       movies,
@@ -247,4 +251,7 @@ export async function loadServingModel(
     },
     options,
   );
+  // The sparse item-item channel and the learned ranking stage, when the version has them.
+  await attachLearnedRanking(version, model);
+  return model;
 }

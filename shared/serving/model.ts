@@ -9,6 +9,8 @@ import type { FilterAttributes } from '../kernels/filters.ts';
 import { type Int8RowMatrix, matVecInt8 } from '../kernels/int8.ts';
 import { type Int8SimdExports, SIMD_MAX_COLS, SimdInt8MatVec } from '../kernels/int8-simd.ts';
 import type { ImplicitConfig } from '../kernels/implicit.ts';
+import type { ItemItemLists } from '../kernels/sparse-item.ts';
+import type { LearnedHook } from './scoring.ts';
 
 /** One movie as served (the catalog.json entry). */
 export interface ServedMovie {
@@ -119,6 +121,10 @@ export interface ServingModel extends ServingParts {
   contentMatVec: ((vector: Float32Array | Float64Array, scores: Float32Array) => Float32Array) | null;
   /** Which kernel scores: 'wasm-simd' or 'js'. */
   kernel: 'wasm-simd' | 'js';
+  /** Sparse item-item (EASE) lists when the version has them (shared/serving/ranker.ts attaches). */
+  itemItem?: ItemItemLists | null;
+  /** The learned ranking stage when the version has one (shared/serving/ranker.ts attaches). */
+  learned?: LearnedHook | null;
 }
 
 export interface ServingOptions {

@@ -2,6 +2,7 @@
  * Scoring used by both runtimes: the edge answers requests with it, training evaluates and checks
  * parity with it. Everything here is synchronous typed-array work over a `ServingModel`.
  */
+import { displayTitle } from '../display-title.ts';
 import { ReelrankError } from '../errors.ts';
 import { type BlendWeightOptions, type BlendWeights, blendScores, blendWeights } from '../kernels/blend.ts';
 import { applyMask, buildItemMask } from '../kernels/filters.ts';
@@ -27,6 +28,8 @@ export interface UserState {
    * ranking factors: it scores the collaborative channel. Null/absent: `vector` + item bias do.
    */
   rankVector?: Float32Array | Float64Array | null;
+  /** True for an anonymous session folded in on the fly (the learned stage may treat it apart). */
+  session?: boolean;
 }
 
 /** A stored user's state. */
@@ -127,6 +130,7 @@ export function sessionUser(model: ServingModel, ratings: readonly SessionRating
     favourites,
     ratingCount: n,
     rankVector: n > 0 ? sessionRankVector(model, ratings) : null,
+    session: true,
   };
 }
 
@@ -152,6 +156,18 @@ export interface RecommendOptions {
   poolSize?: number;
   /** Blend weight rule (defaults: reference 003's 70/20/10 -> 30/60/10, see kernels/blend.ts). */
   blend?: BlendWeightOptions;
+  /**
+   * Which stage ranks: 'auto' (default) = the version's learned stage where it is enabled for this
+   * kind of user, else the blend; 'blend' or 'learned' force one (benchmarks compare them).
+   */
+  stage?: 'auto' | 'blend' | 'learned';
+}
+
+/** A version's learned ranking stage (shared/serving/ranker.ts), as `recommend` calls it. */
+export interface LearnedHook {
+  /** Whether 'auto' uses it for this user (it won on validation for users or sessions). */
+  applies(user: UserState): boolean;
+  recommend(model: ServingModel, user: UserState, options: RecommendOptions): RecommendResult;
 }
 
 export type Reason =
@@ -171,7 +187,7 @@ export interface RecommendResult {
 }
 
 /** Mean of the content rows of `items` (code space, each row normalised), or null when empty. */
-function contentProfile(
+export function contentProfile(
   content: Int8RowMatrix,
   invNorms: Float32Array,
   items: ArrayLike<number>,
@@ -190,7 +206,7 @@ function contentProfile(
 }
 
 /** Cosine of two rows of an int8 matrix through precomputed inverse code norms. */
-function cosineRows(matrix: Int8RowMatrix, invNorms: Float32Array, a: number, b: number): number {
+export function cosineRows(matrix: Int8RowMatrix, invNorms: Float32Array, a: number, b: number): number {
   const { cols: dim, values } = matrix;
   const ba = a * dim;
   const bb = b * dim;
@@ -211,6 +227,9 @@ function collect(scores: Float32Array, size: number, into: Set<number>): void {
  * the user's rating count, optionally diversified by MMR, each with a reason.
  */
 export function recommend(model: ServingModel, user: UserState, options: RecommendOptions): RecommendResult {
+  const { stage = 'auto' } = options;
+  if (model.learned && stage !== 'blend' && (stage === 'learned' || model.learned.applies(user)))
+    return model.learned.recommend(model, user, options);
   const { k, genreMask = 0, yearFrom, yearTo, excludeSeen = true, diversity = 0 } = options;
   const poolSize = Math.min(model.itemCount, options.poolSize ?? Math.max(100, 4 * k));
   const mask = buildItemMask(
@@ -331,7 +350,7 @@ export function recommend(model: ServingModel, user: UserState, options: Recomme
   return { weights, items };
 }
 
-function minMax(values: Float32Array): Float32Array {
+export function minMax(values: Float32Array): Float32Array {
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   for (const v of values) {
@@ -350,7 +369,7 @@ function minMax(values: Float32Array): Float32Array {
  * user's favourite most similar to the item (by content, or by the ranking factors when the version
  * has them, else the rating factors); popularity names a genre (the filtered one if any).
  */
-function reasonFor(
+export function reasonFor(
   model: ServingModel,
   user: UserState,
   itemIndex: number,
@@ -383,7 +402,7 @@ function reasonFor(
       kind: 'rated',
       movieId: movie.movieId,
       title: movie.title,
-      text: `because you rated ${movie.title} highly`,
+      text: `because you rated ${displayTitle(movie.title)} highly`,
     };
   }
   const bits = model.filterAttributes.genreBits[itemIndex]!;

@@ -182,7 +182,7 @@ describe('with version a live', () => {
       body.items.some(
         (i) =>
           i.reason.text === 'because you rated Heat highly' ||
-          i.reason.text.startsWith('because you rated Matrix'),
+          i.reason.text.startsWith('because you rated The Matrix'),
       ),
     ).toBe(true);
     // The session vector is personal: a different taste gives a different list.
@@ -239,6 +239,11 @@ describe('with version a live', () => {
     // Case and accents are folded: 'AMÉLIE' finds "Amelie (Fabuleux destin d'Amélie Poulain, Le)".
     const accent = await json<{ items: { title: string }[] }>(`/v1/movies?q=${encodeURIComponent('AMÉLIE')}`);
     expect(accent.body.items[0]?.title).toMatch(/^Amelie \(Fabuleux destin/);
+    // Display titles beside the catalog's own (shared/display-title.ts); search accepts both.
+    const matrix = await json<{ items: { title: string; displayTitle: string }[] }>(
+      '/v1/movies?q=the+matrix',
+    );
+    expect(matrix.body.items[0]).toMatchObject({ title: 'Matrix, The', displayTitle: 'The Matrix' });
     const one = await json<{ movie: { movieId: number; title: string; year: number; genres: string[] } }>(
       `/v1/movies/${HEAT}`,
     );

@@ -27,6 +27,20 @@ export interface ProvidedFixture {
     /** Without the ranking factors, for contrast. */
     movieIdsWithoutRanking: number[];
   }[];
+  /**
+   * Version c: a's files plus sparse item-item lists and a learned ranking stage (enabled for users
+   * and sessions), with what shared/serving in Node ranks for the same requests.
+   */
+  learned: {
+    c: ProvidedVersion;
+    recommendations: { userId: number; movieIds: number[]; scores: number[]; blendMovieIds: number[] }[];
+    sessions: {
+      ratings: { movieId: number; rating: number }[];
+      movieIds: number[];
+      scores: number[];
+      blendMovieIds: number[];
+    }[];
+  };
   /** Version a's ranking factor count (b has none: an older version). */
   rankingFactors: number;
   /** Quantization tolerance for edge vs float32 trainer predictions (from the int8 error bound). */

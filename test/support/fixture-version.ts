@@ -14,6 +14,7 @@ import type { ObjectInfo, ObjectStore } from '../../shared/store.ts';
 import { VersionWriter } from '../../train/artifacts/writer.ts';
 import type { Dataset } from '../../train/data/dataset.ts';
 import type { RankFactorExport } from '../../train/models/ials.ts';
+import { type RankingStage, writeRankingStage } from '../../train/pipeline/ranking-stage.ts';
 
 export interface FactorModel {
   globalMean: number;
@@ -86,7 +87,7 @@ export function predictFloat(
 }
 
 /** Genre multi-hot + release decade one-hot: a small real content embedding for the fixture. */
-function genreDecadeEmbeddings(dataset: Dataset): { data: Float32Array; dim: number } {
+export function genreDecadeEmbeddings(dataset: Dataset): { data: Float32Array; dim: number } {
   const genres = [...new Set(dataset.movies.flatMap((m) => m.genres))].sort();
   const decades = 14; // 1880s .. 2010s
   const dim = genres.length + decades;
@@ -156,12 +157,18 @@ export async function writeFixtureVersion(
     contentNeighbors = true,
     previous = null,
     ranking = null,
+    rankingStage = null,
+    extra,
   }: {
     version: string;
     contentNeighbors?: boolean;
     previous?: string | null;
     /** Ranking factors (iALS) to export as the rank_* files, as `reelrank train` does. */
     ranking?: RankFactorExport | null;
+    /** Sparse item-item lists and learned ranking stage (train/pipeline/ranking-stage.ts). */
+    rankingStage?: RankingStage | null;
+    /** More files written before the manifest (e.g. poster thumbnails, the catalog map). */
+    extra?: (writer: VersionWriter) => Promise<void>;
   },
 ): Promise<FixtureVersion> {
   const dir = await mkdtemp(join(tmpdir(), 'reelrank-fixture-'));
@@ -176,6 +183,7 @@ export async function writeFixtureVersion(
         ratingScale: dataset.ratingScale,
         foldInLambda: 1,
         ranking: ranking ? { model: 'ials', factors: ranking.factors, ...ranking.config } : null,
+        learnedRanking: rankingStage?.config ?? null,
       },
       backend: 'typed-arrays',
     });
@@ -250,6 +258,8 @@ export async function writeFixtureVersion(
       const n = cosineNeighbors(content.data, content.dim, width, mostRated);
       await writer.neighbors('neighborsContent', n.ids, n.scores, items, width);
     }
+    if (rankingStage) await writeRankingStage(writer, rankingStage);
+    await extra?.(writer);
     const manifest = await writer.finish();
     const files = new Map<string, Uint8Array>();
     const walk = async (folder: string): Promise<void> => {

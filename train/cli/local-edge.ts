@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { type R2BucketLike, R2Store } from '../../shared/stores/r2.ts';
@@ -31,6 +33,19 @@ export async function openLocalR2(
   };
 }
 
+/** A free TCP port on 127.0.0.1 (for a local server of a test or a script). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
 export interface LocalEdge {
   baseUrl: string;
   /** Resolves when wrangler dev says it is ready; rejects if it exits first. */
@@ -58,6 +73,17 @@ export function startLocalEdge({
   envFiles?: readonly string[];
 }): LocalEdge {
   const wrangler = fileURLToPath(new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url));
+  // With `[secrets] required` in wrangler.toml, wrangler dev also reads secrets from its own
+  // environment, where a shell's value would beat the env files: the files' names are dropped.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  };
+  for (const file of envFiles) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=/gm))
+      delete env[match[1]!];
+  }
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -75,7 +101,7 @@ export function startLocalEdge({
     {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+      env,
     },
   );
   const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 0)));

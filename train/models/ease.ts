@@ -167,6 +167,11 @@ export class Ease implements Recommender {
     return { epochs: [epoch], seconds, notes: { modelledItems: n, lambda: this.lambda } };
   }
 
+  /** The fitted item-item weights B [n, n] over the modelled items (slot -> item index). */
+  itemItemWeights(): { modelled: Uint32Array; weights: Float32Array } {
+    return { modelled: this.modelled, weights: this.weights };
+  }
+
   /** T[a, b] ∝ Σ over timelines of 1/d for b coming d ≤ window steps after a; rows sum to 1. */
   private countTransitions(n: number): Float32Array {
     const t = new Float32Array(n * n);

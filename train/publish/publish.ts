@@ -3,7 +3,7 @@ import { type Manifest, type Pointer, validateManifest } from '../../shared/arti
 import { decodeJson } from '../../shared/artifacts/codecs.ts';
 import { swapPointer } from '../../shared/artifacts/conditional.ts';
 import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
-import { ReelrankError } from '../../shared/errors.ts';
+import { isReelrankError, ReelrankError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
 import type { ObjectStore } from '../../shared/store.ts';
 import { forEachLimit } from './limit.ts';
@@ -21,6 +21,11 @@ export interface PublishOptions {
   now?: () => Date;
   /** Files uploaded and re-read at the same time (default 4). */
   concurrency?: number;
+  /**
+   * Publish as a canary: the version serves `percent` % of people beside the live one (which stays
+   * live); `reelrank promote` / `abort` end it. Needs a live version.
+   */
+  canary?: { percent: number; salt?: string };
 }
 
 export interface PublishResult {
@@ -31,6 +36,8 @@ export interface PublishResult {
   bytes: number;
   /** True when the pointer already named this exact version (nothing was uploaded). */
   alreadyLive: boolean;
+  /** The pointer was unreadable (garbage) and was replaced: what was wrong with it; else null. */
+  repairedPointer: string | null;
 }
 
 /**
@@ -47,8 +54,9 @@ export interface PublishResult {
 export async function publishVersion(
   source: ObjectStore,
   target: ObjectStore,
-  { onProgress, now = () => new Date(), concurrency = 4 }: PublishOptions = {},
+  { onProgress, now = () => new Date(), concurrency = 4, canary }: PublishOptions = {},
 ): Promise<PublishResult> {
+  if (canary) checkCanaryPercent(canary.percent);
   const manifestBytes = await source.get(MANIFEST_FILE);
   if (manifestBytes === null) {
     throw new ReelrankError(
@@ -82,10 +90,25 @@ export async function publishVersion(
     onProgress?.({ phase: 'check', path: entry.path, index: i + 1, total });
   }
 
-  const before = await readPointer(target);
-  if (before?.version === version && before.manifestSha256 === manifestSha256) {
-    return { version, manifestSha256, pointer: before, files: total, bytes: 0, alreadyLive: true };
+  let before: Pointer | null = null;
+  try {
+    before = await readPointer(target);
+  } catch (error) {
+    // An unreadable pointer does not stop a publish: step 4 replaces it (and says so).
+    if (!isReelrankError(error) || error.code !== 'artifact_corrupt') throw error;
   }
+  if (!canary && before?.version === version && before.manifestSha256 === manifestSha256 && !before.canary) {
+    return {
+      version,
+      manifestSha256,
+      pointer: before,
+      files: total,
+      bytes: 0,
+      alreadyLive: true,
+      repairedPointer: null,
+    };
+  }
+  if (canary) canaryRefusal(before, version, target.description);
   // Versions are immutable: refuse to overwrite a different version that has the same id.
   const existing = await target.get(versionKey(version, MANIFEST_FILE));
   if (existing !== null && (await sha256Hex(existing)) !== manifestSha256) {
@@ -135,12 +158,36 @@ export async function publishVersion(
   // 4. Pointer last, as a compare-and-swap where the store supports it: if another publisher or a
   // rollback moves the pointer between our read and our write, we re-read and recompute `previous`.
   let replaced: Pointer | null = null;
-  const pointer = (await swapPointer(target, (current) => {
-    replaced = current;
-    const previous =
-      current !== null && current.version !== version ? current.version : (current?.previous ?? null);
-    return { version, manifestSha256, publishedAt: now().toISOString(), previous };
-  }))!;
+  let repairedPointer: string | null = null;
+  const pointer = (await swapPointer(
+    target,
+    (current) => {
+      replaced = current;
+      if (canary) {
+        canaryRefusal(current, version, target.description);
+        const live = current!;
+        return {
+          ...live,
+          canary: {
+            version,
+            manifestSha256,
+            percent: canary.percent,
+            salt: canary.salt ?? randomSalt(),
+            startedAt: now().toISOString(),
+          },
+        };
+      }
+      const previous =
+        current !== null && current.version !== version ? current.version : (current?.previous ?? null);
+      // A plain publish makes this version live for everyone: any running canary ends.
+      return { version, manifestSha256, publishedAt: now().toISOString(), previous };
+    },
+    {
+      onUnreadable: (error) => {
+        repairedPointer = error.message;
+      },
+    },
+  ))!;
   onProgress?.({ phase: 'pointer', version, previous: pointer.previous });
 
   // 5. Re-check: the pointer must name a complete version (a concurrent prune could have removed
@@ -149,8 +196,9 @@ export async function publishVersion(
   const missing = await missingFiles(target, version, manifest);
   if (missing.length > 0) {
     const restore: Pointer | null = replaced;
+    const namesIt = (p: Pointer | null) => p?.version === version || p?.canary?.version === version;
     if (restore !== null) {
-      await swapPointer(target, (current) => (current?.version === version ? restore : null));
+      await swapPointer(target, (current) => (namesIt(current) ? restore : null));
     } else if ((await readPointer(target))?.version === version) {
       await target.delete(POINTER_KEY);
     }
@@ -159,7 +207,46 @@ export async function publishVersion(
       `Version ${version} lost files in ${target.description} while publishing (${missing.join(', ')}); the pointer was put back to ${restore === null ? 'none' : (restore as Pointer).version}.`,
     );
   }
-  return { version, manifestSha256, pointer, files: total, bytes: uploaded, alreadyLive: false };
+  return {
+    version,
+    manifestSha256,
+    pointer,
+    files: total,
+    bytes: uploaded,
+    alreadyLive: false,
+    repairedPointer,
+  };
+}
+
+function checkCanaryPercent(percent: number): void {
+  if (!Number.isFinite(percent) || percent <= 0 || percent >= 100) {
+    throw new ReelrankError(
+      'bad_input',
+      `--canary takes a share of traffic in percent above 0 and below 100, got ${percent}.`,
+    );
+  }
+}
+
+/** Why a canary cannot start against `current` (throws), e.g. there is no live version. */
+function canaryRefusal(current: Pointer | null, version: string, where: string): void {
+  if (current === null) {
+    throw new ReelrankError(
+      'bad_input',
+      `No live version in ${where} to run a canary beside: publish ${version} without --canary first.`,
+    );
+  }
+  if (current.version === version) {
+    throw new ReelrankError(
+      'bad_input',
+      `Version ${version} is already live in ${where}; a canary must be another version.`,
+    );
+  }
+}
+
+function randomSalt(): string {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Files of a version that are absent or of the wrong size in a store (manifest included). */

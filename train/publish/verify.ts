@@ -6,6 +6,7 @@ import {
 } from '../../shared/artifacts/loader.ts';
 import { decodeJson } from '../../shared/artifacts/codecs.ts';
 import { type Manifest, validateManifest } from '../../shared/artifacts/manifest.ts';
+import { checkIndexRanges, hasIndexRanges, indexBounds } from '../../shared/artifacts/ranges.ts';
 import { MANIFEST_FILE, POINTER_KEY, versionKey } from '../../shared/artifacts/spec.ts';
 import { isReelrankError, ReelrankError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
@@ -75,6 +76,7 @@ export async function verifyVersion(store: ObjectStore, options: VerifyOptions =
     return report;
   }
   const files = report.manifest.files;
+  const bounds = indexBounds(report.manifest);
   const problems = new Map<string, FileProblem>();
   await forEachLimit(files, options.concurrency ?? 1, async (entry) => {
     const key = versionKey(version, entry.path);
@@ -84,6 +86,7 @@ export async function verifyVersion(store: ObjectStore, options: VerifyOptions =
       const bytes = await store.get(key);
       if (bytes === null) throw new ReelrankError('artifact_missing', `${where} does not exist.`);
       await verifyFileBytes(entry, bytes, where);
+      if (hasIndexRanges(entry)) checkIndexRanges(entry, bytes, bounds, where);
       report.checkedBytes += bytes.length;
     } catch (error) {
       problem = problemOf(entry.path, error);
@@ -138,6 +141,7 @@ export async function verifyVersionFolder(
       const bytes = await folder.get(entry.path);
       if (bytes === null) throw new ReelrankError('artifact_missing', `${at} does not exist.`);
       await verifyFileBytes(entry, bytes, at);
+      if (hasIndexRanges(entry)) checkIndexRanges(entry, bytes, indexBounds(report.manifest), at);
       report.checkedBytes += bytes.length;
     } catch (error) {
       problem = problemOf(entry.path, error);

@@ -1,5 +1,5 @@
 import { readManifest, readPointer } from '../../shared/artifacts/loader.ts';
-import type { Pointer } from '../../shared/artifacts/manifest.ts';
+import { isValidVersionId, type Pointer } from '../../shared/artifacts/manifest.ts';
 import { MANIFEST_FILE, VERSIONS_PREFIX, versionKey } from '../../shared/artifacts/spec.ts';
 import { isReelrankError, ReelrankError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/store.ts';
@@ -12,6 +12,10 @@ export interface VersionInfo {
   live: boolean;
   /** The pointer's `previous` (what a rollback would most likely go back to). */
   previous: boolean;
+  /** The pointer names it as the canary (candidate) version. */
+  canary: boolean;
+  /** Percent of people it serves now (live: 100 minus the canary's share; canary: its share; else 0). */
+  share: number;
   /** Its manifest exists and validates (an upload in progress or a broken one has none). */
   complete: boolean;
   createdAt: string | null;
@@ -21,11 +25,21 @@ export interface VersionInfo {
   bytes: number;
 }
 
-/** Every version folder in a store, oldest first (version ids sort by creation time). */
+/**
+ * Every version folder in a store, oldest first (version ids sort by creation time). An
+ * unreadable pointer does not stop the listing: `pointerError` says why (repair it with rollback).
+ */
 export async function listVersions(
   store: ObjectStore,
-): Promise<{ pointer: Pointer | null; versions: VersionInfo[] }> {
-  const pointer = await readPointer(store);
+): Promise<{ pointer: Pointer | null; pointerError: string | null; versions: VersionInfo[] }> {
+  let pointer: Pointer | null = null;
+  let pointerError: string | null = null;
+  try {
+    pointer = await readPointer(store);
+  } catch (error) {
+    if (!isReelrankError(error)) throw error;
+    pointerError = error.message;
+  }
   const groups = new Map<string, { objects: number; bytes: number; hasManifest: boolean }>();
   for (const object of await store.list(VERSIONS_PREFIX)) {
     const rest = object.key.slice(VERSIONS_PREFIX.length);
@@ -58,6 +72,13 @@ export async function listVersions(
       version,
       live: pointer?.version === version,
       previous: pointer?.previous === version,
+      canary: pointer?.canary?.version === version,
+      share:
+        pointer?.version === version
+          ? 100 - (pointer.canary?.percent ?? 0)
+          : pointer?.canary?.version === version
+            ? pointer.canary.percent
+            : 0,
       complete,
       createdAt,
       metrics,
@@ -65,18 +86,26 @@ export async function listVersions(
       bytes: group.bytes,
     });
   }
-  return { pointer, versions };
+  return { pointer, pointerError, versions };
 }
 
 /**
  * Make `to` the live version again. The target is verified first (every file, sha256); the
  * pointer is rewritten only when it is intact, naming the version that was live as `previous`.
+ * An unreadable pointer (garbage, not a write in progress) is replaced: `repairedPointer` says
+ * what was wrong with it.
  */
 export async function rollback(
   store: ObjectStore,
   to: string,
   { now = () => new Date() }: { now?: () => Date } = {},
-): Promise<{ pointer: Pointer; from: string | null }> {
+): Promise<{ pointer: Pointer; from: string | null; repairedPointer: string | null }> {
+  if (!isValidVersionId(to)) {
+    throw new ReelrankError(
+      'bad_input',
+      `--to ${JSON.stringify(to)} is not a version id (letters, digits, '.', '_', '-', at most 128 characters, e.g. 2026-11-21T06-30-00Z-ab12cd34); list them with \`reelrank versions\`.`,
+    );
+  }
   const report = await verifyVersion(store, { version: to });
   if (report.problems.length > 0 || report.manifestSha256 === null) {
     const missingManifest = report.problems.some(
@@ -89,17 +118,26 @@ export async function rollback(
     );
   }
   let from: string | null = null;
+  let repairedPointer: string | null = null;
   const manifestSha256 = report.manifestSha256;
-  const pointer = (await swapPointer(store, (current) => {
-    from = current?.version ?? null;
-    return {
-      version: to,
-      manifestSha256,
-      publishedAt: now().toISOString(),
-      previous: current !== null && current.version !== to ? current.version : (current?.previous ?? null),
-    };
-  }))!;
-  return { pointer, from };
+  const pointer = (await swapPointer(
+    store,
+    (current) => {
+      from = current?.version ?? null;
+      return {
+        version: to,
+        manifestSha256,
+        publishedAt: now().toISOString(),
+        previous: current !== null && current.version !== to ? current.version : (current?.previous ?? null),
+      };
+    },
+    {
+      onUnreadable: (error) => {
+        repairedPointer = error.message;
+      },
+    },
+  ))!;
+  return { pointer, from, repairedPointer };
 }
 
 export interface PruneResult {
@@ -121,12 +159,20 @@ export async function prune(
   if (!Number.isInteger(keep) || keep < 1) {
     throw new ReelrankError('bad_input', `--keep must be a whole number >= 1, got ${keep}.`);
   }
-  const { pointer, versions } = await listVersions(store);
+  const { pointer, pointerError, versions } = await listVersions(store);
+  if (pointerError !== null) {
+    // Without the pointer the live version is unknown: deleting anything could delete it.
+    throw new ReelrankError(
+      'artifact_corrupt',
+      `Cannot prune ${store.description}: the pointer is unreadable, so the live version is unknown (${pointerError}). Repair it first with \`reelrank rollback --to <version>\`.`,
+    );
+  }
   const ids = versions.map((v) => v.version);
   const protectedIds = new Set(ids.slice(-keep));
   if (pointer !== null) {
     protectedIds.add(pointer.version);
     if (pointer.previous !== null) protectedIds.add(pointer.previous);
+    if (pointer.canary) protectedIds.add(pointer.canary.version);
     const liveIndex = ids.indexOf(pointer.version);
     if (liveIndex > 0) protectedIds.add(ids[liveIndex - 1]!);
   }

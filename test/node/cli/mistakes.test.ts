@@ -181,6 +181,14 @@ describe('evaluate', () => {
     expect(out).toBe('');
     expect(err).toMatch(/--protocol official measures rating predictions, and ials, bpr predict no ratings/);
   });
+
+  it('refuses --models or --protocol beside --versions instead of ignoring them', async () => {
+    const { code, err } = await cli('evaluate', '--versions', join(work, 'v'), '--protocol', 'ncf');
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /--versions compares the metrics\.json of trained versions; --protocol would be ignored/,
+    );
+  });
 });
 
 describe('output for people and for pipes', () => {

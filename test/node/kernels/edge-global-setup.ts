@@ -15,9 +15,13 @@ import { knownUser, predictRating, recommend, sessionUser } from '../../../share
 import { loadDataset } from '../../../train/data/index.ts';
 import { Ials } from '../../../train/models/ials.ts';
 import type { ProvidedFixture, ProvidedVersion } from '../../edge/fixture-types.ts';
+import { selectBackend } from '../../../train/backend.ts';
+import { fitItemItem, fitLearnedRanking } from '../../../train/models/ranker.ts';
+import { RANKER_FEATURES } from '../../../shared/serving/ranker.ts';
 import {
   type FixtureVersion,
   fitBiasedMf,
+  genreDecadeEmbeddings,
   memoryStore,
   POINTER_KEY,
   predictFloat,
@@ -118,8 +122,70 @@ export default async function setup(project: TestProject): Promise<void> {
       movieIdsWithoutRanking: plain.items.map((i) => serving.movies[i.itemIndex]!.movieId),
     };
   });
+  // Version c: a plus a small real ranking stage (EASE on the 300 most rated movies, top 30 per
+  // item; the MLP trained 2 epochs on the cpu backend), enabled for users and sessions.
+  await selectBackend({ backend: 'cpu' });
+  const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
+  const itemItemOptions = { maxItems: 300, width: 30, lambda: 300 };
+  const itemItem = await fitItemItem(dataset, all, itemItemOptions, 1);
+  const learned = await fitLearnedRanking({
+    dataset,
+    rows: all,
+    content: genreDecadeEmbeddings(dataset),
+    seed: 1,
+    itemItem: itemItemOptions,
+    perChannel: 50,
+    epochs: 2,
+  });
+  const stageConfig = {
+    features: RANKER_FEATURES,
+    perChannel: 50,
+    enabled: { users: true, sessions: true },
+    backend: 'tfjs-cpu',
+    rankModel: 'ials',
+  };
+  const c = await writeFixtureVersion(dataset, modelA, {
+    version: 'fixture-c',
+    ranking,
+    rankingStage: { itemItem, itemItemConfig: itemItemOptions, learned, config: stageConfig, metrics: {} },
+  });
+  const servingC = await loadServingModel(
+    await openVersion(memoryStore(new Map([...c.files, [POINTER_KEY, c.pointer]]))),
+    { simd },
+  );
+  if (!servingC.learned || !servingC.itemItem) throw new Error('fixture: version c serves no learned stage');
+  const movieIdsOf = (items: { itemIndex: number }[]) =>
+    items.map((i) => servingC.movies[i.itemIndex]!.movieId);
+  const learnedRecommendations = [0, 17, 300].map((userIndex) => {
+    const user = knownUser(servingC, userIndex);
+    const result = recommend(servingC, user, { k: 10 });
+    return {
+      userId: dataset.userIds[userIndex]!,
+      movieIds: movieIdsOf(result.items),
+      scores: result.items.map((i) => i.score),
+      blendMovieIds: movieIdsOf(recommend(servingC, user, { k: 10, stage: 'blend' }).items),
+    };
+  });
+  const learnedSessions = sessionRatings.map((ratings) => {
+    const user = sessionUser(
+      servingC,
+      ratings.map((r) => ({ itemIndex: servingC.itemIndexById.get(r.movieId)!, rating: r.rating })),
+    );
+    const result = recommend(servingC, user, { k: 10 });
+    return {
+      ratings,
+      movieIds: movieIdsOf(result.items),
+      scores: result.items.map((i) => i.score),
+      blendMovieIds: movieIdsOf(recommend(servingC, user, { k: 10, stage: 'blend' }).items),
+    };
+  });
   const blobs: Record<string, string> = {};
   const fixture: ProvidedFixture = {
+    learned: {
+      c: await toProvided(c, blobs),
+      recommendations: learnedRecommendations,
+      sessions: learnedSessions,
+    },
     blobs,
     a: await toProvided(a, blobs),
     b: await toProvided(b, blobs),

@@ -126,9 +126,20 @@ describeWithData(['ml-100k', 'ml-100k-posters'], 'reelrank train --posters', () 
     );
 
     const html = readFileSync(join(result.dir, 'report.html'), 'utf8');
-    expect(html).toContain('<h2>Poster embeddings</h2>');
     expect(html).toContain('40 of 45 movies have a poster');
-    expect(html).toContain('PCA of poster embeddings (global_average_pooling2d_1)');
-    expect(html).toContain('t-SNE of poster embeddings');
+    expect(html).toContain('poster embeddings (global_average_pooling2d_1): 40 movies');
+
+    // Thumbnails for the web page: one verified file per poster, listed in posters/index.json.
+    const index = await version.json<{ movieIds: number[]; width: number; height: number }>(
+      'posterThumbnails',
+    );
+    expect(index).toMatchObject({ width: 92, height: 138, movieIds: WITH_POSTER });
+    for (const id of WITH_POSTER) {
+      const thumb = await version.bytes(`posters/${id}.jpg`);
+      expect(thumb.length).toBeLessThanOrEqual(8 * 1024);
+      expect(Array.from(thumb.subarray(0, 3))).toEqual([0xff, 0xd8, 0xff]);
+    }
+    expect(version.has('posters/330.jpg')).toBe(false);
+    expect(lines.some((l) => /^poster thumbnails: 40 /.test(l))).toBe(true);
   }, 60_000);
 });

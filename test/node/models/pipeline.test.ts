@@ -60,9 +60,11 @@ it('reelrank train writes a version with every required artifact, metrics.json a
   expect(metrics.holdoutRating!.rmse).toBeGreaterThan(0.3);
   expect(metrics.holdoutRating!.rmse).toBeLessThan(1.5);
   const html = readFileSync(join(result.dir, 'report.html'), 'utf8');
-  expect(html).toContain('validation RMSE');
-  expect(html).toContain('PCA of');
-  expect(html).toContain('t-SNE of');
+  expect(html).toContain('Validation RMSE per epoch');
+  expect(html).toContain('ials ranking factors (the web page&#39;s catalog map)');
+  expect(html).toContain('Top-10 lists ranked by the ranking model');
+  // The same layout as the version's catalog map (what the web page draws).
+  expect(paths.has('catalog_map.json')).toBe(true);
 
   // The serving code (shared/, what the edge runs) loads and verifies the version and scores with it.
   const { symlinkSync, mkdirSync: mkdir } = await import('node:fs');
@@ -108,6 +110,37 @@ it('reelrank train writes a version with every required artifact, metrics.json a
   expect(nk).toBeGreaterThan(0);
   expect(dot / Math.sqrt(nk * ns)).toBeGreaterThan(0.995);
   expect(Math.sqrt(ns / nk)).toBeCloseTo(1, 1);
+
+  // The ranking stage rides along: sparse EASE lists and the uint8 TF.js ranker. tf.loadLayersModel
+  // reads the ranker through the verifying handler, and it scores a real candidate list exactly
+  // as the typed-array kernel the edge runs (both from the same dequantized shards).
+  for (const name of ['itemItem', 'itemItemWeights', 'reranker'] as const)
+    expect(paths.has(ARTIFACT_FILES[name].path), name).toBe(true);
+  expect(manifest.trainingConfig.learnedRanking).toMatchObject({ perChannel: 100 });
+  expect(serving.itemItem?.width).toBeGreaterThan(0);
+  const ranker = await import('../../../shared/serving/ranker.ts');
+  const stage = serving.learned as import('../../../shared/serving/ranker.ts').LearnedStage;
+  expect(stage.layers.length).toBe(3);
+  const tf = await import('@tensorflow/tfjs-core');
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const { selectBackend } = await import('../../../train/backend.ts');
+  await selectBackend({ backend: 'cpu' });
+  const net = await tfl.loadLayersModel(
+    (await openVersion(new FsStore(storeRoot), { version: result.version })).tfjsHandler('reranker'),
+  );
+  const found = ranker.learnedCandidates(serving, knownUser(serving, 0), { k: 10 }, 100);
+  const m = found.ids.length;
+  expect(m).toBeGreaterThan(100);
+  const input = tf.tensor2d(found.features, [m, ranker.RANKER_FEATURE_COUNT]);
+  const output = net.predict(input) as import('@tensorflow/tfjs-core').Tensor;
+  const viaTfjs = output.dataSync();
+  const viaKernel = ranker.denseStack(stage.layers, found.features, m);
+  let worst = 0;
+  for (let p = 0; p < m; p++) worst = Math.max(worst, Math.abs(viaTfjs[p]! - viaKernel[p]!));
+  expect(worst).toBeLessThan(1e-4);
+  input.dispose();
+  output.dispose();
+  net.dispose();
 
   // `reelrank evaluate --versions` reads it back into the side-by-side table.
   const { runCli } = await import('../../../train/cli/main.ts');

@@ -4,6 +4,7 @@ import { type CommandDef, defineCommand } from 'citty';
 import { PROTOCOLS, type Protocol, type ResultRow } from '../../eval/compare.ts';
 import { modelEntry, modelNames } from '../../models/registry.ts';
 import { CLIError } from '../errors.ts';
+import { applyThreads, threadsArg } from '../threads.ts';
 
 /** Flatten a version's metrics.json ({section: {metric: value}}) into table rows. */
 async function versionRows(dir: string): Promise<ResultRow[]> {
@@ -51,6 +52,7 @@ const evaluateCommand = defineCommand({
     description: 'Compare models (fitted here on one protocol) or trained versions side by side.',
   },
   args: {
+    threads: threadsArg,
     data: { type: 'string', description: 'Dataset folder. Default: the embedded data/ml-latest-small.' },
     models: {
       type: 'string',
@@ -79,10 +81,18 @@ const evaluateCommand = defineCommand({
     },
     json: { type: 'boolean', default: false, description: 'Print rows as JSON.' },
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
+    applyThreads(args.threads);
     const { formatTable, compareModels } = await import('../../eval/compare.ts');
     let rows: ResultRow[];
     if (args.versions) {
+      const ignored = ['models', 'protocol', 'split', 'seed', 'data', 'backend'].filter((name) =>
+        rawArgs.some((a) => a === `--${name}` || a.startsWith(`--${name}=`)),
+      );
+      if (ignored.length > 0)
+        throw new CLIError(
+          `--versions compares the metrics.json of trained versions; ${ignored.map((n) => `--${n}`).join(', ')} would be ignored, so leave ${ignored.length === 1 ? 'it' : 'them'} out`,
+        );
       rows = (await Promise.all(args.versions.split(',').map((d) => versionRows(d.trim())))).flat();
     } else {
       const protocol = args.protocol as Protocol;

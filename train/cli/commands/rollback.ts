@@ -19,7 +19,9 @@ export default defineCommand({
   },
   async run({ args }) {
     const store = storeFromFlags(args.store, args);
-    const { pointer, from } = await withStore(store, () => rollback(store, args.to));
+    const { pointer, from, repairedPointer } = await withStore(store, () => rollback(store, args.to));
+    if (repairedPointer !== null)
+      console.log(`Replaced the unreadable pointer of ${store.description} (${repairedPointer}).`);
     console.log(`Live version of ${store.description}: ${pointer.version} (was ${from ?? 'none'}).`);
   },
 });

@@ -1,0 +1,98 @@
+/**
+ * The version's ranking stage, as `reelrank train` writes it: the sparse item-item (EASE) channel
+ * fitted on every rating, and the learned ranking stage fitted on a time carve of the evaluation
+ * split's training rows (train/models/ranker.ts), exported as a uint8 TF.js LayersModel.
+ */
+import type { VersionWriter } from '../artifacts/writer.ts';
+import type { Dataset } from '../data/dataset.ts';
+import type { LearnedRankingConfig } from '../../shared/serving/ranker.ts';
+import type { ItemItemLists } from '../../shared/kernels/sparse-item.ts';
+import {
+  fitItemItem,
+  fitLearnedRanking,
+  ITEM_ITEM_DEFAULTS,
+  type ItemItemOptions,
+  itemItemWeightRows,
+  type LearnedRankingResult,
+} from '../models/ranker.ts';
+
+export interface RankingStage {
+  itemItem: ItemItemLists;
+  itemItemConfig: Required<ItemItemOptions>;
+  learned: LearnedRankingResult | null;
+  /** trainingConfig.learnedRanking (null without the learned stage). */
+  config: (LearnedRankingConfig & { backend: string; rankModel: string }) | null;
+  metrics: Record<string, number>;
+}
+
+export interface RankingStageOptions {
+  dataset: Dataset;
+  /** Rows the learned stage may learn from (never the evaluation holdout). */
+  trainRows: Uint32Array;
+  /** Every row: the served item-item channel is fitted on them. */
+  allRows: Uint32Array;
+  content: { data: Float32Array; dim: number } | null;
+  rankModel: string;
+  seed: number;
+  backend?: string;
+  learned?: boolean;
+  itemItem?: ItemItemOptions;
+  log: (line: string) => void;
+}
+
+/** Fits the item-item channel and (unless `learned` is false) the learned stage. */
+export async function fitRankingStage(options: RankingStageOptions): Promise<RankingStage> {
+  const { dataset, log, seed } = options;
+  const itemItemConfig = { ...ITEM_ITEM_DEFAULTS, ...options.itemItem };
+  let t = performance.now();
+  const itemItem = await fitItemItem(dataset, options.allRows, itemItemConfig, seed);
+  const itemItemSeconds = (performance.now() - t) / 1000;
+  log(
+    `item-item (EASE, ${itemItemConfig.maxItems} items, top ${itemItem.width} per item) in ${itemItemSeconds.toFixed(1)} s`,
+  );
+  const metrics: Record<string, number> = { itemItemSeconds, itemItemEntries: itemItem.indexes.length };
+  if (options.learned === false) return { itemItem, itemItemConfig, learned: null, config: null, metrics };
+  t = performance.now();
+  const { parseBackendChoice, selectBackend } = await import('../backend.ts');
+  const selection = await selectBackend({ backend: parseBackendChoice(options.backend ?? 'auto') });
+  const learned = await fitLearnedRanking({
+    dataset,
+    rows: options.trainRows,
+    content: options.content,
+    seed,
+    log,
+    itemItem: itemItemConfig,
+    rankModel: options.rankModel,
+  });
+  const seconds = (performance.now() - t) / 1000;
+  log(
+    `learned ranking stage (tfjs-${selection.name}) in ${seconds.toFixed(1)} s: enabled for users ${learned.config.enabled.users}, sessions ${learned.config.enabled.sessions}`,
+  );
+  Object.assign(metrics, {
+    learnedSeconds: seconds,
+    learnedLists: learned.lists,
+    validationUsersLearnedNdcg10: learned.validation.users.learned,
+    validationUsersBlendNdcg10: learned.validation.users.blend,
+    validationSessionsLearnedNdcg10: learned.validation.sessions.learned,
+    validationSessionsBlendNdcg10: learned.validation.sessions.blend,
+  });
+  return {
+    itemItem,
+    itemItemConfig,
+    learned,
+    config: { ...learned.config, backend: `tfjs-${selection.name}`, rankModel: options.rankModel },
+    metrics,
+  };
+}
+
+/** item_item.csr + item_item_weights.bin (int8, float16 row scales) and reranker/ (uint8 shards). */
+export async function writeRankingStage(writer: VersionWriter, stage: RankingStage): Promise<void> {
+  const { itemItem } = stage;
+  await writer.csr('itemItem', itemItem.offsets, itemItem.indexes);
+  const rows = itemItem.width > 0 ? itemItem.indexes.length / itemItem.width : 0;
+  await writer.matrix('itemItemWeights', itemItemWeightRows(itemItem), rows, itemItem.width, {
+    dtype: 'int8',
+    scaleDtype: 'float16',
+  });
+  if (stage.learned) await writer.tfjsModel('reranker', stage.learned.model, { quantization: 'uint8' });
+}
