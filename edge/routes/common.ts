@@ -147,3 +147,18 @@ export function titlePredictionJson(model: ServingModel, user: UserState, query:
     alternatives: found.alternatives.map((i) => movieRef(model.movies[i]!)),
   };
 }
+
+/** The similar-movie channels a version can answer (`/v1/version`'s `channels`, the page's 'by' menu). */
+export function similarChannels(model: ServingModel): {
+  content: boolean;
+  visual: boolean;
+  collaborative: boolean;
+  hybrid: boolean;
+} {
+  return {
+    content: model.contentEmbeddings !== null || model.neighbors.content !== undefined,
+    visual: model.neighbors.visual !== undefined,
+    collaborative: true,
+    hybrid: true,
+  };
+}

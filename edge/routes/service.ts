@@ -4,7 +4,7 @@ import type { AppEnv } from '../app-env.ts';
 import { hasKey, OPTIONAL_READ_KEY, publicUnlessConfigured } from '../auth.ts';
 import { healthOf } from '../live.ts';
 import { errorResponses, HealthSchema, ok, VersionSchema } from '../responses.ts';
-import { live } from './common.ts';
+import { live, similarChannels } from './common.ts';
 
 export function serviceRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -18,7 +18,10 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
     summary: 'Whether a version is live; with a read key also refused versions and pointer errors',
     security: OPTIONAL_READ_KEY,
     responses: {
-      ...ok(HealthSchema, 'A version is live (status ok, or degraded when a newer one was refused)'),
+      ...ok(
+        HealthSchema,
+        'A version is live (status ok, or degraded when the version the pointer names was refused or the pointer cannot be read)',
+      ),
       ...errorResponses(),
       503: { description: 'Nothing is loaded', content: { 'application/json': { schema: HealthSchema } } },
     },
@@ -86,12 +89,7 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
         kernel: model.kernel,
         ratingScale: model.ratingScale,
         genres: model.genreNames,
-        channels: {
-          content: model.contentEmbeddings !== null || model.neighbors.content !== undefined,
-          visual: model.neighbors.visual !== undefined,
-          collaborative: true,
-          hybrid: true,
-        },
+        channels: similarChannels(model),
         metrics: v.metrics,
       },
       200,

@@ -198,9 +198,6 @@ const sha256Hex = (field: string) =>
 const shapeMessage = (shape: unknown) =>
   `shape must be an array of non-negative integers, got ${show(shape)}.`;
 
-const percentMessage = (percent: unknown) =>
-  `canary.percent must be a number above 0 and below 100, got ${show(percent)}.`;
-
 const QuantizationSchema = z
   .discriminatedUnion(
     'method',
@@ -323,22 +320,6 @@ const ManifestSchema = z.object(
   { error: (issue) => `must be a JSON object, got ${show(issue.input)}.` },
 );
 
-/** A candidate serving a share of people beside the live version (shared/rollout.ts). */
-const CanarySchema = z.object(
-  {
-    version: nonEmptyString('version').refine(isValidVersionId, {
-      error: (issue) => `canary.version ${show(issue.input)} is not a valid version id.`,
-    }),
-    manifestSha256: sha256Hex('canary.manifestSha256'),
-    percent: z.number({ error: (issue) => percentMessage(issue.input) }).refine((p) => p > 0 && p < 100, {
-      error: (issue) => percentMessage(issue.input),
-    }),
-    salt: nonEmptyString('salt'),
-    startedAt: nonEmptyString('startedAt'),
-  },
-  { error: (issue) => `canary must be an object or null, got ${show(issue.input)}.` },
-);
-
 const PointerSchema = z.object(
   {
     version: versionId('version'),
@@ -351,7 +332,23 @@ const PointerSchema = z.object(
       })
       .nullish()
       .transform((v) => v ?? null),
-    canary: CanarySchema.nullish().transform((c): CanarySpec | null => c ?? null),
+    canary: z
+      .object(
+        {
+          version: versionId('canary.version'),
+          manifestSha256: sha256Hex('canary.manifestSha256'),
+          percent: z
+            .number({ error: (issue) => `canary.percent must be a number, got ${show(issue.input)}.` })
+            .refine((p) => p > 0 && p < 100, {
+              error: (issue) => `canary.percent must be above 0 and below 100, got ${show(issue.input)}.`,
+            }),
+          salt: nonEmptyString('canary.salt'),
+          startedAt: nonEmptyString('canary.startedAt'),
+        },
+        { error: (issue) => `canary must be an object or null, got ${show(issue.input)}.` },
+      )
+      .nullish()
+      .transform((v): CanarySpec | null => v ?? null),
   },
   { error: (issue) => `must be a JSON object, got ${show(issue.input)}.` },
 );

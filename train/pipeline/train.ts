@@ -492,7 +492,11 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     // rank recommendations (iALS factors when exported), over the most-rated movies.
     const mapStarted = performance.now();
     const mapVectors = ranking
-      ? { data: ranking.itemFactors, dim: ranking.factors, label: `${rankName} ranking factors` }
+      ? {
+          data: ranking.itemFactors,
+          dim: ranking.factors,
+          label: `${rankName === 'ials' ? 'iALS' : rankName} ranking factors`,
+        }
       : { data: exported.itemFactors, dim: exported.factors, label: `${modelName} item factors` };
     const catalog = catalogLayout(
       mapVectors.data,
@@ -574,7 +578,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       },
     };
     const reportStarted = performance.now();
-    log('writing report.html (PCA + t-SNE maps)');
+    log('writing report.html (learning curves, t-SNE maps)');
     const html = renderReport({
       title: `reelrank training report: ${modelName} on ${dataset.name}`,
       dataset: dataset.name,
