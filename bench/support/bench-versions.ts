@@ -12,7 +12,7 @@ import type { Dataset } from '../../train/data/dataset.ts';
 import { loadDataset } from '../../train/data/index.ts';
 import { generateSyntheticWorld, syntheticWorldDataset } from '../../train/data/synthetic.ts';
 import { Ials, type IalsOptions } from '../../train/models/ials.ts';
-import { fitItemItem, fitLearnedRanking } from '../../train/models/ranker.ts';
+import { fitItemItem, fitLearnedRanking, recentCsr } from '../../train/models/ranker.ts';
 import { IALS_DEFAULTS } from '../../train/models/registry.ts';
 import type { RankingStage } from '../../train/pipeline/ranking-stage.ts';
 
@@ -34,6 +34,7 @@ export async function buildBenchVersions(bigMovies: number): Promise<BenchVersio
   const learned = await fitLearnedRanking({ dataset: small, rows: allRows(small), content: null, epochs: 4 });
   const stageOf = async (dataset: Dataset): Promise<RankingStage> => ({
     itemItem: await fitItemItem(dataset, allRows(dataset), itemItemConfig),
+    userRecent: recentCsr(dataset, allRows(dataset)),
     itemItemConfig,
     learned,
     config: {

@@ -30,6 +30,10 @@ export interface UserState {
   rankVector?: Float32Array | Float64Array | null;
   /** True for an anonymous session folded in on the fly (the learned stage may treat it apart). */
   session?: boolean;
+  /** The latest rated items, most recent first, when known (the learned stage's recency signal). */
+  recent?: ArrayLike<number>;
+  /** Movies acted on since the live version was trained (shared/serving/feedback.ts), for reasons. */
+  recentActions?: ReadonlyMap<number, 'rated' | 'watched' | 'clicked' | 'disliked'>;
 }
 
 /** A stored user's state. */
@@ -45,6 +49,7 @@ export function knownUser(model: ServingModel, userIndex: number): UserState {
     seen,
     favourites: model.topRated ? csrRow(model.topRated, userIndex) : seen.subarray(0, 10),
     ratingCount: seen.length,
+    recent: model.userRecent ? csrRow(model.userRecent, userIndex) : [],
   };
 }
 
@@ -131,6 +136,8 @@ export function sessionUser(model: ServingModel, ratings: readonly SessionRating
     ratingCount: n,
     rankVector: n > 0 ? sessionRankVector(model, ratings) : null,
     session: true,
+    // Ratings arrive in the order they were given: the last one is the most recent.
+    recent: ratings.map((r) => r.itemIndex).reverse(),
   };
 }
 
@@ -407,11 +414,15 @@ export function reasonFor(
       }
     }
     const movie = model.movies[best]!;
+    const recent = user.recentActions?.get(best);
     return {
       kind: 'rated',
       movieId: movie.movieId,
       title: movie.title,
-      text: `because you rated ${displayTitle(movie.title)} highly`,
+      text:
+        recent !== undefined && recent !== 'disliked'
+          ? `because you just ${recent} ${displayTitle(movie.title)}`
+          : `because you rated ${displayTitle(movie.title)} highly`,
     };
   }
   const bits = model.filterAttributes.genreBits[itemIndex]!;
