@@ -10,7 +10,13 @@ import { isReelrankError, ReelrankError } from '../shared/errors.ts';
 import { loadServingModel } from '../shared/serving/from-artifacts.ts';
 import type { ServingModel } from '../shared/serving/model.ts';
 import { type TitleIndex, titleIndexOf } from '../shared/serving/titles.ts';
-import { type Arm, armOf, type CanarySpec } from '../shared/rollout.ts';
+import {
+  type Arm,
+  armOf,
+  type CanarySpec,
+  DEFAULT_CANARY_MEMORY_MB,
+  servedBytesOf,
+} from '../shared/rollout.ts';
 import type { ObjectStore } from '../shared/store.ts';
 import { R2Store } from './store/r2.ts';
 import { simdKernel } from './simd.ts';
@@ -26,8 +32,8 @@ export interface LiveVersion {
   loadedAt: string;
   /** Milliseconds from reading the pointer to the model being ready. */
   loadMs: number;
-  /** Title keys for search and resolution (shared/serving/titles.ts), built once per version. */
-  titleIndex: TitleIndex;
+  /** Title keys for search and resolution (shared/serving/titles.ts), built once per version on first use. */
+  readonly titleIndex: TitleIndex;
   /** Bytes of the version's files the serving model holds (servedBytesOf), for the canary budget. */
   servedBytes: number;
 }
@@ -182,7 +188,11 @@ async function loadVersion(
     datasetFingerprint: opened.manifest.datasetFingerprint,
     loadedAt: new Date().toISOString(),
     loadMs: Date.now() - started,
-    titleIndex: titleIndexOf(model),
+    // Built on first use (a search or a title): recommendations in a fresh isolate do not wait
+    // for it, and an isolate that never resolves titles never holds it. Cached per model.
+    get titleIndex() {
+      return titleIndexOf(model);
+    },
     servedBytes: servedBytesOf(opened.manifest),
   };
 }
@@ -221,23 +231,6 @@ async function loadLive(
     refuse(state, pointer.version, pointer.manifestSha256, error, 'live');
   }
 }
-
-/**
- * Bytes of a version's files that the serving model holds in memory (everything but the neural
- * evaluation models, the report and poster thumbnails, which are read from the store per request
- * or never). The isolate keeps a canary beside the live version only while both fit the budget.
- */
-export function servedBytesOf(manifest: { files: readonly { path: string; bytes: number }[] }): number {
-  let total = 0;
-  for (const file of manifest.files) {
-    if (/^(neural|posters|thumbnails)\//.test(file.path) || file.path === 'report.html') continue;
-    total += file.bytes;
-  }
-  return total;
-}
-
-/** Default budget for the served files of live + canary together (MB); CANARY_MEMORY_MB overrides. */
-export const DEFAULT_CANARY_MEMORY_MB = 48;
 
 async function loadCandidate(state: LiveState, store: ObjectStore, pointer: Pointer): Promise<void> {
   const canary: CanarySpec | null = pointer.canary ?? null;

@@ -46,9 +46,18 @@ const errorResponse = (status: ErrorStatus): ErrorResponse => {
   };
 };
 
-/** The error answers of a route: 429 and 503 always, plus the given ones (400, 401, ...). */
+/** The error answers of a route that reads the live version: 429 and 503, plus the given ones (400, 401, ...). */
 export function errorResponses(...statuses: ErrorStatus[]) {
-  const all = new Set<ErrorStatus>([...statuses, 429, 503]);
+  return errorResponsesOf([...statuses, 429, 503]);
+}
+
+/** The error answers of a route that needs no live version (the page, the document): 429 plus the given ones. */
+export function errorResponsesWithoutVersion(...statuses: ErrorStatus[]) {
+  return errorResponsesOf([...statuses, 429]);
+}
+
+function errorResponsesOf(statuses: ErrorStatus[]) {
+  const all = new Set<ErrorStatus>(statuses);
   return Object.fromEntries([...all].sort().map((s) => [s, errorResponse(s)])) as Partial<
     Record<ErrorStatus, ErrorResponse>
   >;

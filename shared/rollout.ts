@@ -114,3 +114,23 @@ export function randomNonce(bytes = 9): string {
   for (let i = 0; i < buf.length; i++) out += alphabet[buf[i]! & 63];
   return out;
 }
+
+/** Version files the isolate reads per request or never, rather than holding them. */
+const NOT_HELD = new Set(['report.html', 'metrics.json', 'catalog_map.json']);
+
+/**
+ * Bytes of a version's files that the serving model holds in memory (everything but the neural
+ * evaluation models, the report, metrics, catalog map and poster thumbnails, which are read from
+ * the store per request or never). The isolate keeps a canary beside the live version only while both fit the budget.
+ */
+export function servedBytesOf(manifest: { files: readonly { path: string; bytes: number }[] }): number {
+  let total = 0;
+  for (const file of manifest.files) {
+    if (/^(neural|posters)\//.test(file.path) || NOT_HELD.has(file.path)) continue;
+    total += file.bytes;
+  }
+  return total;
+}
+
+/** Default budget for the served files of live + canary together (MB); CANARY_MEMORY_MB overrides. */
+export const DEFAULT_CANARY_MEMORY_MB = 48;

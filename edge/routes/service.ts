@@ -18,7 +18,10 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
     summary: 'Whether a version is live; with a read key also refused versions and pointer errors',
     security: OPTIONAL_READ_KEY,
     responses: {
-      ...ok(HealthSchema, 'A version is live (status ok, or degraded when a newer one was refused)'),
+      ...ok(
+        HealthSchema,
+        'A version is live (status ok, or degraded when the version the pointer names was refused or the pointer cannot be read)',
+      ),
       ...errorResponses(),
       503: { description: 'Nothing is loaded', content: { 'application/json': { schema: HealthSchema } } },
     },

@@ -60,7 +60,13 @@ export const HARNESS_AUTH = Object.freeze({ authorization: `Bearer ${HARNESS_REA
 export async function startWorker(
   script: string,
   version: FixtureVersion | null,
-  { inspectorPort }: { inspectorPort?: number } = {},
+  {
+    inspectorPort,
+    bindings = {},
+  }: {
+    inspectorPort?: number /** Vars added to (or overriding) the defaults. */;
+    bindings?: Record<string, string>;
+  } = {},
 ): Promise<RunningWorker> {
   const mf = new Miniflare({
     modules: true,
@@ -76,6 +82,7 @@ export async function startWorker(
       PUBLIC_ENDPOINTS: 'true',
       CORS_ORIGINS: '',
       READ_API_KEYS: HARNESS_READ_KEY,
+      ...bindings,
     },
     ...(inspectorPort !== undefined ? { inspectorPort } : {}),
   });

@@ -41,7 +41,7 @@ const trainCommand = defineCommand({
     backend: {
       type: 'string',
       description:
-        'TF.js backend for dense parts and posters: auto (default: fastest that loads), gpu, node, wasm or cpu; recorded in the manifest.',
+        'TF.js backend for dense parts and posters: auto (default: fastest that loads), gpu, node, wasm or cpu; recorded in the manifest. gpu needs @tensorflow/tfjs-node-gpu on a CUDA machine and fails with a clear message elsewhere; the default model (svdpp + ials) has no dense part and trains with typed arrays on the thread pool.',
     },
     content: {
       type: 'boolean',
