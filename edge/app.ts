@@ -19,6 +19,7 @@ import { errorBody, onError } from './errors.ts';
 import { limitByIp } from './limits.ts';
 import { errorResponsesWithoutVersion, ok } from './responses.ts';
 import { catalogRoutes } from './routes/catalog.ts';
+import { EVENTS_PATH, eventsRoutes, MAX_EVENTS_BODY_BYTES } from './routes/events.ts';
 import { serviceRoutes } from './routes/service.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { userRoutes } from './routes/users.ts';
@@ -66,12 +67,15 @@ export function createApp(): OpenAPIHono<AppEnv> {
   );
   app.route('/', webRoutes()); // the page, favicon and version assets: before the API's IP rate limit
   app.use('*', limitByIp());
-  app.use('*', readBody({ maxBytes: MAX_BODY_BYTES }));
+  const readRequestBody = readBody({ maxBytes: MAX_BODY_BYTES });
+  const readEventsBody = readBody({ maxBytes: MAX_EVENTS_BODY_BYTES }); // batches of up to 500 events
+  app.use('*', (c, next) => (c.req.path === EVENTS_PATH ? readEventsBody : readRequestBody)(c, next));
 
   app.route('/', serviceRoutes());
   app.route('/', catalogRoutes());
   app.route('/', userRoutes());
   app.route('/', sessionRoutes());
+  app.route('/', eventsRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'readKey', SECURITY_SCHEMES.readKey);
   app.openAPIRegistry.registerComponent('securitySchemes', 'writeKey', SECURITY_SCHEMES.writeKey);

@@ -7,6 +7,7 @@
 import { openVersion, readPointer } from '../shared/artifacts/loader.ts';
 import type { Pointer } from '../shared/artifacts/manifest.ts';
 import { isReelrankError, ReelrankError } from '../shared/errors.ts';
+import type { EventsWatermark } from '../shared/events.ts';
 import { loadServingModel } from '../shared/serving/from-artifacts.ts';
 import type { ServingModel } from '../shared/serving/model.ts';
 import { type TitleIndex, titleIndexOf } from '../shared/serving/titles.ts';
@@ -36,6 +37,17 @@ export interface LiveVersion {
   readonly titleIndex: TitleIndex;
   /** Bytes of the version's files the serving model holds (servedBytesOf), for the canary budget. */
   servedBytes: number;
+  /** The feedback this version was trained on (trainingConfig.events.watermark), or null. */
+  eventsWatermark: EventsWatermark | null;
+}
+
+/** trainingConfig.events.watermark of a manifest, when well-formed. */
+function watermarkOf(trainingConfig: Record<string, unknown>): EventsWatermark | null {
+  const events = trainingConfig.events as { watermark?: Partial<EventsWatermark> } | null | undefined;
+  const w = events?.watermark;
+  return w && typeof w.objectKey === 'string' && typeof w.receivedAt === 'number'
+    ? { objectKey: w.objectKey, receivedAt: w.receivedAt }
+    : null;
 }
 
 export interface RefusedVersion {
@@ -194,6 +206,7 @@ async function loadVersion(
       return titleIndexOf(model);
     },
     servedBytes: servedBytesOf(opened.manifest),
+    eventsWatermark: watermarkOf(opened.manifest.trainingConfig),
   };
 }
 

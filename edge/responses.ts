@@ -100,6 +100,11 @@ export const RecommendationsSchema = z
   .object({
     userId: z.number().int().optional(),
     ratingCount: z.number().int(),
+    recentEvents: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'Feedback events since the live version folded into this answer' }),
     version: z.string(),
     recommendationId: z.string().openapi({
       description:
@@ -189,6 +194,14 @@ export const HealthSchema = z
   .object({
     status: z.enum(['ok', 'degraded', 'unavailable']),
     version: z.string().nullable(),
+    eventsWatermark: z
+      .object({ objectKey: z.string(), receivedAt: z.number().int() })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'The feedback the live version was trained on: last event object read, newest receipt time (ms)',
+      }),
     loadedAt: z.string().nullable().optional(),
     loadMs: z.number().nullable().optional(),
     pointerCheckedAt: z.string().nullable().optional(),

@@ -39,6 +39,7 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
       {
         status,
         version,
+        eventsWatermark: current?.eventsWatermark ?? null,
         loadedAt: current?.loadedAt ?? null,
         loadMs: current?.loadMs ?? null,
         pointerCheckedAt: checkedAt > 0 ? new Date(checkedAt).toISOString() : null,

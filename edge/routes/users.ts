@@ -5,6 +5,7 @@ import { knownUser, predictRating, recommend } from '../../shared/serving/scorin
 import { resolveTitleOrThrow } from '../../shared/serving/titles.ts';
 import { userSubject } from '../../shared/rollout.ts';
 import type { AppEnv } from '../app-env.ts';
+import { withRecentFeedback } from '../feedback.ts';
 import { READ_KEY, requireKey } from '../auth.ts';
 import {
   errorResponses,
@@ -32,7 +33,8 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     path: '/v1/users/{userId}/recommendations',
     operationId: 'userRecommendations',
     tags: ['users'],
-    summary: "Recommendations for a known user, from the user's stored factors",
+    summary:
+      "Recommendations for a known user: the user's stored factors with their feedback events since the live version folded in (a user only events know is served from those)",
     security: READ_KEY,
     middleware: [readKey] as const,
     request: { params: userIdParam, query: recommendationsQuery },
@@ -46,7 +48,17 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     const userId = c.req.valid('param').userId;
     const v = await live(c, userSubject(userId));
     const { model } = v;
-    const user = knownUser(model, userIndexOf(model, userId));
+    // Recent feedback (edge/feedback.ts) changes the answer at once; a user the version does not
+    // know yet is served from their events alone.
+    const index = model.userIndexById.get(userId);
+    const feedback = await withRecentFeedback(
+      c.env,
+      v,
+      `user:${userId}`,
+      index === undefined ? null : knownUser(model, index),
+    );
+    const user = feedback?.user ?? knownUser(model, userIndexOf(model, userId));
+    if (feedback) c.header('Server-Timing', `feedback;dur=${feedback.ms.toFixed(2)}`);
     const result = recommend(model, user, {
       k: q.k ?? 10,
       genreMask: q.genres ? genreMaskOf(model, q.genres) : 0,
@@ -59,6 +71,7 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
       {
         userId,
         ratingCount: user.ratingCount,
+        recentEvents: feedback?.folded ?? 0,
         ...recommendationsJson(
           model,
           result,

@@ -32,6 +32,8 @@ export interface UserState {
   session?: boolean;
   /** The latest rated items, most recent first, when known (the learned stage's recency signal). */
   recent?: ArrayLike<number>;
+  /** Movies acted on since the live version was trained (shared/serving/feedback.ts), for reasons. */
+  recentActions?: ReadonlyMap<number, 'rated' | 'watched' | 'clicked' | 'disliked'>;
 }
 
 /** A stored user's state. */
@@ -412,11 +414,15 @@ export function reasonFor(
       }
     }
     const movie = model.movies[best]!;
+    const recent = user.recentActions?.get(best);
     return {
       kind: 'rated',
       movieId: movie.movieId,
       title: movie.title,
-      text: `because you rated ${displayTitle(movie.title)} highly`,
+      text:
+        recent !== undefined && recent !== 'disliked'
+          ? `because you just ${recent} ${displayTitle(movie.title)}`
+          : `because you rated ${displayTitle(movie.title)} highly`,
     };
   }
   const bits = model.filterAttributes.genreBits[itemIndex]!;
