@@ -38,7 +38,7 @@ import { Ials, type IalsOptions } from '../train/models/ials.ts';
 import { IALS_DEFAULTS } from '../train/models/registry.ts';
 import { generateSyntheticWorld, syntheticWorldDataset } from '../train/data/synthetic.ts';
 import { selectBackend } from '../train/backend.ts';
-import { fitItemItem, fitLearnedRanking } from '../train/models/ranker.ts';
+import { fitItemItem, fitLearnedRanking, recentCsr } from '../train/models/ranker.ts';
 import type { RankingStage } from '../train/pipeline/ranking-stage.ts';
 import { RANKER_FEATURES } from '../shared/serving/ranker.ts';
 
@@ -212,6 +212,7 @@ async function main(): Promise<void> {
     });
     const stageOf = async (dataset: typeof small): Promise<RankingStage> => ({
       itemItem: await fitItemItem(dataset, allRows(dataset), itemItemConfig),
+      userRecent: recentCsr(dataset, allRows(dataset)),
       itemItemConfig,
       learned,
       config: {
@@ -306,6 +307,19 @@ async function main(): Promise<void> {
       (n) => `/bench/retrieve?user=${n}&k=10`,
       (n) => `/bench/tfjs?user=${n}&k=10`,
     );
+    // The ranking stage's MLP: typed-array kernel (served) vs tfjs-core over the same weights and
+    // the same real candidate features, interleaved.
+    const [rankerKernel, rankerTfjs] = await interleaved(
+      worker,
+      (n) => `/bench/ranker-kernel?user=${n}&k=10`,
+      (n) => `/bench/ranker-tfjs?user=${n}&k=10`,
+    );
+    // The same known-user request with the blend or the learned stage, interleaved (same load).
+    const [smallBlendOnly, smallLearnedOnly] = await interleaved(
+      worker,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=blend`,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=learned`,
+    );
     const smallHeap = await isolateHeap(worker);
     await worker.mf.dispose();
     console.log('ml-latest-small done');
@@ -326,6 +340,11 @@ async function main(): Promise<void> {
       worker,
       (n) => `/bench/retrieve?user=${n}&k=10`,
       (n) => `/bench/tfjs?user=${n}&k=10`,
+    );
+    const [bigBlendOnly, bigLearnedOnly] = await interleaved(
+      worker,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=blend`,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=learned`,
     );
     const bigFoldIn = await run(worker, () => [
       '/v1/recommendations',
@@ -382,6 +401,8 @@ async function main(): Promise<void> {
         retrievalKernel: smallKernel,
         retrievalTfjsBaseline: smallTfjs,
         tfjsRerankerMlp100Candidates: rerank100,
+        learnedStageFeaturesPlusMlp: { typedArrayKernel: rankerKernel, tfjsCpu: rankerTfjs },
+        recommendBlendVsLearned: { blend: smallBlendOnly, learned: smallLearnedOnly },
         baselineOverKernelWorkerMean: ratio(smallTfjs.worker, smallKernel.worker),
         baselineOverKernelClientP50: ratioP50(smallTfjs.client, smallKernel.client),
       },
@@ -393,6 +414,7 @@ async function main(): Promise<void> {
         coldStart: bigCold,
         recommendations: bigRecs,
         foldIn20: bigFoldIn,
+        recommendBlendVsLearned: { blend: bigBlendOnly, learned: bigLearnedOnly },
         predictionByTitle: bigPredictionByTitle,
         retrievalKernel: bigKernel,
         retrievalTfjsBaseline: bigTfjs,

@@ -23,6 +23,7 @@ export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Obje
   unsupported_media_type: 415,
   rate_limited: 429,
   no_live_version: 503,
+  events_unavailable: 503,
 });
 
 export interface ErrorBody {

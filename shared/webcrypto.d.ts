@@ -28,6 +28,20 @@ declare global {
   interface ReadableStream<R = unknown> {
     getReader(): { read(): Promise<{ done: boolean; value?: R }>; releaseLock(): void };
   }
+  interface WritableStream<W = unknown> {
+    getWriter(): { write(chunk: W): Promise<void>; close(): Promise<void>; releaseLock(): void };
+  }
+  /** gzip for event objects (shared/events.ts): a web standard in Node 18+ and workerd. */
+  class CompressionStream {
+    constructor(format: 'gzip' | 'deflate' | 'deflate-raw');
+    readonly readable: ReadableStream<Uint8Array>;
+    readonly writable: WritableStream<Uint8Array<ArrayBuffer>>;
+  }
+  class DecompressionStream {
+    constructor(format: 'gzip' | 'deflate' | 'deflate-raw');
+    readonly readable: ReadableStream<Uint8Array>;
+    readonly writable: WritableStream<Uint8Array<ArrayBuffer>>;
+  }
   function setTimeout(handler: () => void, ms?: number): unknown;
   function clearTimeout(id: unknown): void;
 }

@@ -41,3 +41,18 @@ export async function isolateHeapMB(
     totalMB: mb((usage.usedSize ?? 0) + (usage.backingStorageSize ?? 0)),
   };
 }
+
+/**
+ * Runs `main` where the global WebSocket exists (the inspector client needs it): at once on
+ * Node >= 22, else in a child process started with Node 20's --experimental-websocket.
+ */
+export async function withWebSocket(benchFile: string, main: () => Promise<void>): Promise<void> {
+  if (typeof globalThis.WebSocket !== 'undefined') return main();
+  const { spawnSync } = await import('node:child_process');
+  const child = spawnSync(
+    process.execPath,
+    ['--experimental-websocket', '--import', 'tsx', benchFile, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  process.exit(child.status ?? 1);
+}

@@ -3,7 +3,9 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { genreMaskOf, itemIndexOf, userIndexOf } from '../../shared/serving/model.ts';
 import { knownUser, predictRating, recommend } from '../../shared/serving/scoring.ts';
 import { resolveTitleOrThrow } from '../../shared/serving/titles.ts';
+import { userSubject } from '../../shared/rollout.ts';
 import type { AppEnv } from '../app-env.ts';
+import { withRecentFeedback } from '../feedback.ts';
 import { READ_KEY, requireKey } from '../auth.ts';
 import {
   errorResponses,
@@ -20,7 +22,7 @@ import {
   userIdParam,
   userMovieParams,
 } from '../schemas.ts';
-import { live, recommendationsJson, round, titlePredictionJson } from './common.ts';
+import { live, recommendationIdFor, recommendationsJson, round, titlePredictionJson } from './common.ts';
 
 export function userRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -31,7 +33,8 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     path: '/v1/users/{userId}/recommendations',
     operationId: 'userRecommendations',
     tags: ['users'],
-    summary: "Recommendations for a known user, from the user's stored factors",
+    summary:
+      "Recommendations for a known user: the user's stored factors with their feedback events since the live version folded in (a user only events know is served from those)",
     security: READ_KEY,
     middleware: [readKey] as const,
     request: { params: userIdParam, query: recommendationsQuery },
@@ -41,10 +44,21 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     },
   });
   app.openapi(recommendations, async (c) => {
-    const { model } = await live(c);
     const q = c.req.valid('query');
     const userId = c.req.valid('param').userId;
-    const user = knownUser(model, userIndexOf(model, userId));
+    const v = await live(c, userSubject(userId));
+    const { model } = v;
+    // Recent feedback (edge/feedback.ts) changes the answer at once; a user the version does not
+    // know yet is served from their events alone.
+    const index = model.userIndexById.get(userId);
+    const feedback = await withRecentFeedback(
+      c.env,
+      v,
+      `user:${userId}`,
+      index === undefined ? null : knownUser(model, index),
+    );
+    const user = feedback?.user ?? knownUser(model, userIndexOf(model, userId));
+    if (feedback) c.header('Server-Timing', `feedback;dur=${feedback.ms.toFixed(2)}`);
     const result = recommend(model, user, {
       k: q.k ?? 10,
       genreMask: q.genres ? genreMaskOf(model, q.genres) : 0,
@@ -57,7 +71,13 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
       {
         userId,
         ratingCount: user.ratingCount,
-        ...recommendationsJson(model, result, (i) => predictRating(model, user, i)),
+        recentEvents: feedback?.folded ?? 0,
+        ...recommendationsJson(
+          model,
+          result,
+          (i) => predictRating(model, user, i),
+          recommendationIdFor(c, v),
+        ),
       },
       200,
     );
@@ -78,9 +98,9 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     },
   });
   app.openapi(byTitle, async (c) => {
-    const v = await live(c);
-    const { model } = v;
     const userId = c.req.valid('param').userId;
+    const v = await live(c, userSubject(userId));
+    const { model } = v;
     const { title, year } = c.req.valid('query');
     const user = knownUser(model, userIndexOf(model, userId));
     const found = resolveTitleOrThrow(v.titleIndex, title, { year, version: model.version });
@@ -107,8 +127,8 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     responses: { ...ok(UserPredictionSchema, 'The predicted rating'), ...errorResponses(400, 401, 404) },
   });
   app.openapi(byId, async (c) => {
-    const { model } = await live(c);
     const { userId, movieId } = c.req.valid('param');
+    const { model } = await live(c, userSubject(userId));
     const user = knownUser(model, userIndexOf(model, userId));
     const rating = predictRating(model, user, itemIndexOf(model, movieId));
     return c.json(
@@ -135,8 +155,8 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     },
   });
   app.openapi(batch, async (c) => {
-    const { model } = await live(c);
     const userId = c.req.valid('param').userId;
+    const { model } = await live(c, userSubject(userId));
     const user = knownUser(model, userIndexOf(model, userId));
     const predictions = c.req.valid('json').movieIds.map((movieId) => ({
       movieId,

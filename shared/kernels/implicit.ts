@@ -73,12 +73,17 @@ export interface ImplicitFoldInInput {
   confidence: ArrayLike<number>;
   /** Ridge strength λ_u (from `implicitRegularization`), > 0. */
   lambda: number;
+  /**
+   * Preference p_i of each interaction: 1 (default) for a positive one, 0 for an explicit negative
+   * (a dislike: weighted like an interaction in the system, but pulling the score towards 0).
+   */
+  preference?: ArrayLike<number>;
   /** Optional output of length k (a fresh Float64Array otherwise). */
   out?: Float64Array;
 }
 
 /**
- * The user vector x solving (YᵀY + Σ (c_i − 1) y_i y_iᵀ + λI) x = Σ c_i y_i, by Cholesky.
+ * The user vector x solving (YᵀY + Σ (c_i − 1) y_i y_iᵀ + λI) x = Σ c_i p_i y_i, by Cholesky.
  * With no interactions it returns the zero vector.
  * @example foldInImplicit({ gram: Float64Array.of(1, 0, 0, 1), k: 2, ratedFactors: Float32Array.of(1, 0), confidence: [3], lambda: 1 }) // [0.75, 0]
  */
@@ -88,6 +93,7 @@ export function foldInImplicit({
   ratedFactors,
   confidence,
   lambda,
+  preference,
   out = new Float64Array(k),
 }: ImplicitFoldInInput): Float64Array {
   const n = confidence.length;
@@ -112,9 +118,10 @@ export function foldInImplicit({
     const base = r * k;
     const c = confidence[r]!;
     const extra = c - 1;
+    const cp = c * (preference === undefined ? 1 : preference[r]!);
     for (let i = 0; i < k; i++) {
       const yi = ratedFactors[base + i]!;
-      out[i] = out[i]! + c * yi;
+      out[i] = out[i]! + cp * yi;
       if (extra === 0) continue;
       const row = i * k;
       const scaled = extra * yi;

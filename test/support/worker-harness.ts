@@ -24,7 +24,7 @@ export async function bundleWorker(entry: string, outDir: string): Promise<strin
     conditions: ['workerd', 'worker', 'browser'],
     target: 'es2022',
     outfile,
-    external: ['node:*'],
+    external: ['node:*', 'cloudflare:*'],
     logLevel: 'error',
     plugins: [
       {
@@ -53,14 +53,41 @@ export const HARNESS_READ_KEY = 'harness-read-key';
 /** `headers` carrying the harness read key. */
 export const HARNESS_AUTH = Object.freeze({ authorization: `Bearer ${HARNESS_READ_KEY}` });
 
+/** The write key of harness workers (the secret WRITE_API_KEYS). */
+export const HARNESS_WRITE_KEY = 'harness-write-key';
+
+/**
+ * The feedback parts of wrangler.toml (events queue with its consumer and dead-letter queue, the
+ * EVENTS bucket, the FeedbackStore Durable Object with SQLite storage) as Miniflare options.
+ */
+export const FEEDBACK_MINIFLARE_OPTIONS = {
+  queueProducers: { EVENTS_QUEUE: 'reelrank-events' },
+  queueConsumers: {
+    'reelrank-events': {
+      maxBatchSize: 100,
+      maxBatchTimeout: 1,
+      maxRetries: 10,
+      deadLetterQueue: 'reelrank-events-dlq',
+    },
+  },
+  durableObjects: { FEEDBACK: { className: 'FeedbackStore', useSQLite: true } },
+} as const;
+
 /**
  * Starts the bundled Worker with R2 seeded with `version` (files, then the pointer; null: empty),
  * the vars of wrangler.toml's defaults, the read key HARNESS_READ_KEY, and no rate limit bindings.
+ * `feedback` adds the events queue, the EVENTS bucket, the FeedbackStore Durable Object and the
+ * write key HARNESS_WRITE_KEY; `port` serves on 127.0.0.1:<port>; `bindings` override vars.
  */
 export async function startWorker(
   script: string,
   version: FixtureVersion | null,
-  { inspectorPort }: { inspectorPort?: number } = {},
+  {
+    inspectorPort,
+    feedback = false,
+    port,
+    bindings = {},
+  }: { inspectorPort?: number; feedback?: boolean; port?: number; bindings?: Record<string, string> } = {},
 ): Promise<RunningWorker> {
   const mf = new Miniflare({
     modules: true,
@@ -69,14 +96,18 @@ export async function startWorker(
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-26',
     compatibilityFlags: ['nodejs_compat'],
-    r2Buckets: ['ARTIFACTS'],
+    r2Buckets: feedback ? ['ARTIFACTS', 'EVENTS'] : ['ARTIFACTS'],
     bindings: {
       ARTIFACT_PREFIX: '',
       POINTER_CHECK_SECONDS: '30',
       PUBLIC_ENDPOINTS: 'true',
       CORS_ORIGINS: '',
       READ_API_KEYS: HARNESS_READ_KEY,
+      ...(feedback ? { WRITE_API_KEYS: HARNESS_WRITE_KEY } : {}),
+      ...bindings,
     },
+    ...(feedback ? FEEDBACK_MINIFLARE_OPTIONS : {}),
+    ...(port !== undefined ? { host: '127.0.0.1', port } : {}),
     ...(inspectorPort !== undefined ? { inspectorPort } : {}),
   });
   const url = await mf.ready;

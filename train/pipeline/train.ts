@@ -78,6 +78,11 @@ export interface TrainOptions {
   /** Progress lines. */
   log?: (line: string) => void;
   /**
+   * Entries added to the manifest's trainingConfig and metrics (retrain --events: the events
+   * watermark and counts, the fair gate's scores of both sides).
+   */
+  manifestExtras?: { trainingConfig?: Record<string, unknown>; metrics?: Record<string, unknown> };
+  /**
    * Fit and export the learned ranking stage (train/pipeline/ranking-stage.ts) beside the ranking
    * factors (default true); the sparse item-item channel is exported whenever ranking factors are.
    */
@@ -436,6 +441,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       visualEmbeddings: visual
         ? { cnn: visual.source, layer: visual.layer, dim: visual.dim, posters: visual.posters }
         : null,
+      ...options.manifestExtras?.trainingConfig,
     },
   });
   try {
@@ -492,7 +498,11 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     // rank recommendations (iALS factors when exported), over the most-rated movies.
     const mapStarted = performance.now();
     const mapVectors = ranking
-      ? { data: ranking.itemFactors, dim: ranking.factors, label: `${rankName} ranking factors` }
+      ? {
+          data: ranking.itemFactors,
+          dim: ranking.factors,
+          label: `${rankName === 'ials' ? 'iALS' : rankName} ranking factors`,
+        }
       : { data: exported.itemFactors, dim: exported.factors, label: `${modelName} item factors` };
     const catalog = catalogLayout(
       mapVectors.data,
@@ -563,6 +573,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     const seconds = (performance.now() - started) / 1000;
     const allMetrics = {
       ...metrics,
+      ...options.manifestExtras?.metrics,
       timing: {
         evaluationFitSeconds: evalSeconds,
         productionFitSeconds: fitSeconds,
@@ -574,7 +585,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       },
     };
     const reportStarted = performance.now();
-    log('writing report.html (PCA + t-SNE maps)');
+    log('writing report.html (learning curves, t-SNE maps)');
     const html = renderReport({
       title: `reelrank training report: ${modelName} on ${dataset.name}`,
       dataset: dataset.name,

@@ -1,10 +1,15 @@
-import { basename, resolve } from 'node:path';
-import { readManifest, readPointer } from '../../shared/artifacts/loader.ts';
+import { basename, join, resolve } from 'node:path';
+import { openVersion, readManifest, readPointer } from '../../shared/artifacts/loader.ts';
 import type { Manifest } from '../../shared/artifacts/manifest.ts';
 import { ReelrankError } from '../../shared/errors.ts';
+import type { EventsWatermark } from '../../shared/events.ts';
+import type { RecentEvent } from '../../shared/serving/feedback.ts';
+import { loadServingModel } from '../../shared/serving/from-artifacts.ts';
 import type { ObjectStore } from '../../shared/store.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { DEFAULT_DATA_DIR, loadDataset } from '../data/index.ts';
+import { type EventCounts, mergeEvents, withoutRows } from '../events/merge.ts';
+import { readEvents } from '../events/read.ts';
 import { DEFAULT_MODEL } from '../models/registry.ts';
 import {
   datasetFingerprint,
@@ -14,6 +19,15 @@ import {
   versionKind,
 } from '../pipeline/train.ts';
 import { FsStore } from '../store/fs.ts';
+import {
+  DEFAULT_NEWEST_GATE,
+  type GateRow,
+  liveStateOf,
+  type NewestRowsScore,
+  newestRows,
+  scoreOnRows,
+  trainedStateOf,
+} from './fair-gate.ts';
 import { type PublishResult, publishVersion } from './publish.ts';
 import { type PruneResult, prune } from './versions.ts';
 
@@ -121,11 +135,41 @@ export interface RetrainOptions {
   /** Train and gate, but do not publish or prune. */
   dryRun?: boolean;
   /**
+   * The feedback events store (`--events`): its events are merged into the training data, and the
+   * gate compares live and candidate on the newest of the events since the live watermark.
+   */
+  events?: ObjectStore;
+  /** Share of the new events, newest by time, held out for the fair gate (default 0.1). */
+  newestFraction?: number;
+  /** Metrics of the fair gate (default DEFAULT_NEWEST_GATE). */
+  newestGate?: readonly string[];
+  /**
    * Accept a candidate trained on another dataset (by name) than the live version. Off by default:
    * a mistyped or forgotten `--data` would otherwise retrain on the embedded demo data.
    */
   allowDatasetChange?: boolean;
+  /** Publish a passing candidate as a canary serving this percent of people (reelrank promote / abort). */
+  canaryPercent?: number;
   log?: (line: string) => void;
+}
+
+/** What a run read from the events store (also recorded in the manifest's trainingConfig.events). */
+export interface EventsSummary {
+  source: string;
+  watermark: EventsWatermark | null;
+  previousWatermark: EventsWatermark | null;
+  objects: { read: number; new: number };
+  events: { read: number; new: number; duplicates: number };
+  counts: EventCounts;
+}
+
+/** The fair gate's two sides on the same newest rows (also recorded in the manifest's metrics). */
+export interface NewestRowsGate {
+  rows: number;
+  fraction: number;
+  live: NewestRowsScore;
+  candidate: NewestRowsScore;
+  evaluationVersion: string;
 }
 
 export type RetrainOutcome = 'published' | 'unchanged' | 'refused' | 'dry-run';
@@ -140,9 +184,18 @@ export interface RetrainResult {
   gate: GateResult | null;
   published: PublishResult | null;
   pruned: PruneResult | null;
+  events: EventsSummary | null;
+  newestRows: NewestRowsGate | null;
   /** Set when the run was refused because the candidate's dataset is not the live one's. */
   datasetChange: { live: string; candidate: string } | null;
   seconds: number;
+}
+
+/** trainingConfig.events.watermark of a manifest, when it has one. */
+export function eventsWatermarkOf(manifest: Manifest | null): EventsWatermark | null {
+  const events = manifest?.trainingConfig.events as { watermark?: EventsWatermark | null } | undefined;
+  const w = events?.watermark;
+  return w && typeof w.objectKey === 'string' && typeof w.receivedAt === 'number' ? w : null;
 }
 
 /** One run of the retraining job; see the module comment for the steps. */
@@ -169,6 +222,8 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     gate: null,
     published: null,
     pruned: null,
+    events: null,
+    newestRows: null,
     datasetChange: null,
     ...parts,
     outcome,
@@ -209,13 +264,47 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
       datasetChange: { live: liveDataset, candidate: candidateDataset },
     });
   }
-  // Loaded once: for the fingerprint check and, when training goes ahead, for training itself.
-  let dataset: Dataset | undefined;
-  if (live !== null && !options.force) {
-    dataset = await loadDataset(options.training.data, {
+  const loadBase = () =>
+    options.training.dataset ??
+    loadDataset(options.training.data, {
       ...(options.training.tmdb === undefined ? {} : { tmdb: options.training.tmdb }),
       ...(options.training.posters === undefined ? {} : { posters: options.training.posters }),
     });
+  // Loaded once: for the fingerprint check and, when training goes ahead, for training itself.
+  let dataset: Dataset | undefined;
+  let events: EventsSummary | null = null;
+  let merged: ReturnType<typeof mergeEvents> | null = null;
+  const newEvents: { userId: number; event: RecentEvent }[] = [];
+  if (options.events) {
+    const previousWatermark = eventsWatermarkOf(live);
+    const read = await readEvents(options.events, { after: previousWatermark?.objectKey ?? null });
+    merged = mergeEvents(await loadBase(), read.events, read.isNew);
+    dataset = merged.dataset;
+    read.events.forEach((event, j) => {
+      if (read.isNew[j] === 1 && event.userId !== undefined) newEvents.push({ userId: event.userId, event });
+    });
+    const newCount = read.isNew.reduce((a, b) => a + b, 0);
+    events = {
+      source: options.events.description,
+      watermark:
+        read.lastObjectKey === null
+          ? previousWatermark
+          : { objectKey: read.lastObjectKey, receivedAt: read.lastReceivedAt },
+      previousWatermark,
+      objects: read.objects,
+      events: { read: read.events.length, new: newCount, duplicates: read.duplicates },
+      counts: merged.counts,
+    };
+    const { used, skipped } = merged.counts;
+    log(
+      `events from ${events.source}: ${read.objects.read} objects (${read.objects.new} after the watermark ${previousWatermark?.objectKey ?? 'none'}), ${read.events.length} distinct events (${newCount} new, ${read.duplicates} duplicate lines)`,
+    );
+    log(
+      `  used: ${used.rating} ratings, ${used.watch} watches, ${used.click} clicks, ${used.dislike} dislikes; skipped: ${skipped.impression} impressions (exposures), ${skipped.unknownMovie} unknown movies, ${skipped.session} session-only, ${skipped.superseded} superseded; ${merged.counts.newUsers} new users, ${merged.counts.replacedBaseRatings} base ratings replaced`,
+    );
+  }
+  if (live !== null && !options.force) {
+    dataset ??= await loadBase();
     const fingerprint = await datasetFingerprint(dataset);
     if (
       fingerprint === live.datasetFingerprint &&
@@ -227,15 +316,110 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     }
   }
 
+  // The fair gate: live and an evaluation candidate (trained without the newest rows) scored on
+  // those rows through the shared serving code; the production candidate then trains on everything.
+  let gate: GateResult | null = null;
+  let newest: NewestRowsGate | null = null;
+  if (live !== null && merged !== null && dataset !== undefined && merged.newRows.length > 0) {
+    const fraction = options.newestFraction ?? 0.1;
+    const newRowsMeta = Array.from(merged.newRows, (j, n) => ({
+      row: j,
+      ...merged.newRowEvents[n]!,
+      rating: dataset!.ratings.rating[j]!,
+      timestamp: dataset!.ratings.timestamp[j]!,
+    }));
+    const held = newestRows(newRowsMeta, fraction).map((n) => newRowsMeta[n]!);
+    const rows: GateRow[] = held.map(({ userId, movieId, type, rating, timestamp }) => ({
+      userId,
+      movieId,
+      type,
+      rating,
+      timestamp,
+    }));
+    log(
+      `fair gate: ${rows.length} newest of ${newRowsMeta.length} new interactions held out (${(fraction * 100).toFixed(0)} %); evaluation fit without them`,
+    );
+    const evaluation = await runTraining({
+      ...options.training,
+      dataset: withoutRows(
+        dataset,
+        Uint32Array.from(held, (h) => h.row),
+      ),
+      out: join(options.training.out ?? 'artifacts', 'gate-evaluation'),
+      quickReport: true,
+      log: (line) => log(`  [evaluation fit] ${line}`),
+    });
+    const { openVersionFolder } = await import('../models/neural/version.ts');
+    const candidateModel = await loadServingModel(
+      await openVersionFolder(evaluation.dir, evaluation.version),
+    );
+    const liveModel = await loadServingModel(await openVersion(options.store));
+    // What the edge folds in for the live version: each user's new events before the held-out ones.
+    const heldPairs = new Set(rows.map((r) => `${r.userId}:${r.movieId}`));
+    const prior = new Map<number, RecentEvent[]>();
+    for (const { userId, event } of newEvents) {
+      if (heldPairs.has(`${userId}:${event.movieId}`)) continue;
+      const list = prior.get(userId);
+      if (list) list.push(event);
+      else prior.set(userId, [event]);
+    }
+    const liveScore = scoreOnRows(liveModel, rows, liveStateOf(liveModel, prior));
+    const candidateScore = scoreOnRows(candidateModel, rows, trainedStateOf(candidateModel));
+    newest = {
+      rows: rows.length,
+      fraction,
+      live: liveScore,
+      candidate: candidateScore,
+      evaluationVersion: evaluation.version,
+    };
+    for (const metric of ['ndcg@10', 'recall@10', 'rmse'] as const)
+      if (liveScore[metric] !== undefined && candidateScore[metric] !== undefined)
+        log(
+          `newest rows ${metric}: live ${liveScore[metric]!.toFixed(4)}, candidate ${candidateScore[metric]!.toFixed(4)} (${liveScore.users} users, ${liveScore.ratings} ratings)`,
+        );
+    gate = qualityGate(
+      { newest: liveScore },
+      { newest: candidateScore },
+      options.newestGate ?? DEFAULT_NEWEST_GATE,
+      tolerance,
+    );
+    for (const c of gate.checks)
+      log(
+        `gate ${c.metric}: live ${c.live.toFixed(4)}, candidate ${c.candidate.toFixed(4)}, limit ${c.limit.toFixed(4)} → ${c.pass ? 'ok' : 'WORSE'}`,
+      );
+    if (!gate.pass) {
+      log(
+        `candidate refused on the newest rows; ${live.version} stays live. The evaluation version is kept in ${evaluation.dir}.`,
+      );
+      return done('refused', {
+        live: live.version,
+        candidate: evaluation.version,
+        candidateDir: evaluation.dir,
+        gate,
+        events,
+        newestRows: newest,
+      });
+    }
+  } else if (live !== null && merged !== null) {
+    log('no new events since the watermark: the gate compares the recorded held-out metrics');
+  }
+
   log(`training ${model} (seed ${seed})`);
   const trained = await runTraining({
     ...options.training,
     ...(dataset === undefined ? {} : { dataset }),
+    ...(events
+      ? {
+          manifestExtras: {
+            trainingConfig: { events },
+            ...(newest ? { metrics: { newestRowsGate: newest } } : {}),
+          },
+        }
+      : {}),
     log: (line) => log(`  ${line}`),
   });
   const candidateMetrics = trained.metrics;
-  let gate: GateResult | null = null;
-  if (live !== null) {
+  if (live !== null && newest === null) {
     gate = qualityGate(live.metrics, candidateMetrics, gateMetrics, tolerance);
     for (const c of gate.checks)
       log(
@@ -250,6 +434,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
         candidate: trained.version,
         candidateDir: trained.dir,
         gate,
+        events,
       });
     }
   }
@@ -258,13 +443,20 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     candidate: trained.version,
     candidateDir: trained.dir,
     gate,
+    events,
+    newestRows: newest,
   };
   if (options.dryRun) {
     log(`dry run: ${trained.version} passed, not published`);
     return done('dry-run', candidate);
   }
-  const published = await publishVersion(new FsStore(trained.dir), options.store);
-  log(`published ${published.version} (${published.files} files, verified); pointer moved`);
+  const canary = options.canaryPercent === undefined ? undefined : { percent: options.canaryPercent };
+  const published = await publishVersion(new FsStore(trained.dir), options.store, canary ? { canary } : {});
+  log(
+    canary
+      ? `published ${published.version} (${published.files} files, verified) as a canary for ${canary.percent}% of people; ${published.pointer.version} stays live (reelrank experiment, then promote or abort)`
+      : `published ${published.version} (${published.files} files, verified); pointer moved`,
+  );
   const pruned = await prune(options.store, keep);
   if (pruned.deleted.length > 0)
     log(`pruned ${pruned.deleted.length} old version(s): ${pruned.deleted.join(', ')}`);

@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty';
 import { S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
+import { closeStore } from '../../store/open.ts';
 import { CLIError } from '../errors.ts';
 import { applyThreads, threadsArg } from '../threads.ts';
 
@@ -65,10 +66,31 @@ export default defineCommand({
       description:
         'Accept a candidate trained on another dataset (folder name) than the live version; refused by default.',
     },
+    canary: {
+      type: 'string',
+      description:
+        'Publish a passing candidate as a canary for this percent of people (e.g. 10) instead of live; judge it with `reelrank experiment`, end it with `reelrank promote` or `abort`.',
+    },
     'dry-run': {
       type: 'boolean',
       default: false,
       description: 'Train and gate, but do not publish or prune.',
+    },
+    events: {
+      type: 'string',
+      description:
+        "Feedback events written by the edge ('s3://bucket/prefix/events' or 'file://dir'): merged into the training data; the gate then scores live and candidate on the newest events since the live watermark.",
+    },
+    'newest-fraction': {
+      type: 'string',
+      default: '0.1',
+      description: 'With --events: share of the new events (newest by time) held out for the gate.',
+    },
+    'newest-gate': {
+      type: 'string',
+      default: 'newest.ndcg@10,newest.rmse',
+      description:
+        'With --events: metrics on the newest rows that must not get worse (newest.ndcg@10, newest.recall@10, newest.rmse).',
     },
     json: {
       type: 'boolean',
@@ -88,10 +110,16 @@ export default defineCommand({
     const keep = Number(args.keep);
     if (!/^\d+$/.test(args.keep) || keep < 2)
       throw new CLIError(`--keep must be a whole number >= 2 (live + previous), got '${args.keep}'`);
-    const gate = args.gate
-      .split(',')
-      .map((m) => m.trim())
-      .filter((m) => m !== '');
+    const list = (value: string) =>
+      value
+        .split(',')
+        .map((m) => m.trim())
+        .filter((m) => m !== '');
+    const gate = list(args.gate);
+    const newestGate = list(args['newest-gate']);
+    const newestFraction = Number(args['newest-fraction']);
+    if (!(newestFraction > 0 && newestFraction <= 1))
+      throw new CLIError(`--newest-fraction must be a number in (0, 1], got '${args['newest-fraction']}'`);
     const { registerNeuralModels } = await import('../../models/neural/index.ts');
     registerNeuralModels();
     const { modelNames } = await import('../../models/registry.ts');
@@ -99,10 +127,17 @@ export default defineCommand({
       throw new CLIError(`--model '${args.model}' is unknown. Available: ${modelNames().join(', ')}`);
     const { retrain } = await import('../../publish/retrain.ts');
     const json = args.json === true;
+    const canaryPercent = args.canary === undefined ? undefined : Number(args.canary.replace(/%$/, ''));
+    if (canaryPercent !== undefined && !(canaryPercent > 0 && canaryPercent < 100))
+      throw new CLIError(
+        `--canary takes a percent above 0 and below 100 (e.g. --canary 10), got '${args.canary}'`,
+      );
     const store = storeFromFlags(args.to, args);
+    const events = args.events === undefined ? undefined : storeFromFlags(args.events, args);
     const result = await withStore(store, () =>
       retrain({
         store,
+        ...(events ? { events, newestFraction, newestGate } : {}),
         training: {
           out: args.out,
           seed,
@@ -118,9 +153,12 @@ export default defineCommand({
         force: args.force === true,
         dryRun: args['dry-run'] === true,
         allowDatasetChange: args['allow-dataset-change'] === true,
+        ...(canaryPercent === undefined ? {} : { canaryPercent }),
         log: (line) => (json ? console.error(line) : console.log(line)),
       }),
-    );
+    ).finally(() => {
+      if (events) closeStore(events);
+    });
     if (json) console.log(JSON.stringify(result));
     if (result.outcome === 'refused' && result.datasetChange !== null) {
       throw new CLIError(
