@@ -112,6 +112,7 @@ const before = await recommendationLatency(10);
 let accepted = 0;
 let duplicates = 0;
 let failed = 0;
+let networkErrors = 0;
 const postMs: number[] = [];
 let sequence = 0;
 const earlier: unknown[] = [];
@@ -147,20 +148,34 @@ await Promise.all(
   Array.from({ length: CLIENTS }, async () => {
     while (performance.now() < deadline) {
       const body = JSON.stringify({ events: batch() });
-      const t = performance.now();
-      const response = await fetch(`${base}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${HARNESS_WRITE_KEY}` },
-        body,
-      });
-      const json = (await response.json()) as { accepted?: number; duplicates?: number };
-      postMs.push(performance.now() - t);
-      if (response.status !== 202) {
-        failed++;
-        continue;
+      // A dropped connection is retried with the same body, as a client should: event ids make the
+      // retry idempotent (events already stored come back as duplicates).
+      for (let attempt = 1; ; attempt++) {
+        const t = performance.now();
+        try {
+          const response = await fetch(`${base}/v1/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${HARNESS_WRITE_KEY}` },
+            body,
+          });
+          const json = (await response.json()) as { accepted?: number; duplicates?: number };
+          postMs.push(performance.now() - t);
+          if (response.status !== 202) {
+            failed++;
+            break;
+          }
+          accepted += json.accepted ?? 0;
+          duplicates += json.duplicates ?? 0;
+          break;
+        } catch (error) {
+          networkErrors++;
+          if (attempt >= 5) {
+            failed++;
+            console.error(`events bench: POST failed 5 times: ${(error as Error).message}`);
+            break;
+          }
+        }
       }
-      accepted += json.accepted ?? 0;
-      duplicates += json.duplicates ?? 0;
     }
   }),
 );
@@ -221,6 +236,7 @@ const result = {
     accepted,
     duplicates,
     failedRequests: failed,
+    retriedConnectionErrors: networkErrors,
     seconds: Math.round(elapsed * 10) / 10,
     acceptedPerSecond: Math.round(perSecond),
     postLatencyMs: stats(postMs),
