@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- events [--seconds 60] [--clients 8] [--batch 100] [--users 50]`
+ * `npm run bench -- events [--seconds 60] [--clients 8] [--batch 100] [--users 50] [--keys-per-batch 5]`
  *
  * Feedback events against the local Worker: edge/index.ts bundled and run in workerd by Miniflare on
  * a random port (HTTP), with the events queue + consumer, the FeedbackStore Durable Objects (SQLite)
  * and R2 simulated as in `npm start`, serving a real small version (biased MF + iALS on
  * ml-latest-small). For `--seconds`, `--clients` concurrent clients POST batches of `--batch` events
- * (known users and sessions, ~2 % repeated event ids); then it waits for the consumer and counts
+ * (known users and sessions, `--keys-per-batch` of them per batch, ~2 % repeated event ids); then it waits for the consumer and counts
  * the events in R2. Recommendation latency for `--users` users is measured before any event and
  * after (each then holding up to 500 recent events, folded in on every request): the difference is
  * the latency the immediate effect adds. Writes bench/results/events.json with `checks`.
@@ -43,6 +43,8 @@ const SECONDS = arg('seconds', 60);
 const CLIENTS = arg('clients', 8);
 const BATCH = arg('batch', 100);
 const USERS = arg('users', 50);
+/** Distinct users / sessions in one batch (a site's backend batching a few visitors' events). */
+const KEYS_PER_BATCH = arg('keys-per-batch', 5);
 
 function stats(samples: number[]) {
   const s = [...samples].sort((a, b) => a - b);
@@ -126,7 +128,10 @@ function batch(): unknown[] {
       continue;
     }
     const movieId = movies[(s * 7919) % movies.length]!;
-    const who = s % 5 === 4 ? { sessionId: `session-${s % 97}` } : { userId: users[s % users.length]! };
+    // Each batch holds the events of KEYS_PER_BATCH users / sessions (one Durable Object call each).
+    const slot = (Math.floor(s / BATCH) * KEYS_PER_BATCH + (s % KEYS_PER_BATCH)) % (users.length + 97);
+    const who =
+      slot >= users.length ? { sessionId: `session-${slot - users.length}` } : { userId: users[slot]! };
     const type = (['rating', 'watch', 'click', 'impression', 'dislike'] as const)[s % 5]!;
     const event = {
       eventId: `bench-${s}`,

@@ -25,6 +25,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../shared/random.ts';
+import { isolateHeapMB } from './support/isolate.ts';
 import { type FixtureVersion, fitBiasedMf, writeFixtureVersion } from '../test/support/fixture-version.ts';
 import {
   bundleWorker,
@@ -37,7 +38,7 @@ import { Ials, type IalsOptions } from '../train/models/ials.ts';
 import { IALS_DEFAULTS } from '../train/models/registry.ts';
 import { generateSyntheticWorld, syntheticWorldDataset } from '../train/data/synthetic.ts';
 import { selectBackend } from '../train/backend.ts';
-import { fitItemItem, fitLearnedRanking } from '../train/models/ranker.ts';
+import { fitItemItem, fitLearnedRanking, recentCsr } from '../train/models/ranker.ts';
 import type { RankingStage } from '../train/pipeline/ranking-stage.ts';
 import { RANKER_FEATURES } from '../shared/serving/ranker.ts';
 
@@ -102,49 +103,8 @@ async function startBenchWorker(script: string, version: FixtureVersion): Promis
   return startWorker(script, version, { inspectorPort: nextInspectorPort++ });
 }
 
-/**
- * The isolate's heap through the V8 inspector workerd exposes (Runtime.getHeapUsage): JS heap
- * (usedSize) plus ArrayBuffer backing stores as V8 reports them (typed arrays, wasm memory).
- */
-async function isolateHeap(
-  worker: Worker,
-): Promise<{ jsHeapMB: number; arrayBuffersMB: number; embedderMB: number; totalMB: number }> {
-  const targets = (await (await fetch(`http://127.0.0.1:${worker.inspectorPort}/json`)).json()) as {
-    id: string;
-    webSocketDebuggerUrl: string;
-  }[];
-  const target = targets.find((t) => t.id === 'core:user:') ?? targets[0];
-  if (!target) throw new Error('no inspector target');
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolveOpen, reject) => {
-    ws.addEventListener('open', resolveOpen);
-    ws.addEventListener('error', reject);
-  });
-  let id = 0;
-  const send = (method: string) =>
-    new Promise<Record<string, number>>((resolveReply) => {
-      const mine = ++id;
-      const onMessage = (event: MessageEvent) => {
-        const reply = JSON.parse(String(event.data)) as { id?: number; result?: Record<string, number> };
-        if (reply.id !== mine) return;
-        ws.removeEventListener('message', onMessage);
-        resolveReply(reply.result ?? {});
-      };
-      ws.addEventListener('message', onMessage);
-      ws.send(JSON.stringify({ id: mine, method }));
-    });
-  // workerd's inspector does not implement HeapProfiler.collectGarbage: this includes garbage
-  // not yet collected, an upper bound of what the version retains.
-  const usage = await send('Runtime.getHeapUsage');
-  ws.close();
-  const mb = (x: number | undefined) => Math.round(((x ?? 0) / 2 ** 20) * 10) / 10;
-  return {
-    jsHeapMB: mb(usage.usedSize),
-    arrayBuffersMB: mb(usage.backingStorageSize),
-    embedderMB: mb(usage.embedderHeapUsedSize),
-    totalMB: mb((usage.usedSize ?? 0) + (usage.backingStorageSize ?? 0)),
-  };
-}
+/** The isolate's heap (bench/support/isolate.ts). */
+const isolateHeap = (worker: Worker) => isolateHeapMB(worker.inspectorPort!);
 
 interface Sample {
   clientMs: number;
@@ -252,6 +212,7 @@ async function main(): Promise<void> {
     });
     const stageOf = async (dataset: typeof small): Promise<RankingStage> => ({
       itemItem: await fitItemItem(dataset, allRows(dataset), itemItemConfig),
+      userRecent: recentCsr(dataset, allRows(dataset)),
       itemItemConfig,
       learned,
       config: {
@@ -346,6 +307,19 @@ async function main(): Promise<void> {
       (n) => `/bench/retrieve?user=${n}&k=10`,
       (n) => `/bench/tfjs?user=${n}&k=10`,
     );
+    // The ranking stage's MLP: typed-array kernel (served) vs tfjs-core over the same weights and
+    // the same real candidate features, interleaved.
+    const [rankerKernel, rankerTfjs] = await interleaved(
+      worker,
+      (n) => `/bench/ranker-kernel?user=${n}&k=10`,
+      (n) => `/bench/ranker-tfjs?user=${n}&k=10`,
+    );
+    // The same known-user request with the blend or the learned stage, interleaved (same load).
+    const [smallBlendOnly, smallLearnedOnly] = await interleaved(
+      worker,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=blend`,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=learned`,
+    );
     const smallHeap = await isolateHeap(worker);
     await worker.mf.dispose();
     console.log('ml-latest-small done');
@@ -366,6 +340,11 @@ async function main(): Promise<void> {
       worker,
       (n) => `/bench/retrieve?user=${n}&k=10`,
       (n) => `/bench/tfjs?user=${n}&k=10`,
+    );
+    const [bigBlendOnly, bigLearnedOnly] = await interleaved(
+      worker,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=blend`,
+      (n) => `/bench/recommend?user=${n}&k=10&stage=learned`,
     );
     const bigFoldIn = await run(worker, () => [
       '/v1/recommendations',
@@ -422,6 +401,8 @@ async function main(): Promise<void> {
         retrievalKernel: smallKernel,
         retrievalTfjsBaseline: smallTfjs,
         tfjsRerankerMlp100Candidates: rerank100,
+        learnedStageFeaturesPlusMlp: { typedArrayKernel: rankerKernel, tfjsCpu: rankerTfjs },
+        recommendBlendVsLearned: { blend: smallBlendOnly, learned: smallLearnedOnly },
         baselineOverKernelWorkerMean: ratio(smallTfjs.worker, smallKernel.worker),
         baselineOverKernelClientP50: ratioP50(smallTfjs.client, smallKernel.client),
       },
@@ -433,6 +414,7 @@ async function main(): Promise<void> {
         coldStart: bigCold,
         recommendations: bigRecs,
         foldIn20: bigFoldIn,
+        recommendBlendVsLearned: { blend: bigBlendOnly, learned: bigLearnedOnly },
         predictionByTitle: bigPredictionByTitle,
         retrievalKernel: bigKernel,
         retrievalTfjsBaseline: bigTfjs,

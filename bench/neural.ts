@@ -45,6 +45,8 @@ import {
 import { openVersionFolder, roundTripDifference } from '../train/models/neural/version.ts';
 import {
   NCF_DEFAULTS,
+  NCF_GMF,
+  NCF_MLP,
   NEUMF_PRETRAINED,
   RATING_TOWER_DEFAULTS,
   TWO_STAGE_DEFAULTS,
@@ -210,8 +212,8 @@ if (run.includes('ncf')) {
   const ncf = (name: string, options: NcfOptions) =>
     measure(ml100k, 'ncf', 'leave-last-out', split, name, new NcfRecommender(options));
   // The paper's models, each stopped early on each user's latest training rating (carved out).
-  await ncf('ncf-gmf', { ...scaled(NCF_DEFAULTS), variant: 'gmf' });
-  await ncf('ncf-mlp', { ...scaled(NCF_DEFAULTS), variant: 'mlp' });
+  await ncf('ncf-gmf', scaled(NCF_GMF));
+  await ncf('ncf-mlp', scaled(NCF_MLP));
   await ncf('ncf-neumf-scratch', { ...scaled(NCF_DEFAULTS), variant: 'neumf' });
   // NeuMF from pretrained GMF and MLP (what `ncf-neumf` trains in the registry).
   const pretrained = scaled(NEUMF_PRETRAINED);

@@ -27,13 +27,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { titleKey } from '../shared/serving/titles.ts';
 import { createRng, type Rng } from '../shared/random.ts';
-import { type FixtureVersion, fitBiasedMf, writeFixtureVersion } from '../test/support/fixture-version.ts';
-import { bundleWorker, type RunningWorker, startWorker } from '../test/support/worker-harness.ts';
+import type { FixtureVersion } from '../test/support/fixture-version.ts';
+import { buildBenchVersions } from './support/bench-versions.ts';
+import {
+  bundleWorker,
+  HARNESS_AUTH,
+  type RunningWorker,
+  startWorker,
+} from '../test/support/worker-harness.ts';
 import type { Dataset } from '../train/data/dataset.ts';
-import { loadDataset } from '../train/data/index.ts';
-import { generateSyntheticWorld, syntheticWorldDataset } from '../train/data/synthetic.ts';
-import { Ials, type IalsOptions } from '../train/models/ials.ts';
-import { IALS_DEFAULTS } from '../train/models/registry.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CEILING_MS = 10;
@@ -105,9 +107,12 @@ async function measure(worker: RunningWorker, input: Input, n: number): Promise<
       method: input.method,
       path: input.path,
       n,
-      ...(input.body !== undefined
-        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(input.body) }
-        : {}),
+      // The known-user routes need a read key: the harness worker's (no rate limit bindings there).
+      headers: {
+        ...HARNESS_AUTH,
+        ...(input.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(input.body !== undefined ? { body: JSON.stringify(input.body) } : {}),
     }),
   });
   if (response.status !== 200)
@@ -408,7 +413,15 @@ async function worstOf(worker: RunningWorker, inputs: Input[]): Promise<Worst & 
   const pids = workerdPids();
   if (pids.length === 0) throw new Error('no workerd process found to read CPU time from');
   const screened: { input: Input; ms: number }[] = [];
-  for (const input of inputs) screened.push({ input, ms: (await measure(worker, input, 3)).ms });
+  for (const input of inputs) {
+    const m = await measure(worker, input, 3);
+    // A refused request (no key, wrong content type, rate limited) would measure nothing useful.
+    if ([401, 413, 415, 429].includes(m.status))
+      throw new Error(
+        `${input.method} ${input.path} answered ${m.status}: the bench must send what the route needs`,
+      );
+    screened.push({ input, ms: m.ms });
+  }
   screened.sort((a, b) => b.ms - a.ms);
   let worst: Worst | null = null;
   for (const { input, ms } of screened.slice(0, 2)) {
@@ -461,26 +474,12 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'reelrank-worst-'));
   try {
     const started = performance.now();
-    const rankingOf = async (dataset: Dataset, options: IalsOptions) => {
-      const ials = new Ials(options);
-      const train = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
-      await ials.fit({ dataset, train, seed: 0 });
-      return ials.exportRankFactors();
-    };
-    // The two versions of bench/latency.ts, built the same way.
-    const small = await loadDataset();
-    const smallVersion = await writeFixtureVersion(small, fitBiasedMf(small, { factors: 32, epochs: 10 }), {
-      version: 'bench-small',
-      ranking: await rankingOf(small, IALS_DEFAULTS),
-    });
-    const world = syntheticWorldDataset(
-      generateSyntheticWorld({ movies: BIG_MOVIES, users: 2000, ratings: 200_000, seed: 7 }),
-    );
-    const bigVersion = await writeFixtureVersion(world, fitBiasedMf(world, { factors: 64, epochs: 3 }), {
-      version: 'bench-100k',
-      contentNeighbors: false,
-      ranking: await rankingOf(world, { ...IALS_DEFAULTS, iterations: 4 }),
-    });
+    // The two versions of bench/latency.ts, built the same way (ranking stage included).
+    const built = await buildBenchVersions(BIG_MOVIES);
+    const small = built.small.dataset;
+    const smallVersion = built.small.version;
+    const world = built.big.dataset;
+    const bigVersion = built.big.version;
     const script = await bundleWorker('edge/bench-worker.ts', work);
     console.log(
       `versions built and worker bundled in ${((performance.now() - started) / 1000).toFixed(1)} s`,

@@ -3,7 +3,8 @@
  * (@hono/zod-openapi), one JSON error envelope. Handlers read the isolate's live version
  * (edge/live.ts) and score with the shared kernels (shared/serving).
  *
- * Adding routes: put a group in `edge/routes/<group>.ts` exporting `<group>Routes(): OpenAPIHono<AppEnv>`;
+ * Adding routes: put a group in `edge/routes/<group>.ts` exporting `<group>Routes(): OpenAPIHono<AppEnv>`
+ * (schemas with `import { z } from '@hono/zod-openapi'`, zod 4);
  * declare each route with `createRoute({ method, path: '/v1/x/{id}', operationId, security, middleware,
  * request, responses: { ...ok(Schema, '...'), ...errorResponses(400, 401) } })` (edge/responses.ts)
  * and `app.openapi(route, handler)`; guard it with `requireKey('read' | 'write')` or
@@ -16,7 +17,7 @@ import { OPTIONAL_READ_KEY, publicUnlessConfigured, SECURITY_SCHEMES } from './a
 import { readBody } from './body.ts';
 import { errorBody, onError } from './errors.ts';
 import { limitByIp } from './limits.ts';
-import { errorResponses, ok } from './responses.ts';
+import { errorResponsesWithoutVersion, ok } from './responses.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { EVENTS_PATH, eventsRoutes, MAX_EVENTS_BODY_BYTES } from './routes/events.ts';
 import { serviceRoutes } from './routes/service.ts';
@@ -89,7 +90,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     middleware: [publicUnlessConfigured()] as const,
     responses: {
       ...ok(z.looseObject({ openapi: z.string() }), 'The OpenAPI 3.1 document'),
-      ...errorResponses(401),
+      ...errorResponsesWithoutVersion(401),
     },
   });
   app.openapi(openapi, (c) => {

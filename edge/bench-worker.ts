@@ -8,6 +8,12 @@
  *                                random weights) over n candidates' features (latency only)
  *   /bench/tfjs?user=&k=         the straightforward TF.js baseline: matMul over float32 item
  *                                factors + tf.topk (tfjs-core + backend-cpu, as DESIGN measured)
+ *   /bench/ranker-kernel?user=   the version's learned ranking stage over a known user's real
+ *   /bench/ranker-tfjs?user=     candidates: features (shared/serving/ranker.ts) then the MLP by the
+ *                                typed-array dense kernel the edge serves with, or by tfjs-core
+ *                                (cpu backend) over the same dequantized weights
+ *   /bench/recommend?user=&stage=blend|learned   recommend() of a known user with the blend or
+ *                                the learned stage forced (same request otherwise)
  *   /bench/repeat (POST)         {method, path, headers?, body?, n}: the edge handles that request n
  *                                times in a row inside the isolate; answers the mean milliseconds
  *                                (the clock ticks in whole ms, so n requests give ms / n resolution)
@@ -18,6 +24,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dequantizeInt8, dequantizeRowInt8 } from '../shared/kernels/int8.ts';
 import { topK } from '../shared/kernels/topk.ts';
 import type { ServingModel } from '../shared/serving/model.ts';
+import { denseStack, type LearnedStage, learnedCandidates } from '../shared/serving/ranker.ts';
+import { knownUser, recommend } from '../shared/serving/scoring.ts';
 import edge from './index.ts';
 import { liveVersion, resetLiveState } from './live.ts';
 
@@ -36,6 +44,21 @@ function rerankerFor(features: number) {
     };
   }
   return reranker;
+}
+
+/** The learned stage's dequantized weights as tensors (built once per stage). */
+let rankerWeights: { stage: LearnedStage; layers: { w: tf.Tensor2D; b: tf.Tensor1D }[] } | null = null;
+function rankerTensors(stage: LearnedStage) {
+  if (rankerWeights?.stage !== stage) {
+    rankerWeights = {
+      stage,
+      layers: stage.layers.map((l) => ({
+        w: tf.tensor2d(l.kernel, [l.inputs, l.units]),
+        b: tf.tensor1d(l.bias),
+      })),
+    };
+  }
+  return rankerWeights.layers;
 }
 
 let tfjsItems: { version: string; factors: tf.Tensor2D; bias: tf.Tensor1D } | null = null;
@@ -119,6 +142,35 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
     const out = Array.from(await scores.data());
     scores.dispose();
     return Response.json({ n: out.length });
+  }
+  if (url.pathname === '/bench/recommend') {
+    const stage = url.searchParams.get('stage') === 'learned' ? 'learned' : 'blend';
+    const result = recommend(model, knownUser(model, userIndex), { k, stage });
+    return Response.json({ ids: result.items.map((it) => it.itemIndex) });
+  }
+  if (url.pathname === '/bench/ranker-kernel' || url.pathname === '/bench/ranker-tfjs') {
+    const stage = model.learned as LearnedStage | null | undefined;
+    if (!stage)
+      return Response.json({ error: { code: 'no_ranker', message: 'no learned stage' } }, { status: 404 });
+    const found = learnedCandidates(model, knownUser(model, userIndex), { k }, stage.config.perChannel);
+    const m = found.ids.length;
+    if (url.pathname === '/bench/ranker-kernel') {
+      const scores = denseStack(stage.layers, found.features, m);
+      return Response.json({ n: m, best: topK(scores, k).indexes[0] ?? null });
+    }
+    await tf.setBackend('cpu');
+    const weights = rankerTensors(stage);
+    const scores = tf.tidy(() => {
+      let x: tf.Tensor2D = tf.tensor2d(found.features, [m, stage.layers[0]!.inputs]);
+      weights.forEach((layer, i) => {
+        const z = tf.add(tf.matMul(x, layer.w), layer.b) as tf.Tensor2D;
+        x = i < weights.length - 1 ? tf.relu(z) : z;
+      });
+      return tf.reshape(x, [m]);
+    });
+    const out = (await scores.data()) as Float32Array;
+    scores.dispose();
+    return Response.json({ n: m, best: topK(out, k).indexes[0] ?? null });
   }
   if (url.pathname === '/bench/tfjs') {
     await tf.setBackend('cpu');

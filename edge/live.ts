@@ -11,6 +11,13 @@ import type { EventsWatermark } from '../shared/events.ts';
 import { loadServingModel } from '../shared/serving/from-artifacts.ts';
 import type { ServingModel } from '../shared/serving/model.ts';
 import { type TitleIndex, titleIndexOf } from '../shared/serving/titles.ts';
+import {
+  type Arm,
+  armOf,
+  type CanarySpec,
+  DEFAULT_CANARY_MEMORY_MB,
+  servedBytesOf,
+} from '../shared/rollout.ts';
 import type { ObjectStore } from '../shared/store.ts';
 import { R2Store } from './store/r2.ts';
 import { simdKernel } from './simd.ts';
@@ -26,8 +33,10 @@ export interface LiveVersion {
   loadedAt: string;
   /** Milliseconds from reading the pointer to the model being ready. */
   loadMs: number;
-  /** Title keys for search and resolution (shared/serving/titles.ts), built once per version. */
-  titleIndex: TitleIndex;
+  /** Title keys for search and resolution (shared/serving/titles.ts), built once per version on first use. */
+  readonly titleIndex: TitleIndex;
+  /** Bytes of the version's files the serving model holds (servedBytesOf), for the canary budget. */
+  servedBytes: number;
   /** The feedback this version was trained on (trainingConfig.events.watermark), or null. */
   eventsWatermark: EventsWatermark | null;
 }
@@ -51,10 +60,14 @@ export interface RefusedVersion {
 
 interface LiveState {
   live: LiveVersion | null;
+  /** The canary version the pointer names, once loaded and verified (null: none, or refused). */
+  candidate: LiveVersion | null;
   /** Date.now() of the last pointer read that completed. */
   checkedAt: number;
   inflight: Promise<void> | null;
   refused: RefusedVersion[];
+  /** Served-file budget (MB) for live + canary together (CANARY_MEMORY_MB). */
+  canaryBudgetMB: number;
   /** Last failure to read the pointer itself (store unreachable, no pointer yet). */
   pointerError: { code: string; message: string; at: string } | null;
 }
@@ -64,7 +77,15 @@ const states = new Map<string, LiveState>();
 function stateFor(prefix: string): LiveState {
   let state = states.get(prefix);
   if (!state) {
-    state = { live: null, checkedAt: 0, inflight: null, refused: [], pointerError: null };
+    state = {
+      live: null,
+      candidate: null,
+      canaryBudgetMB: DEFAULT_CANARY_MEMORY_MB,
+      checkedAt: 0,
+      inflight: null,
+      refused: [],
+      pointerError: null,
+    };
     states.set(prefix, state);
   }
   return state;
@@ -109,64 +130,166 @@ async function loadPointer(state: LiveState, store: ObjectStore): Promise<void> 
     return;
   }
   state.pointerError = null;
-  // Refusals are about versions the pointer named; once it names another, they are history
-  // (health would otherwise stay 'degraded' after the operator fixed things).
+  // Refusals are about versions the pointer named; once it names another (live or canary), they
+  // are history (health would otherwise stay 'degraded' after the operator fixed things).
   state.refused = state.refused.filter(
-    (r) => r.version === pointer.version && r.manifestSha256 === pointer.manifestSha256,
+    (r) =>
+      (r.version === pointer.version && r.manifestSha256 === pointer.manifestSha256) ||
+      (r.version === pointer.canary?.version && r.manifestSha256 === pointer.canary.manifestSha256),
   );
+  await loadLive(state, store, pointer, started);
+  await loadCandidate(state, store, pointer);
+}
+
+function isVersion(
+  loaded: LiveVersion | null,
+  version: string,
+  manifestSha256: string,
+): loaded is LiveVersion {
+  return loaded !== null && loaded.model.version === version && loaded.manifestSha256 === manifestSha256;
+}
+
+function recentlyRefused(state: LiveState, version: string, manifestSha256: string): boolean {
+  const refused = state.refused.find((r) => r.version === version && r.manifestSha256 === manifestSha256);
+  return refused !== undefined && Date.now() - Date.parse(refused.at) < REFUSAL_RETRY_MS;
+}
+
+function refuse(
+  state: LiveState,
+  version: string,
+  manifestSha256: string,
+  error: ReelrankError,
+  role: string,
+): void {
+  const entry: RefusedVersion = {
+    version,
+    manifestSha256,
+    code: error.code,
+    message: error.message,
+    at: new Date().toISOString(),
+  };
+  state.refused = [entry, ...state.refused.filter((r) => r.version !== version)].slice(0, 10);
+  console.error(
+    `reelrank: refused ${role} version ${version} (${error.code}): ${error.message}; still serving ${state.live?.model.version ?? 'nothing'}${role === 'canary' ? ' to everyone' : ''}`,
+  );
+}
+
+/** Open, verify and decode one version named by the pointer (live or canary). */
+async function loadVersion(
+  store: ObjectStore,
+  version: string,
+  manifestSha256: string,
+  pointer: Pointer,
+  started: number,
+): Promise<LiveVersion> {
+  const opened = await openVersion(store, { version });
+  if (opened.manifestSha256 !== manifestSha256) {
+    throw new ReelrankError(
+      'artifact_corrupt',
+      `Manifest of version ${version} in ${store.description} has sha256 ${opened.manifestSha256}, the pointer expects ${manifestSha256}.`,
+    );
+  }
+  const model = await loadServingModel(opened, { simd: simdKernel });
+  return {
+    model,
+    pointer,
+    manifestSha256: opened.manifestSha256,
+    createdAt: opened.manifest.createdAt,
+    formatVersion: opened.manifest.formatVersion,
+    metrics: opened.manifest.metrics,
+    datasetFingerprint: opened.manifest.datasetFingerprint,
+    loadedAt: new Date().toISOString(),
+    loadMs: Date.now() - started,
+    // Built on first use (a search or a title): recommendations in a fresh isolate do not wait
+    // for it, and an isolate that never resolves titles never holds it. Cached per model.
+    get titleIndex() {
+      return titleIndexOf(model);
+    },
+    servedBytes: servedBytesOf(opened.manifest),
+    eventsWatermark: watermarkOf(opened.manifest.trainingConfig),
+  };
+}
+
+async function loadLive(
+  state: LiveState,
+  store: ObjectStore,
+  pointer: Pointer,
+  started: number,
+): Promise<void> {
   const current = state.live;
-  if (
-    current &&
-    current.pointer.version === pointer.version &&
-    current.manifestSha256 === pointer.manifestSha256
-  ) {
+  if (isVersion(current, pointer.version, pointer.manifestSha256)) {
     current.pointer = pointer;
     return;
   }
-  const refused = state.refused.find(
-    (r) => r.version === pointer.version && r.manifestSha256 === pointer.manifestSha256,
-  );
-  if (refused && Date.now() - Date.parse(refused.at) < REFUSAL_RETRY_MS) return;
+  const promoted = state.candidate;
+  if (isVersion(promoted, pointer.version, pointer.manifestSha256)) {
+    // `reelrank promote`: the canary already in memory becomes live, no reload, no gap.
+    promoted.pointer = pointer;
+    state.live = promoted;
+    state.candidate = null;
+    console.log(`reelrank: canary ${pointer.version} promoted: serving everyone`);
+    return;
+  }
+  if (recentlyRefused(state, pointer.version, pointer.manifestSha256)) return;
   try {
-    const version = await openVersion(store);
-    const model = await loadServingModel(version, { simd: simdKernel });
-    const next: LiveVersion = {
-      model,
-      pointer,
-      manifestSha256: version.manifestSha256,
-      createdAt: version.manifest.createdAt,
-      formatVersion: version.manifest.formatVersion,
-      metrics: version.manifest.metrics,
-      datasetFingerprint: version.manifest.datasetFingerprint,
-      loadedAt: new Date().toISOString(),
-      loadMs: Date.now() - started,
-      titleIndex: titleIndexOf(model),
-      eventsWatermark: watermarkOf(version.manifest.trainingConfig),
-    };
+    const next = await loadVersion(store, pointer.version, pointer.manifestSha256, pointer, started);
     state.live = next; // the one atomic swap
     state.refused = state.refused.filter((r) => r.version !== pointer.version);
+    const { model } = next;
     console.log(
       `reelrank: serving version ${model.version} (${model.itemCount} movies, ${model.userCount} users, ${model.kernel} kernel) loaded in ${next.loadMs} ms`,
     );
   } catch (error) {
     if (!isReelrankError(error)) throw error;
-    const entry: RefusedVersion = {
-      version: pointer.version,
-      manifestSha256: pointer.manifestSha256,
-      code: error.code,
-      message: error.message,
-      at: new Date().toISOString(),
-    };
-    state.refused = [entry, ...state.refused.filter((r) => r.version !== pointer.version)].slice(0, 10);
-    console.error(
-      `reelrank: refused version ${pointer.version} (${error.code}): ${error.message}; still serving ${current?.model.version ?? 'nothing'}`,
-    );
+    refuse(state, pointer.version, pointer.manifestSha256, error, 'live');
   }
+}
+
+async function loadCandidate(state: LiveState, store: ObjectStore, pointer: Pointer): Promise<void> {
+  const canary: CanarySpec | null = pointer.canary ?? null;
+  if (canary === null) {
+    if (state.candidate) console.log(`reelrank: canary ${state.candidate.model.version} ended`);
+    state.candidate = null;
+    return;
+  }
+  if (isVersion(state.candidate, canary.version, canary.manifestSha256)) {
+    state.candidate.pointer = pointer;
+    return;
+  }
+  state.candidate = null; // another canary, or none loaded yet: never serve a stale one
+  if (state.live === null || recentlyRefused(state, canary.version, canary.manifestSha256)) return;
+  try {
+    const manifest = (await openVersion(store, { version: canary.version })).manifest;
+    const budgetMB = state.canaryBudgetMB;
+    const totalMB = (servedBytesOf(manifest) + state.live.servedBytes) / 2 ** 20;
+    if (totalMB > budgetMB) {
+      throw new ReelrankError(
+        'canary_too_large',
+        `live ${state.live.model.version} and canary ${canary.version} need ${totalMB.toFixed(1)} MB of served files together, above this isolate's canary budget of ${budgetMB} MB (CANARY_MEMORY_MB); the canary is not loaded`,
+      );
+    }
+    const started = Date.now();
+    state.candidate = await loadVersion(store, canary.version, canary.manifestSha256, pointer, started);
+    state.refused = state.refused.filter((r) => r.version !== canary.version);
+    console.log(
+      `reelrank: canary ${canary.version} loaded in ${state.candidate.loadMs} ms: serving ${canary.percent}% of people`,
+    );
+  } catch (error) {
+    if (!isReelrankError(error)) throw error;
+    refuse(state, canary.version, canary.manifestSha256, error, 'canary');
+  }
+}
+
+function canaryBudgetOf(env: Env): number {
+  const raw = (env as unknown as Record<string, unknown>).CANARY_MEMORY_MB;
+  const mb = typeof raw === 'string' ? Number(raw) : Number.NaN;
+  return Number.isFinite(mb) && mb >= 0 ? mb : DEFAULT_CANARY_MEMORY_MB;
 }
 
 /** Re-reads the pointer now (the cron handler), sharing an in-flight check. */
 export function refresh(env: Env): Promise<void> {
   const state = stateFor(env.ARTIFACT_PREFIX);
+  state.canaryBudgetMB = canaryBudgetOf(env);
   if (!state.inflight) {
     state.inflight = loadPointer(state, storeOf(env)).finally(() => {
       state.inflight = null;
@@ -183,6 +306,7 @@ export function refresh(env: Env): Promise<void> {
 export async function liveVersion(
   env: Env,
   waitUntil: (promise: Promise<unknown>) => void,
+  subject: string | null = null,
 ): Promise<LiveVersion> {
   const state = stateFor(env.ARTIFACT_PREFIX);
   if (!state.live) {
@@ -197,7 +321,25 @@ export async function liveVersion(
       : (state.pointerError?.message ?? 'no version has been loaded yet');
     throw new ReelrankError('no_live_version', `No live version to serve: ${why}`);
   }
-  return state.live;
+  return servingArm(state, subject).version;
+}
+
+/**
+ * The version that answers `subject` (a userSubject / sessionSubject key): the canary for the
+ * people the pointer's salted hash puts in its share, once it is loaded; the live version for
+ * everyone else, for requests that name nobody, and whenever the canary is absent or refused.
+ */
+function servingArm(state: LiveState, subject: string | null): { version: LiveVersion; arm: Arm } {
+  const live = state.live!;
+  const candidate = state.candidate;
+  if (candidate && armOf(subject, live.pointer.canary) === 'candidate')
+    return { version: candidate, arm: 'candidate' };
+  return { version: live, arm: 'live' };
+}
+
+/** Which arm a version answered as ('candidate' while it is the loaded canary). */
+export function armOfVersion(env: Env, version: LiveVersion): Arm {
+  return stateFor(env.ARTIFACT_PREFIX).candidate === version ? 'candidate' : 'live';
 }
 
 /**
@@ -208,6 +350,7 @@ export async function liveVersion(
 export function healthOf(env: Env): {
   status: 'ok' | 'degraded' | 'unavailable';
   live: LiveVersion | null;
+  candidate: LiveVersion | null;
   refused: RefusedVersion[];
   checkedAt: number;
   pointerError: LiveState['pointerError'];
@@ -220,6 +363,7 @@ export function healthOf(env: Env): {
         ? 'degraded'
         : 'ok',
     live: state.live,
+    candidate: state.candidate,
     refused: state.refused,
     checkedAt: state.checkedAt,
     pointerError: state.pointerError,

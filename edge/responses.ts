@@ -46,9 +46,18 @@ const errorResponse = (status: ErrorStatus): ErrorResponse => {
   };
 };
 
-/** The error answers of a route: 429 and 503 always, plus the given ones (400, 401, ...). */
+/** The error answers of a route that reads the live version: 429 and 503, plus the given ones (400, 401, ...). */
 export function errorResponses(...statuses: ErrorStatus[]) {
-  const all = new Set<ErrorStatus>([...statuses, 429, 503]);
+  return errorResponsesOf([...statuses, 429, 503]);
+}
+
+/** The error answers of a route that needs no live version (the page, the document): 429 plus the given ones. */
+export function errorResponsesWithoutVersion(...statuses: ErrorStatus[]) {
+  return errorResponsesOf([...statuses, 429]);
+}
+
+function errorResponsesOf(statuses: ErrorStatus[]) {
+  const all = new Set<ErrorStatus>(statuses);
   return Object.fromEntries([...all].sort().map((s) => [s, errorResponse(s)])) as Partial<
     Record<ErrorStatus, ErrorResponse>
   >;
@@ -97,6 +106,10 @@ export const RecommendationsSchema = z
       .optional()
       .openapi({ description: 'Feedback events since the live version folded into this answer' }),
     version: z.string(),
+    recommendationId: z.string().openapi({
+      description:
+        'Id of this list: quote it in feedback events (POST /v1/events) so clicks and ratings are attributed to the version and position that produced them',
+    }),
     weights: ChannelWeights,
     items: z.array(
       z.object({
@@ -204,6 +217,17 @@ export const HealthSchema = z
         }),
       )
       .optional(),
+    canary: z
+      .object({
+        version: z.string(),
+        percent: z.number(),
+        startedAt: z.string(),
+        loaded: z.boolean(),
+        loadedAt: z.string().nullable(),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: 'The canary the pointer names; loaded: serving its share in this isolate' }),
   })
   .openapi('Health', {
     description: 'Status and version for everyone; the other fields only with a read key',

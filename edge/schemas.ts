@@ -2,6 +2,7 @@
  * Request schemas (zod): each is the validator, the TypeScript type and the OpenAPI entry of its
  * route at once (edge/routes/*). A 400 names the parameter with its index (`ratings[3].rating`).
  */
+import { SESSION_ID } from '../shared/rollout.ts';
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { errorBody } from './errors.ts';
@@ -113,10 +114,20 @@ const sessionRatings = z
   .max(MAX_SESSION_RATINGS, `ratings: at most ${MAX_SESSION_RATINGS} ratings`)
   .openapi({ description: `The session's ratings, at most ${MAX_SESSION_RATINGS}` });
 
+/**
+ * An anonymous session's id: people with the same id always get the same arm of a canary
+ * (shared/rollout.ts); also the `sessionId` of its feedback events.
+ */
+const sessionIdString = z
+  .string({ error: 'sessionId must be a string' })
+  .regex(SESSION_ID, 'sessionId: 1-128 letters, digits, or . _ : -')
+  .openapi({ description: 'Stable id of the anonymous session (canary arm assignment, feedback events)' });
+
 const yearNumber = z.number({ error: 'must be a number' }).int('must be an integer').min(1800).max(2200);
 
 export const sessionBody = z
   .strictObject({
+    sessionId: sessionIdString.optional(),
     ratings: sessionRatings.default([]),
     k: z
       .number({ error: 'k must be a number' })
@@ -173,6 +184,7 @@ export const MAX_PREDICTION_TITLES = 50;
 /** `POST /v1/predictions`: a session's ratings and the movies (ids and/or titles) to predict. */
 export const sessionPredictionsBody = z
   .strictObject({
+    sessionId: sessionIdString.optional(),
     ratings: sessionRatings.default([]),
     movieIds: z
       .array(movieIdNumber, { error: 'movieIds must be an array of movie ids' })

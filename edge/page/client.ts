@@ -24,7 +24,7 @@ function esc(s) {
   });
 }
 function shownTitle(m) { return displayTitle(m.title) + (m.year ? ' (' + m.year + ')' : ''); }
-function stars(value, max) {
+function stars(value) {
   var full = Math.floor(value + 1e-9);
   var half = value - full >= 0.5 - 1e-9;
   var s = '';
@@ -81,8 +81,7 @@ function posterHtml(m, big) {
     return '<img class="poster" src="' + config.posterBase + m.movieId + '.jpg" alt="" width="' + (big ? 120 : 64) +
       '" height="' + (big ? 180 : 96) + '" loading="lazy" decoding="async">';
   }
-  var genre = (m.genres && m.genres[0]) || 'none';
-  return '<div class="ph" aria-hidden="true" style="background:hsl(' + hue(genre) + ' 45% 30%)">' +
+  return '<div class="ph" aria-hidden="true" style="background:hsl(' + hue(m.title) + ' 42% 30%)">' +
     esc(displayTitle(m.title)) + '</div>';
 }
 function rateSelect(m) {
@@ -320,9 +319,11 @@ async function loadMap() {
       var m = map.titles[Number(n)];
       var rect = box.getBoundingClientRect();
       tip.textContent = m;
-      tip.style.left = (event.clientX - rect.left) + 'px';
-      tip.style.top = (event.clientY - rect.top) + 'px';
       tip.hidden = false;
+      // Kept inside the map's box (no horizontal scrolling on a narrow screen).
+      var x = event.clientX - rect.left - tip.offsetWidth / 2;
+      tip.style.left = Math.max(0, Math.min(rect.width - tip.offsetWidth, x)) + 'px';
+      tip.style.top = (event.clientY - rect.top) + 'px';
     });
     svg.addEventListener('mouseleave', function () { tip.hidden = true; });
     svg.addEventListener('click', function (event) {

@@ -37,7 +37,7 @@ button:disabled { opacity: .6; cursor: default; }
 .card .body { display: grid; gap: .2rem; align-content: start; min-width: 0; flex: 1; }
 .card h3 { font-size: 1rem; line-height: 1.25; overflow-wrap: anywhere; }
 .poster, .ph { width: 64px; height: 96px; flex: none; border-radius: 6px; object-fit: cover; background: #dde; }
-.ph { display: flex; align-items: flex-end; padding: .3rem; color: #fff; font-size: .68rem; font-weight: 700; line-height: 1.15; overflow: hidden; overflow-wrap: anywhere; hyphens: auto; }
+.ph { display: flex; align-items: flex-end; padding: .3rem; color: #fff; font-size: .68rem; font-weight: 700; line-height: 1.15; overflow: hidden; overflow-wrap: break-word; hyphens: auto; }
 .meta { color: var(--muted); font-size: .85rem; margin: 0; overflow-wrap: anywhere; }
 .reason { color: var(--good); font-size: .85rem; margin: 0; }
 .rate select { font-size: .9rem; padding: .25rem .4rem; }
@@ -59,7 +59,7 @@ button:disabled { opacity: .6; cursor: default; }
 .map-wrap svg { width: 100%; height: auto; max-height: 36rem; display: block; background: #fbfbfd; border: 1px solid var(--line); border-radius: 10px; }
 .map-wrap circle { cursor: pointer; }
 .map-wrap circle:hover { stroke: #111; stroke-width: 3; }
-.tip { position: absolute; pointer-events: none; background: #14213d; color: #fff; padding: .2rem .5rem; border-radius: 6px; font-size: .85rem; white-space: nowrap; transform: translate(-50%, -130%); }
+.tip { position: absolute; pointer-events: none; background: #14213d; color: #fff; padding: .2rem .5rem; border-radius: 6px; font-size: .85rem; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; transform: translateY(-130%); }
 .legend { display: flex; flex-wrap: wrap; gap: .3rem .8rem; margin: .5rem 0 0; padding: 0; list-style: none; font-size: .85rem; color: var(--muted); }
 .legend i { display: inline-block; width: .7rem; height: .7rem; border-radius: 50%; margin-right: .3rem; vertical-align: -.05rem; }
 footer { color: var(--muted); font-size: .85rem; padding: 1rem 0 2rem; overflow-wrap: anywhere; }

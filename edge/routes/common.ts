@@ -10,11 +10,21 @@ import {
   type UserState,
 } from '../../shared/serving/scoring.ts';
 import { movieRef, type TitleMatch } from '../../shared/serving/titles.ts';
+import { makeRecommendationId, randomNonce, SESSION_ID, sessionSubject } from '../../shared/rollout.ts';
 import type { AppEnv } from '../app-env.ts';
-import { type LiveVersion, liveVersion } from '../live.ts';
+import { armOfVersion, type LiveVersion, liveVersion } from '../live.ts';
 
-/** The version this request is answered with (edge/live.ts). */
-export function live(c: Context<AppEnv>): Promise<LiveVersion> {
+/** Header naming the version that answered (both arms of a canary answer with their own). */
+export const VERSION_HEADER = 'X-Reelrank-Version';
+/** Header a client may send instead of a body `sessionId` to keep a session on one canary arm. */
+export const SESSION_HEADER = 'X-Session-Id';
+
+/**
+ * The version this request is answered with (edge/live.ts): the canary's for the people its
+ * share covers (`subject`: userSubject / sessionSubject of shared/rollout.ts), else the live one.
+ * Names it in the X-Reelrank-Version header of the response.
+ */
+export async function live(c: Context<AppEnv>, subject: string | null = null): Promise<LiveVersion> {
   // waitUntil lets a background pointer check outlive the response; in-process tests have no ctx.
   let waitUntil: (p: Promise<unknown>) => void;
   try {
@@ -23,7 +33,28 @@ export function live(c: Context<AppEnv>): Promise<LiveVersion> {
   } catch {
     waitUntil = (p) => void p.catch(() => undefined);
   }
-  return liveVersion(c.env, waitUntil);
+  const version = await liveVersion(c.env, waitUntil, subject);
+  c.header(VERSION_HEADER, version.model.version);
+  return version;
+}
+
+/** The canary subject of an anonymous request: its body `sessionId`, else the X-Session-Id header. */
+export function sessionSubjectOf(c: Context<AppEnv>, bodySessionId: string | undefined): string | null {
+  const id = bodySessionId ?? c.req.header(SESSION_HEADER);
+  return id !== undefined && SESSION_ID.test(id) ? sessionSubject(id) : null;
+}
+
+/**
+ * A fresh id for one recommendation list, naming the version and arm that made it, so feedback
+ * events quoting it are attributed to them (shared/rollout.ts, `reelrank experiment`).
+ */
+export function recommendationIdFor(c: Context<AppEnv>, version: LiveVersion): string {
+  return makeRecommendationId({
+    version: version.model.version,
+    arm: armOfVersion(c.env, version),
+    issuedAt: Date.now() / 1000,
+    nonce: randomNonce(),
+  });
 }
 
 export function round(x: number, digits = 4): number {
@@ -51,9 +82,11 @@ export function recommendationsJson(
   model: ServingModel,
   result: RecommendResult,
   predict: ((itemIndex: number) => number) | null,
+  recommendationId: string,
 ) {
   return {
     version: model.version,
+    recommendationId,
     weights: {
       collaborative: round(result.weights.collaborative),
       content: round(result.weights.content),
@@ -112,5 +145,20 @@ export function titlePredictionJson(model: ServingModel, user: UserState, query:
     match: found.match,
     ambiguous: found.ambiguous,
     alternatives: found.alternatives.map((i) => movieRef(model.movies[i]!)),
+  };
+}
+
+/** The similar-movie channels a version can answer (`/v1/version`'s `channels`, the page's 'by' menu). */
+export function similarChannels(model: ServingModel): {
+  content: boolean;
+  visual: boolean;
+  collaborative: boolean;
+  hybrid: boolean;
+} {
+  return {
+    content: model.contentEmbeddings !== null || model.neighbors.content !== undefined,
+    visual: model.neighbors.visual !== undefined,
+    collaborative: true,
+    hybrid: true,
   };
 }

@@ -1,10 +1,10 @@
 /** Service routes: health (public summary, detail with a read key) and the live version. */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.ts';
 import { hasKey, OPTIONAL_READ_KEY, publicUnlessConfigured } from '../auth.ts';
 import { healthOf } from '../live.ts';
 import { errorResponses, HealthSchema, ok, VersionSchema } from '../responses.ts';
-import { live } from './common.ts';
+import { live, similarChannels } from './common.ts';
 
 export function serviceRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -18,7 +18,10 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
     summary: 'Whether a version is live; with a read key also refused versions and pointer errors',
     security: OPTIONAL_READ_KEY,
     responses: {
-      ...ok(HealthSchema, 'A version is live (status ok, or degraded when a newer one was refused)'),
+      ...ok(
+        HealthSchema,
+        'A version is live (status ok, or degraded when the version the pointer names was refused or the pointer cannot be read)',
+      ),
       ...errorResponses(),
       503: { description: 'Nothing is loaded', content: { 'application/json': { schema: HealthSchema } } },
     },
@@ -27,7 +30,7 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
     // A fresh isolate has loaded nothing yet: try once, so that a probe right after a deploy or
     // a publish reports the version this isolate would serve, not a false 'unavailable'.
     if (!healthOf(c.env).live) await live(c).catch(() => undefined);
-    const { status, live: current, refused, checkedAt, pointerError } = healthOf(c.env);
+    const { status, live: current, candidate, refused, checkedAt, pointerError } = healthOf(c.env);
     const code = current ? 200 : 503;
     const version = current?.model.version ?? null;
     // Public: status and version only. The detail (store keys, hashes, refusal messages) with a read key.
@@ -42,6 +45,15 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
         pointerCheckedAt: checkedAt > 0 ? new Date(checkedAt).toISOString() : null,
         pointerError,
         refused,
+        canary: current?.pointer.canary
+          ? {
+              version: current.pointer.canary.version,
+              percent: current.pointer.canary.percent,
+              startedAt: current.pointer.canary.startedAt,
+              loaded: candidate?.model.version === current.pointer.canary.version,
+              loadedAt: candidate?.loadedAt ?? null,
+            }
+          : null,
       },
       code,
     );
@@ -78,12 +90,7 @@ export function serviceRoutes(): OpenAPIHono<AppEnv> {
         kernel: model.kernel,
         ratingScale: model.ratingScale,
         genres: model.genreNames,
-        channels: {
-          content: model.contentEmbeddings !== null || model.neighbors.content !== undefined,
-          visual: model.neighbors.visual !== undefined,
-          collaborative: true,
-          hybrid: true,
-        },
+        channels: similarChannels(model),
         metrics: v.metrics,
       },
       200,

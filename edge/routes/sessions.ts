@@ -7,7 +7,15 @@ import type { AppEnv } from '../app-env.ts';
 import { OPTIONAL_READ_KEY, publicUnlessConfigured } from '../auth.ts';
 import { errorResponses, ok, RecommendationsSchema, SessionPredictionsSchema } from '../responses.ts';
 import { sessionBody, sessionPredictionsBody } from '../schemas.ts';
-import { live, recommendationsJson, round, sessionRatingsOf, titlePredictionJson } from './common.ts';
+import {
+  live,
+  recommendationIdFor,
+  recommendationsJson,
+  round,
+  sessionRatingsOf,
+  sessionSubjectOf,
+  titlePredictionJson,
+} from './common.ts';
 
 export function sessionRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -28,8 +36,10 @@ export function sessionRoutes(): OpenAPIHono<AppEnv> {
     },
   });
   app.openapi(recommendations, async (c) => {
-    const { model } = await live(c);
     const body = c.req.valid('json');
+    const v = await live(c, sessionSubjectOf(c, body.sessionId));
+    const { model } = v;
+    const recommendationId = recommendationIdFor(c, v);
     const sessionRatings = sessionRatingsOf(model, body.ratings);
     const options = {
       k: body.k ?? 10,
@@ -39,14 +49,14 @@ export function sessionRoutes(): OpenAPIHono<AppEnv> {
     };
     if (sessionRatings.length === 0) {
       const result = popularDiverse(model, { ...options, diversity: body.diversity ?? 0.3 });
-      return c.json({ ratingCount: 0, ...recommendationsJson(model, result, null) }, 200);
+      return c.json({ ratingCount: 0, ...recommendationsJson(model, result, null, recommendationId) }, 200);
     }
     const user = sessionUser(model, sessionRatings);
     const result = recommend(model, user, { ...options, excludeSeen: true, diversity: body.diversity ?? 0 });
     return c.json(
       {
         ratingCount: user.ratingCount,
-        ...recommendationsJson(model, result, (i) => predictRating(model, user, i)),
+        ...recommendationsJson(model, result, (i) => predictRating(model, user, i), recommendationId),
       },
       200,
     );
@@ -69,9 +79,9 @@ export function sessionRoutes(): OpenAPIHono<AppEnv> {
     },
   });
   app.openapi(predictions, async (c) => {
-    const v = await live(c);
-    const { model } = v;
     const body = c.req.valid('json');
+    const v = await live(c, sessionSubjectOf(c, body.sessionId));
+    const { model } = v;
     const user = sessionUser(model, sessionRatingsOf(model, body.ratings));
     const byId = (body.movieIds ?? []).map((movieId) => {
       const itemIndex = itemIndexOf(model, movieId);

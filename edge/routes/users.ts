@@ -3,6 +3,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { genreMaskOf, itemIndexOf, userIndexOf } from '../../shared/serving/model.ts';
 import { knownUser, predictRating, recommend } from '../../shared/serving/scoring.ts';
 import { resolveTitleOrThrow } from '../../shared/serving/titles.ts';
+import { userSubject } from '../../shared/rollout.ts';
 import type { AppEnv } from '../app-env.ts';
 import { withRecentFeedback } from '../feedback.ts';
 import { READ_KEY, requireKey } from '../auth.ts';
@@ -21,7 +22,7 @@ import {
   userIdParam,
   userMovieParams,
 } from '../schemas.ts';
-import { live, recommendationsJson, round, titlePredictionJson } from './common.ts';
+import { live, recommendationIdFor, recommendationsJson, round, titlePredictionJson } from './common.ts';
 
 export function userRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -43,10 +44,10 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     },
   });
   app.openapi(recommendations, async (c) => {
-    const v = await live(c);
-    const { model } = v;
     const q = c.req.valid('query');
     const userId = c.req.valid('param').userId;
+    const v = await live(c, userSubject(userId));
+    const { model } = v;
     // Recent feedback (edge/feedback.ts) changes the answer at once; a user the version does not
     // know yet is served from their events alone.
     const index = model.userIndexById.get(userId);
@@ -71,7 +72,12 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
         userId,
         ratingCount: user.ratingCount,
         recentEvents: feedback?.folded ?? 0,
-        ...recommendationsJson(model, result, (i) => predictRating(model, user, i)),
+        ...recommendationsJson(
+          model,
+          result,
+          (i) => predictRating(model, user, i),
+          recommendationIdFor(c, v),
+        ),
       },
       200,
     );
@@ -92,9 +98,9 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     },
   });
   app.openapi(byTitle, async (c) => {
-    const v = await live(c);
-    const { model } = v;
     const userId = c.req.valid('param').userId;
+    const v = await live(c, userSubject(userId));
+    const { model } = v;
     const { title, year } = c.req.valid('query');
     const user = knownUser(model, userIndexOf(model, userId));
     const found = resolveTitleOrThrow(v.titleIndex, title, { year, version: model.version });
@@ -121,8 +127,8 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     responses: { ...ok(UserPredictionSchema, 'The predicted rating'), ...errorResponses(400, 401, 404) },
   });
   app.openapi(byId, async (c) => {
-    const { model } = await live(c);
     const { userId, movieId } = c.req.valid('param');
+    const { model } = await live(c, userSubject(userId));
     const user = knownUser(model, userIndexOf(model, userId));
     const rating = predictRating(model, user, itemIndexOf(model, movieId));
     return c.json(
@@ -149,8 +155,8 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     },
   });
   app.openapi(batch, async (c) => {
-    const { model } = await live(c);
     const userId = c.req.valid('param').userId;
+    const { model } = await live(c, userSubject(userId));
     const user = knownUser(model, userIndexOf(model, userId));
     const predictions = c.req.valid('json').movieIds.map((movieId) => ({
       movieId,

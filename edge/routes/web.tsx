@@ -6,8 +6,8 @@
  * `Cache-Control: immutable`; a new version gets new URLs.
  */
 import { type Context, Hono } from 'hono';
-import { type ArtifactVersion, openVersion } from '../../shared/artifacts/loader.ts';
-import { ARTIFACT_FILES } from '../../shared/artifacts/spec.ts';
+import { type ArtifactVersion, openVersion, verifyFileBytes } from '../../shared/artifacts/loader.ts';
+import { ARTIFACT_FILES, versionKey } from '../../shared/artifacts/spec.ts';
 import {
   type CatalogMap,
   checkCatalogMap,
@@ -24,7 +24,7 @@ import type { LiveVersion } from '../live.ts';
 import { FAVICON_SVG } from '../page/favicon.ts';
 import { Page, type PageConfig } from '../page/page.tsx';
 import { R2Store } from '../store/r2.ts';
-import { live } from './common.ts';
+import { live, similarChannels } from './common.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -70,13 +70,10 @@ function webParts(env: Env, current: LiveVersion): Promise<WebParts> {
   return parts;
 }
 
-/** Similar-movie channels the version can answer (the same rule as /v1/version's `channels`). */
+/** The 'by' options of the page, in menu order: only the channels the version has. */
 function channelsOf(model: ServingModel): string[] {
-  const channels = ['hybrid'];
-  if (model.contentEmbeddings !== null || model.neighbors.content !== undefined) channels.push('content');
-  channels.push('collaborative');
-  if (model.neighbors.visual !== undefined) channels.push('visual');
-  return channels;
+  const has = similarChannels(model);
+  return (['hybrid', 'content', 'collaborative', 'visual'] as const).filter((channel) => has[channel]);
 }
 
 /** The live version's asset, or a 404 naming why (another version, or none of this kind). */
@@ -173,7 +170,18 @@ export function webRoutes(): Hono<AppEnv> {
         404,
       );
     }
-    const bytes = await parts.artifact.bytes(`posters/${movieId}.jpg`);
+    // Read and verified per request, not cached: a large catalog's thumbnails would not fit an
+    // isolate's memory, and browsers keep them (immutable).
+    const path = `posters/${movieId}.jpg`;
+    const { artifact } = parts;
+    const bytes = await artifact.store.get(versionKey(artifact.version, path));
+    if (bytes === null) {
+      throw new ReelrankError(
+        'artifact_missing',
+        `File ${path} of version ${artifact.version} does not exist.`,
+      );
+    }
+    await verifyFileBytes(artifact.entry(path), bytes, `File ${path} of version ${artifact.version}`);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       'Content-Type': 'image/jpeg',
       'Cache-Control': IMMUTABLE,

@@ -50,6 +50,7 @@ function delay(ms: number): Promise<void> {
 
 /** Reads of the same unparsable bytes after which a pointer counts as unreadable, not torn. */
 const SAME_BAD_READS = 3;
+const GARBAGE_RECHECK_MS = 300;
 
 function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
   if (a === null || a.length !== b.length) return false;
@@ -82,7 +83,12 @@ export async function swapPointer(
   let badBytes: Uint8Array | null = null;
   let sameBadReads = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (attempt > 1) await delay(retryDelayMs * attempt);
+    // An unparsable read that may be garbage is re-read after a longer pause: the same bytes
+    // SAME_BAD_READS times over >= 0.6 s is not a write in progress (a slow server included).
+    if (attempt > 1)
+      await delay(
+        onUnreadable !== undefined && sameBadReads > 0 ? GARBAGE_RECHECK_MS : retryDelayMs * attempt,
+      );
     let current: Pointer | null;
     let etag: string | null = null;
     let bytes: Uint8Array | null;

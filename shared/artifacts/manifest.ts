@@ -1,7 +1,10 @@
 /**
- * The manifest (`versions/<v>/manifest.json`) and pointer (`current.json`) types, with hand-written
- * validation: anything read from a store is checked here before any byte of it is trusted.
+ * The manifest (`versions/<v>/manifest.json`) and pointer (`current.json`) types, validated with zod
+ * (once per version load, never per request): anything read from a store is checked here before
+ * any byte of it is trusted, and a refusal names the field and the value.
  */
+import { z } from 'zod';
+import type { CanarySpec } from '../rollout.ts';
 import { ReelrankError } from '../errors.ts';
 import { FORMAT_VERSION, MANIFEST_FILE } from './spec.ts';
 
@@ -79,6 +82,8 @@ export interface Pointer {
   publishedAt: string;
   /** The version that was live before this one, or null. */
   previous: string | null;
+  /** A candidate version serving a share of people beside the live one (shared/rollout.ts). */
+  canary?: CanarySpec | null;
 }
 
 const VERSION_ID = /^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/;
@@ -104,72 +109,6 @@ export function isValidFilePath(path: string): boolean {
   return path
     .split('/')
     .every((part) => part !== '' && part !== '.' && part !== '..' && /^[0-9A-Za-z._-]+$/.test(part));
-}
-
-function fail(source: string, message: string): never {
-  throw new ReelrankError('artifact_format', `${source}: ${message}`);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function requireString(source: string, record: Record<string, unknown>, field: string): string {
-  const value = record[field];
-  if (typeof value !== 'string' || value.length === 0) {
-    fail(source, `'${field}' must be a non-empty string, got ${JSON.stringify(value)}.`);
-  }
-  return value;
-}
-
-function requireRecord(
-  source: string,
-  record: Record<string, unknown>,
-  field: string,
-): Record<string, unknown> {
-  const value = record[field];
-  if (!isRecord(value)) fail(source, `'${field}' must be an object, got ${JSON.stringify(value)}.`);
-  return value;
-}
-
-function requireOneOf<T extends string>(
-  source: string,
-  field: string,
-  value: unknown,
-  allowed: readonly T[],
-): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    fail(
-      source,
-      `${field} is ${JSON.stringify(value)}. Allowed: ${allowed.map((a) => `'${a}'`).join(', ')}.`,
-    );
-  }
-  return value as T;
-}
-
-function validateQuantization(source: string, value: unknown): Quantization | null {
-  if (value === null || value === undefined) return null;
-  if (!isRecord(value)) fail(source, `quantization must be an object or null, got ${JSON.stringify(value)}.`);
-  const method = requireOneOf(source, 'quantization.method', value.method, [
-    'float16',
-    'int8-row-symmetric',
-    'tfjs',
-  ] as const);
-  if (method === 'float16') return { method };
-  if (method === 'int8-row-symmetric') {
-    const scaleDtype = requireOneOf(source, 'quantization.scaleDtype', value.scaleDtype, [
-      'float32',
-      'float16',
-    ] as const);
-    requireOneOf(source, 'quantization.layout', value.layout, ['scales-then-values'] as const);
-    return { method, scaleDtype, layout: 'scales-then-values' };
-  }
-  const dtype = requireOneOf(source, 'quantization.dtype', value.dtype, [
-    'uint8',
-    'uint16',
-    'float16',
-  ] as const);
-  return { method, dtype };
 }
 
 /** Expected byte size of a binary file from its kind, dtype, shape and int8 scale type; null when not derivable. */
@@ -223,54 +162,212 @@ const KIND_RANK: Readonly<Partial<Record<FileKind, number>>> = Object.freeze({
   csr: 2,
 });
 
+/** `"x"`, `42`, `undefined`: a value as it appears in a message (long ones cut). */
+function show(value: unknown): string {
+  return value === undefined ? 'undefined' : (JSON.stringify(value)?.slice(0, 80) ?? String(value));
+}
+
+const oneOf = <T extends string>(field: string, allowed: readonly [T, ...T[]]) =>
+  z.enum(allowed, {
+    error: (issue) =>
+      `${field} is ${show(issue.input)}. Allowed: ${allowed.map((a) => `'${a}'`).join(', ')}.`,
+  });
+
+const nonEmptyString = (field: string) =>
+  z
+    .string({ error: (issue) => `'${field}' must be a non-empty string, got ${show(issue.input)}.` })
+    .min(1, { error: (issue) => `'${field}' must be a non-empty string, got ${show(issue.input)}.` });
+
+const record = (field: string) =>
+  z.record(z.string(), z.unknown(), {
+    error: (issue) => `'${field}' must be an object, got ${show(issue.input)}.`,
+  });
+
+const versionId = (field: string) =>
+  nonEmptyString(field).refine(isValidVersionId, {
+    error: (issue) => `${field} ${show(issue.input)} is not a valid version id.`,
+  });
+
+const sha256Hex = (field: string) =>
+  z
+    .string({ error: (issue) => `${field} must be 64 lower-case hex characters, got ${show(issue.input)}.` })
+    .regex(SHA256_HEX, {
+      error: (issue) => `${field} must be 64 lower-case hex characters, got ${show(issue.input)}.`,
+    });
+
+const shapeMessage = (shape: unknown) =>
+  `shape must be an array of non-negative integers, got ${show(shape)}.`;
+
+const QuantizationSchema = z
+  .discriminatedUnion(
+    'method',
+    [
+      z.object({ method: z.literal('float16') }),
+      z.object({
+        method: z.literal('int8-row-symmetric'),
+        scaleDtype: oneOf('quantization.scaleDtype', ['float32', 'float16']),
+        layout: oneOf('quantization.layout', ['scales-then-values']),
+      }),
+      z.object({
+        method: z.literal('tfjs'),
+        dtype: oneOf('quantization.dtype', ['uint8', 'uint16', 'float16']),
+      }),
+    ],
+    {
+      error: (issue) =>
+        issue.code === 'invalid_union'
+          ? `quantization.method is ${show((issue.input as { method?: unknown } | undefined)?.method)}. Allowed: 'float16', 'int8-row-symmetric', 'tfjs'.`
+          : `quantization must be an object or null, got ${show(issue.input)}.`,
+    },
+  )
+  .nullish()
+  .transform((q): Quantization | null => q ?? null);
+
+/**
+ * One file entry: the fields by zod, then what ties them together (dtype allowed for the kind,
+ * rank of the shape, int8 needs its quantization, bytes = what dtype and shape imply).
+ */
+const ManifestFileSchema = z
+  .object(
+    {
+      path: nonEmptyString('path').refine((path) => isValidFilePath(path) && path !== MANIFEST_FILE, {
+        error: (issue) =>
+          `path ${show(issue.input)} is not a safe relative path ('a-z0-9._-' parts joined by '/').`,
+      }),
+      kind: oneOf('kind', [...FILE_KINDS]),
+      dtype: z.string({ error: (issue) => `dtype is ${show(issue.input)}.` }),
+      bytes: z
+        .number({ error: (issue) => `bytes must be a non-negative integer, got ${show(issue.input)}.` })
+        .refine((n) => Number.isSafeInteger(n) && n >= 0, {
+          error: (issue) => `bytes must be a non-negative integer, got ${show(issue.input)}.`,
+        }),
+      sha256: sha256Hex('sha256'),
+      shape: z
+        .array(z.unknown(), { error: (issue) => shapeMessage(issue.input) })
+        .refine((shape) => shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0), {
+          error: (issue) => shapeMessage(issue.input),
+        }),
+      quantization: QuantizationSchema,
+    },
+    { error: (issue) => `must be an object, got ${show(issue.input)}.` },
+  )
+  .superRefine((file, ctx) => {
+    const allowed = KIND_DTYPES[file.kind];
+    if (!allowed || !Array.isArray(file.shape)) return; // reported by the fields' own checks
+    if (!(allowed as readonly string[]).includes(file.dtype)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dtype'],
+        message: `dtype is ${show(file.dtype)}. Allowed: ${allowed.map((a) => `'${a}'`).join(', ')}.`,
+      });
+      return;
+    }
+    const rank = KIND_RANK[file.kind];
+    if (rank !== undefined && file.shape.length !== rank) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shape'],
+        message: `a ${file.kind} has shape of rank ${rank}, got ${show(file.shape)}.`,
+      });
+      return;
+    }
+    const dtype = file.dtype as FileDtype;
+    if (file.kind === 'matrix' && dtype === 'int8' && file.quantization?.method !== 'int8-row-symmetric') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['quantization'],
+        message: `an int8 matrix needs quantization method 'int8-row-symmetric', got ${show(file.quantization)}.`,
+      });
+      return;
+    }
+    const expected = expectedByteLength(file.kind, dtype, file.shape as number[], file.quantization);
+    if (expected !== null && expected !== file.bytes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bytes'],
+        message: `a ${dtype} ${file.kind} of shape ${show(file.shape)} has ${expected} bytes, the manifest says ${file.bytes}.`,
+      });
+    }
+  })
+  .transform(
+    (file): ManifestFile => ({
+      path: file.path,
+      kind: file.kind,
+      bytes: file.bytes,
+      sha256: file.sha256,
+      dtype: file.dtype as FileDtype,
+      shape: file.shape as number[],
+      quantization: file.quantization,
+    }),
+  );
+
+const ManifestSchema = z.object(
+  {
+    formatVersion: z.unknown().refine((v) => typeof v === 'number' && SUPPORTED_FORMAT_VERSIONS.includes(v), {
+      error: (issue) =>
+        `unknown format version ${show(issue.input)}. Supported: ${SUPPORTED_FORMAT_VERSIONS.join(', ')}.`,
+    }),
+    version: versionId('version'),
+    createdAt: nonEmptyString('createdAt').refine((v) => !Number.isNaN(Date.parse(v)), {
+      error: (issue) => `createdAt ${show(issue.input)} is not an ISO date.`,
+    }),
+    datasetFingerprint: nonEmptyString('datasetFingerprint'),
+    trainingConfig: record('trainingConfig'),
+    metrics: record('metrics'),
+    backend: nonEmptyString('backend'),
+    files: z.array(z.unknown(), { error: (issue) => `'files' must be an array, got ${show(issue.input)}.` }),
+  },
+  { error: (issue) => `must be a JSON object, got ${show(issue.input)}.` },
+);
+
+const PointerSchema = z.object(
+  {
+    version: versionId('version'),
+    manifestSha256: sha256Hex('manifestSha256'),
+    publishedAt: nonEmptyString('publishedAt'),
+    previous: z
+      .string({ error: (issue) => `previous must be a version id or null, got ${show(issue.input)}.` })
+      .refine(isValidVersionId, {
+        error: (issue) => `previous must be a version id or null, got ${show(issue.input)}.`,
+      })
+      .nullish()
+      .transform((v) => v ?? null),
+    canary: z
+      .object(
+        {
+          version: versionId('canary.version'),
+          manifestSha256: sha256Hex('canary.manifestSha256'),
+          percent: z
+            .number({ error: (issue) => `canary.percent must be a number, got ${show(issue.input)}.` })
+            .refine((p) => p > 0 && p < 100, {
+              error: (issue) => `canary.percent must be above 0 and below 100, got ${show(issue.input)}.`,
+            }),
+          salt: nonEmptyString('canary.salt'),
+          startedAt: nonEmptyString('canary.startedAt'),
+        },
+        { error: (issue) => `canary must be an object or null, got ${show(issue.input)}.` },
+      )
+      .nullish()
+      .transform((v): CanarySpec | null => v ?? null),
+  },
+  { error: (issue) => `must be a JSON object, got ${show(issue.input)}.` },
+);
+
+/** The first zod issue as `artifact_format`, prefixed with where it was found. */
+function refuse(where: string, error: z.ZodError): never {
+  const issue = error.issues[0];
+  throw new ReelrankError('artifact_format', `${where}: ${issue?.message ?? 'invalid'}`);
+}
+
 /** Validate one file entry (exported for writers, which check what they are about to record). */
 export function validateManifestFile(source: string, value: unknown, index: number): ManifestFile {
-  const where = `${source} files[${index}]`;
-  if (!isRecord(value)) fail(where, `must be an object, got ${JSON.stringify(value)}.`);
-  const path = requireString(where, value, 'path');
-  if (!isValidFilePath(path) || path === MANIFEST_FILE) {
-    fail(
-      where,
-      `path ${JSON.stringify(path)} is not a safe relative path ('a-z0-9._-' parts joined by '/').`,
-    );
-  }
-  const at = `${source} file '${path}'`;
-  const kind = requireOneOf(at, 'kind', value.kind, FILE_KINDS);
-  const dtype = requireOneOf(at, 'dtype', value.dtype, KIND_DTYPES[kind]);
-  const bytes = value.bytes;
-  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
-    fail(at, `bytes must be a non-negative integer, got ${JSON.stringify(bytes)}.`);
-  }
-  const sha256 = value.sha256;
-  if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) {
-    fail(at, `sha256 must be 64 lower-case hex characters, got ${JSON.stringify(sha256)}.`);
-  }
-  const shape = value.shape;
-  if (
-    !Array.isArray(shape) ||
-    !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
-  ) {
-    fail(at, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}.`);
-  }
-  const rank = KIND_RANK[kind];
-  if (rank !== undefined && shape.length !== rank) {
-    fail(at, `a ${kind} has shape of rank ${rank}, got ${JSON.stringify(shape)}.`);
-  }
-  const quantization = validateQuantization(at, value.quantization);
-  if (kind === 'matrix' && dtype === 'int8' && quantization?.method !== 'int8-row-symmetric') {
-    fail(
-      at,
-      `an int8 matrix needs quantization method 'int8-row-symmetric', got ${JSON.stringify(quantization)}.`,
-    );
-  }
-  const expected = expectedByteLength(kind, dtype, shape as number[], quantization);
-  if (expected !== null && expected !== bytes) {
-    fail(
-      at,
-      `a ${dtype} ${kind} of shape ${JSON.stringify(shape)} has ${expected} bytes, the manifest says ${bytes}.`,
-    );
-  }
-  return { path, kind, bytes, sha256, dtype, shape: shape as number[], quantization };
+  const parsed = ManifestFileSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  // Name the file by its path once the path itself is valid, else by its index.
+  const path = (value as { path?: unknown } | null)?.path;
+  const issue = parsed.error.issues[0];
+  const pathIsFine = typeof path === 'string' && issue?.path[0] !== 'path' && issue?.path.length !== 0;
+  refuse(pathIsFine ? `${source} file '${path}'` : `${source} files[${index}]`, parsed.error);
 }
 
 /**
@@ -278,52 +375,37 @@ export function validateManifestFile(source: string, value: unknown, index: numb
  * inconsistent file entry throws ReelrankError('artifact_format') naming the field and value.
  */
 export function validateManifest(value: unknown, source = MANIFEST_FILE): Manifest {
-  if (!isRecord(value)) fail(source, `must be a JSON object, got ${JSON.stringify(value)?.slice(0, 80)}.`);
-  const formatVersion = value.formatVersion;
-  if (typeof formatVersion !== 'number' || !SUPPORTED_FORMAT_VERSIONS.includes(formatVersion)) {
-    fail(
-      source,
-      `unknown format version ${JSON.stringify(formatVersion)}. Supported: ${SUPPORTED_FORMAT_VERSIONS.join(', ')}.`,
-    );
-  }
-  const version = requireString(source, value, 'version');
-  if (!isValidVersionId(version))
-    fail(source, `version ${JSON.stringify(version)} is not a valid version id.`);
-  const createdAt = requireString(source, value, 'createdAt');
-  if (Number.isNaN(Date.parse(createdAt)))
-    fail(source, `createdAt ${JSON.stringify(createdAt)} is not an ISO date.`);
-  const datasetFingerprint = requireString(source, value, 'datasetFingerprint');
-  const trainingConfig = requireRecord(source, value, 'trainingConfig');
-  const metrics = requireRecord(source, value, 'metrics');
-  const backend = requireString(source, value, 'backend');
-  if (!Array.isArray(value.files))
-    fail(source, `'files' must be an array, got ${JSON.stringify(value.files)}.`);
-  const files = value.files.map((file, index) => validateManifestFile(source, file, index));
+  const parsed = ManifestSchema.safeParse(value);
+  if (!parsed.success) refuse(source, parsed.error);
+  const { formatVersion, version, createdAt, datasetFingerprint, trainingConfig, metrics, backend } =
+    parsed.data;
+  const files = parsed.data.files.map((file, index) => validateManifestFile(source, file, index));
   const seen = new Set<string>();
   for (const file of files) {
-    if (seen.has(file.path)) fail(source, `file '${file.path}' is listed twice.`);
+    if (seen.has(file.path))
+      throw new ReelrankError('artifact_format', `${source}: file '${file.path}' is listed twice.`);
     seen.add(file.path);
   }
-  return { formatVersion, version, createdAt, datasetFingerprint, trainingConfig, metrics, backend, files };
+  return {
+    formatVersion: formatVersion as number,
+    version,
+    createdAt,
+    datasetFingerprint,
+    trainingConfig,
+    metrics,
+    backend,
+    files,
+  };
 }
 
 /** Check a parsed pointer object (`current.json`). */
 export function validatePointer(value: unknown, source = 'current.json'): Pointer {
-  if (!isRecord(value)) fail(source, `must be a JSON object, got ${JSON.stringify(value)?.slice(0, 80)}.`);
-  const version = requireString(source, value, 'version');
-  if (!isValidVersionId(version))
-    fail(source, `version ${JSON.stringify(version)} is not a valid version id.`);
-  const manifestSha256 = value.manifestSha256;
-  if (typeof manifestSha256 !== 'string' || !SHA256_HEX.test(manifestSha256)) {
-    fail(
-      source,
-      `manifestSha256 must be 64 lower-case hex characters, got ${JSON.stringify(manifestSha256)}.`,
-    );
-  }
-  const publishedAt = requireString(source, value, 'publishedAt');
-  const previous = value.previous ?? null;
-  if (previous !== null && (typeof previous !== 'string' || !isValidVersionId(previous))) {
-    fail(source, `previous must be a version id or null, got ${JSON.stringify(previous)}.`);
-  }
-  return { version, manifestSha256, publishedAt, previous };
+  const parsed = PointerSchema.safeParse(value);
+  if (!parsed.success) refuse(source, parsed.error);
+  const { version, manifestSha256, publishedAt, previous, canary } = parsed.data;
+  if (canary?.version === version)
+    throw new ReelrankError('artifact_format', `${source}: canary names the live version ${version}.`);
+  return canary
+    ? { version, manifestSha256, publishedAt, previous, canary }
+    : { version, manifestSha256, publishedAt, previous };
 }

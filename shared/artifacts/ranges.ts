@@ -32,6 +32,8 @@ const USER_ITEM_LISTS: ReadonlySet<string> = new Set([
   ARTIFACT_FILES.seen.path,
   ARTIFACT_FILES.userTopRated.path,
 ]);
+/** CSR lists with one row per item and item indexes as entries (the sparse item-item channel). */
+const ITEM_ITEM_LISTS: ReadonlySet<string> = new Set([ARTIFACT_FILES.itemItem.path]);
 const ID_FILES: ReadonlySet<string> = new Set([ARTIFACT_FILES.itemIds.path, ARTIFACT_FILES.userIds.path]);
 
 /** The item and user counts the manifest gives the id files. */
@@ -45,7 +47,12 @@ export function indexBounds(manifest: Manifest): IndexBounds {
 
 /** True for the files whose contents are indexes this module checks. */
 export function hasIndexRanges(entry: ManifestFile): boolean {
-  return ITEM_NEIGHBOR_FILES.has(entry.path) || USER_ITEM_LISTS.has(entry.path) || ID_FILES.has(entry.path);
+  return (
+    ITEM_NEIGHBOR_FILES.has(entry.path) ||
+    USER_ITEM_LISTS.has(entry.path) ||
+    ITEM_ITEM_LISTS.has(entry.path) ||
+    ID_FILES.has(entry.path)
+  );
 }
 
 function corrupt(where: string, message: string, file: string): ReelrankError {
@@ -54,8 +61,8 @@ function corrupt(where: string, message: string, file: string): ReelrankError {
 
 /**
  * Checks the indexes of one file (verified bytes): neighbour ids < items (or the empty slot) with
- * one row per item; CSR lists with one row per user and entries < items; id lists without
- * duplicates. Throws `artifact_corrupt` naming the file (`where`), the row and the value. Files
+ * one row per item; CSR lists with one row per user (seen, top rated) or per item (item-item)
+ * and entries < items; id lists without duplicates. Throws `artifact_corrupt` naming the file (`where`), the row and the value. Files
  * without indexes pass.
  */
 export function checkIndexRanges(
@@ -82,10 +89,16 @@ export function checkIndexRanges(
     }
     return;
   }
-  if (USER_ITEM_LISTS.has(entry.path)) {
+  if (USER_ITEM_LISTS.has(entry.path) || ITEM_ITEM_LISTS.has(entry.path)) {
     const [rows = 0, nnz = 0] = entry.shape;
-    if (users !== null && rows !== users)
-      throw corrupt(where, `has ${rows} rows, the version has ${users} users.`, entry.path);
+    const perItem = ITEM_ITEM_LISTS.has(entry.path);
+    const expected = perItem ? items : users;
+    if (expected !== null && rows !== expected)
+      throw corrupt(
+        where,
+        `has ${rows} rows, the version has ${expected} ${perItem ? 'items' : 'users'}.`,
+        entry.path,
+      );
     let csr: ReturnType<typeof decodeCsr>;
     try {
       csr = decodeCsr(bytes, rows, nnz);

@@ -145,6 +145,12 @@ export const ARTIFACT_FILES = Object.freeze({
     about:
       'sparse item-item (EASE) lists: per item its top-N neighbour indexes (rows of modelled items hold exactly N, others none)',
   },
+  userRecent: {
+    path: 'user_recent.csr',
+    kind: 'csr',
+    required: false,
+    about: "per-user latest rated item indexes, most recent first (the ranking stage's recency signal)",
+  },
   itemItemWeights: {
     path: 'item_item_weights.bin',
     kind: 'matrix',

@@ -141,7 +141,11 @@ export function foldRecentEvents(
       seen: Uint32Array.from(seen),
       favourites,
       ratingCount: (base ? base.ratingCount : 0) + newPositives,
-      recent,
+      // The learned stage's recency signal: the events' movies first, most recent first.
+      recent: [...new Set([...recentFavourites, ...Array.from(start.recent ?? [])])].filter(
+        (i) => !disliked.has(i),
+      ),
+      recentActions: recent,
     },
     folded: latest.size,
     unknownMovies,

@@ -52,6 +52,19 @@ function parseCatalog(
       `catalog.json of version ${version} must be an array of movies or {movies: [...]}, got ${typeof raw}`,
     );
   }
+  // One frozen genres array per distinct combination (a catalog has a few hundred, not one per
+  // movie): at 87k movies that is ~87k arrays and their strings less in the isolate's heap.
+  const genreLists = new Map<string, string[]>();
+  const sharedGenres = (raw: unknown): string[] => {
+    const genres = Array.isArray(raw) ? raw.filter((g): g is string => typeof g === 'string') : [];
+    const key = genres.join('\u0000');
+    let shared = genreLists.get(key);
+    if (!shared) {
+      shared = Object.freeze(genres) as string[];
+      genreLists.set(key, shared);
+    }
+    return shared;
+  };
   const movies = list.map((entry: unknown, i: number): ServedMovie => {
     const m = record(entry);
     const movieId = num(m.movieId) ?? num(m.id);
@@ -65,7 +78,7 @@ function parseCatalog(
       movieId,
       title: m.title,
       year: num(m.year) ?? null,
-      genres: Array.isArray(m.genres) ? m.genres.filter((g): g is string => typeof g === 'string') : [],
+      genres: sharedGenres(m.genres),
       tmdbId: num(m.tmdbId) ?? null,
       posterPath: typeof m.posterPath === 'string' ? m.posterPath : null,
       popularity: num(m.popularity),

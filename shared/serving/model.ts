@@ -123,6 +123,8 @@ export interface ServingModel extends ServingParts {
   kernel: 'wasm-simd' | 'js';
   /** Sparse item-item (EASE) lists when the version has them (shared/serving/ranker.ts attaches). */
   itemItem?: ItemItemLists | null;
+  /** Per user, the latest rated items, most recent first (user_recent.csr; ranker.ts attaches). */
+  userRecent?: Csr | null;
   /** The learned ranking stage when the version has one (shared/serving/ranker.ts attaches). */
   learned?: LearnedHook | null;
 }

@@ -45,7 +45,11 @@ export const RANKER_FEATURES = Object.freeze([
   'genreAffinity',
   'userRatings',
   'session',
+  'recentItemItem',
+  'recentItemItemRank',
 ] as const);
+/** How many of the user's latest items the recency channel sums item-item rows of. */
+export const RECENT_ITEMS = 5;
 export const RANKER_FEATURE_COUNT = RANKER_FEATURES.length;
 
 /** One Dense layer as typed arrays: kernel [inputs, units] row-major, bias [units]. */
@@ -85,12 +89,15 @@ export interface LearnedCandidates {
 }
 
 /** Scratch per model: full-catalog score arrays for the three scored channels. */
-const scratchOf = new WeakMap<ServingModel, { a: Float32Array; b: Float32Array; c: Float32Array }>();
+const scratchOf = new WeakMap<
+  ServingModel,
+  { a: Float32Array; b: Float32Array; c: Float32Array; d: Float32Array }
+>();
 function scratch(model: ServingModel) {
   let s = scratchOf.get(model);
   if (!s) {
     const n = model.itemCount;
-    s = { a: new Float32Array(n), b: new Float32Array(n), c: new Float32Array(n) };
+    s = { a: new Float32Array(n), b: new Float32Array(n), c: new Float32Array(n), d: new Float32Array(n) };
     scratchOf.set(model, s);
   }
   return s;
@@ -140,7 +147,7 @@ export function learnedCandidates(
     { genreMask, yearFrom, yearTo, exclude: excludeSeen ? user.seen : undefined },
     model.scratchMask,
   );
-  const { a: collabAll, b: itemAll, c: contentAll } = scratch(model);
+  const { a: collabAll, b: itemAll, c: contentAll, d: recentAll } = scratch(model);
   const candidates = new Set<number>();
   const take = (scores: Float32Array) => {
     const best = topK(applyMask(scores, mask), size);
@@ -160,6 +167,12 @@ export function learnedCandidates(
   if (lists && user.seen.length > 0) itemItemScores(lists, user.seen, null, itemAll);
   else itemAll.fill(0);
   if (lists && user.seen.length > 0) take(itemAll);
+  // Recency: item-item rows of the user's latest items only (what they are watching now).
+  const recentItems = user.recent ? Array.from(user.recent).slice(0, RECENT_ITEMS) : [];
+  if (lists && recentItems.length > 0) {
+    itemItemScores(lists, recentItems, null, recentAll);
+    take(recentAll);
+  } else recentAll.fill(0);
   const profile =
     model.contentEmbeddings && model.contentCodeInvNorms
       ? contentProfile(model.contentEmbeddings, model.contentCodeInvNorms, user.favourites, 20)
@@ -186,8 +199,10 @@ export function learnedCandidates(
   const itemItem = new Float32Array(m);
   const content = new Float32Array(m);
   const popularity = new Float32Array(m);
+  const recent = new Float32Array(m);
   for (let n = 0; n < m; n++) {
     const i = ids[n]!;
+    recent[n] = recentAll[i]!;
     collaborative[n] = collabAll[i]!;
     itemItem[n] = itemAll[i]!;
     content[n] = contentAll[i]!;
@@ -218,6 +233,8 @@ export function learnedCandidates(
   scaledFeature(content, features, 6, stride);
   rankFeature(content, features, 7, stride);
   rankFeature(popularity, features, 9, stride);
+  scaledFeature(recent, features, 15, stride);
+  rankFeature(recent, features, 16, stride);
   for (let n = 0; n < m; n++) {
     const i = ids[n]!;
     const row = n * stride;
@@ -497,6 +514,17 @@ export async function attachLearnedRanking(version: ArtifactVersion, model: Serv
       values: weights.values as Int8Array,
       scales,
     };
+  }
+  if (version.has('userRecent')) {
+    const recent = await version.csr('userRecent');
+    const bad = recent.indexes.findIndex((i) => i >= model.itemCount);
+    if (recent.offsets.length - 1 !== model.userCount || bad >= 0) {
+      throw new ReelrankError(
+        'artifact_invalid',
+        `version ${version.version}: user_recent has ${recent.offsets.length - 1} rows (expected ${model.userCount})${bad >= 0 ? ` and entry ${bad} names item ${recent.indexes[bad]}, beyond ${model.itemCount}` : ''}`,
+      );
+    }
+    model.userRecent = recent;
   }
   if (!version.has('reranker')) return;
   const trained = (version.manifest.trainingConfig ?? {}) as Record<string, unknown>;

@@ -30,8 +30,10 @@ export interface UserState {
   rankVector?: Float32Array | Float64Array | null;
   /** True for an anonymous session folded in on the fly (the learned stage may treat it apart). */
   session?: boolean;
+  /** The latest rated items, most recent first, when known (the learned stage's recency signal). */
+  recent?: ArrayLike<number>;
   /** Movies acted on since the live version was trained (shared/serving/feedback.ts), for reasons. */
-  recent?: ReadonlyMap<number, 'rated' | 'watched' | 'clicked' | 'disliked'>;
+  recentActions?: ReadonlyMap<number, 'rated' | 'watched' | 'clicked' | 'disliked'>;
 }
 
 /** A stored user's state. */
@@ -47,6 +49,7 @@ export function knownUser(model: ServingModel, userIndex: number): UserState {
     seen,
     favourites: model.topRated ? csrRow(model.topRated, userIndex) : seen.subarray(0, 10),
     ratingCount: seen.length,
+    recent: model.userRecent ? csrRow(model.userRecent, userIndex) : [],
   };
 }
 
@@ -133,6 +136,8 @@ export function sessionUser(model: ServingModel, ratings: readonly SessionRating
     ratingCount: n,
     rankVector: n > 0 ? sessionRankVector(model, ratings) : null,
     session: true,
+    // Ratings arrive in the order they were given: the last one is the most recent.
+    recent: ratings.map((r) => r.itemIndex).reverse(),
   };
 }
 
@@ -224,6 +229,12 @@ function collect(scores: Float32Array, size: number, into: Set<number>): void {
 }
 
 /**
+ * Similarity work MMR may do per request (k x shortlist x embedding width): 3k shortlists up to
+ * k = 100 over 64-wide vectors (1.9M); wider embeddings get a shorter shortlist (never below k + 10).
+ */
+const MMR_MULTIPLY_ADDS = 2_000_000;
+
+/**
  * Recommendations for a user: candidates from each channel (collaborative int8 dot product + item
  * bias, content cosine to the user's favourites, popularity), blended with weights that shift with
  * the user's rating count, optionally diversified by MMR, each with a reason.
@@ -310,9 +321,12 @@ export function recommend(model: ServingModel, user: UserState, options: Recomme
   );
   let order: ArrayLike<number>;
   if (diversity > 0 && m > 0) {
-    // Re-rank a shortlist (3k best) so MMR stays O(k * shortlist).
-    const shortlist = topK(blended, Math.min(m, 3 * k)).indexes;
+    // Re-rank a shortlist (3k best) so MMR stays O(k * shortlist * dim), and at most
+    // MMR_MULTIPLY_ADDS of similarity work whatever the embedding width (the 10 ms CPU limit).
     const useContent = model.contentEmbeddings !== null && model.contentCodeInvNorms !== null;
+    const width = Math.max(1, useContent ? model.contentEmbeddings!.cols : model.itemFactors.cols);
+    const affordable = Math.floor(MMR_MULTIPLY_ADDS / (Math.max(k, 1) * width));
+    const shortlist = topK(blended, Math.min(m, 3 * k, Math.max(k + 10, affordable))).indexes;
     const similarity = useContent
       ? (a: number, b: number) => cosineRows(model.contentEmbeddings!, model.contentCodeInvNorms!, a, b)
       : (a: number, b: number) => cosineRows(model.itemFactors, model.itemCodeInvNorms, a, b);
@@ -400,7 +414,7 @@ export function reasonFor(
       }
     }
     const movie = model.movies[best]!;
-    const recent = user.recent?.get(best);
+    const recent = user.recentActions?.get(best);
     return {
       kind: 'rated',
       movieId: movie.movieId,

@@ -40,6 +40,9 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   verify: lazy(() => import('./commands/verify.ts')),
   versions: lazy(() => import('./commands/versions.ts')),
   rollback: lazy(() => import('./commands/rollback.ts')),
+  promote: lazy(() => import('./commands/promote.ts')),
+  abort: lazy(() => import('./commands/abort.ts')),
+  experiment: lazy(() => import('./commands/experiment.ts')),
   prune: lazy(() => import('./commands/prune.ts')),
   train: lazy(() => import('./commands/train.ts')),
   evaluate: lazy(() => import('./commands/evaluate.ts')),
@@ -123,5 +126,8 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     console.error(error);
     return 2;
+  } finally {
+    const { closeTrainingPool } = await import('../parallel/pool.ts');
+    await closeTrainingPool();
   }
 }

@@ -10,6 +10,14 @@ import {
 import { createRng } from '../../shared/random.ts';
 import { type ItemFeatures, projectColdItems } from './features.ts';
 import { buildCsr, type Csr, gatherRows } from './interactions.ts';
+import {
+  balancedRanges,
+  sharedFloat32,
+  sharedFloat64,
+  sharedUint32,
+  trainingPool,
+} from '../parallel/pool.ts';
+import type { FactorScorer } from '../eval/factor-ranking.ts';
 import type { EpochLog, FitReport, Recommender, TrainContext } from './types.ts';
 
 export interface IalsOptions {
@@ -68,7 +76,7 @@ export function gramMatrix(
   factors: Float32Array,
   rows: number,
   k: number,
-  out = new Float64Array(k * k),
+  out: Float64Array = new Float64Array(k * k),
 ): Float64Array {
   out.fill(0);
   for (let r = 0; r < rows; r++) {
@@ -138,11 +146,12 @@ export function cgHalfStep(
   k: number,
   steps: number,
   scratch: CgScratch,
+  from = 0,
+  to = csr.offsets.length - 1,
 ): void {
   const { residual, direction, product } = scratch;
   const x = new Float64Array(k);
-  const rows = csr.offsets.length - 1;
-  for (let r = 0; r < rows; r++) {
+  for (let r = from; r < to; r++) {
     const start = csr.offsets[r]!;
     const end = csr.offsets[r + 1]!;
     const base = r * k;
@@ -207,10 +216,11 @@ export function exactHalfStep(
   solved: Float32Array,
   gram: Float64Array,
   k: number,
+  from = 0,
+  to = csr.offsets.length - 1,
 ): void {
-  const rows = csr.offsets.length - 1;
   const out = new Float64Array(k);
-  for (let r = 0; r < rows; r++) {
+  for (let r = from; r < to; r++) {
     const start = csr.offsets[r]!;
     const end = csr.offsets[r + 1]!;
     const n = end - start;
@@ -306,6 +316,27 @@ export class Ials implements RankFactorRecommender {
       );
   }
 
+  private warm: { userFactors: Float32Array; itemFactors: Float32Array; iterations: number } | null = null;
+
+  /**
+   * Start the next fit from `other`'s factors (same users and items) and run `iterations`
+   * alternations instead of the configured count: the production fit after an evaluation fit on
+   * most of the same rows (pipeline/train.ts; bench/scale.ts measures its held-out quality).
+   */
+  warmStartFrom(other: Ials, iterations: number): void {
+    if (!(Number.isInteger(iterations) && iterations >= 1))
+      throw new ReelrankError(
+        'bad_option',
+        `ials warm-start iterations is ${iterations}; it must be an integer >= 1`,
+      );
+    if (other.o.factors !== this.o.factors)
+      throw new ReelrankError(
+        'bad_option',
+        `ials warm start: ${other.o.factors} factors, expected ${this.o.factors}`,
+      );
+    this.warm = { userFactors: other.userFactors, itemFactors: other.itemFactors, iterations };
+  }
+
   async fit(context: TrainContext): Promise<FitReport> {
     const started = performance.now();
     const rows = gatherRows(context.dataset, context.train);
@@ -318,61 +349,85 @@ export class Ials implements RankFactorRecommender {
     });
     this.config = config;
     const conf = Float32Array.from(rows.rating, (r) => implicitConfidence(r, config));
-    const userCsr = buildCsr(rows.user, rows.item, conf, rows.users);
-    const itemCsr = buildCsr(rows.item, rows.user, conf, rows.items);
+    // CSRs, regularisation and factors live in shared memory: the thread pool solves row ranges.
+    const toShared = (csr: Csr): Csr => ({
+      offsets: sharedUint32(csr.offsets),
+      index: sharedUint32(csr.index),
+      value: sharedFloat32(csr.value),
+      row: csr.row,
+    });
+    const userCsr = toShared(buildCsr(rows.user, rows.item, conf, rows.users));
+    const itemCsr = toShared(buildCsr(rows.item, rows.user, conf, rows.items));
     const regOf = (csr: Csr) =>
-      Float64Array.from({ length: csr.offsets.length - 1 }, (_, r) =>
-        implicitRegularization(csr.offsets[r + 1]! - csr.offsets[r]!, config),
+      sharedFloat64(
+        Float64Array.from({ length: csr.offsets.length - 1 }, (_, r) =>
+          implicitRegularization(csr.offsets[r + 1]! - csr.offsets[r]!, config),
+        ),
       );
     const userReg = regOf(userCsr);
     const itemReg = regOf(itemCsr);
     const k = this.o.factors;
+    const warm = this.warm;
+    this.warm = null;
+    const iterations = warm?.iterations ?? this.o.iterations;
+    if (warm && (warm.userFactors.length !== rows.users * k || warm.itemFactors.length !== rows.items * k))
+      throw new ReelrankError('bad_option', 'ials warm start: the other fit has different users or items');
     const rng = createRng(context.seed);
     const scale = this.o.initScale / Math.sqrt(k);
-    this.userFactors = Float32Array.from({ length: rows.users * k }, () => rng.normal() * scale);
-    this.itemFactors = Float32Array.from({ length: rows.items * k }, () => rng.normal() * scale);
-    const scratch: CgScratch = {
-      residual: new Float64Array(k),
-      direction: new Float64Array(k),
-      product: new Float64Array(k),
-    };
-    const gram = new Float64Array(k * k);
+    this.userFactors = warm
+      ? sharedFloat32(warm.userFactors)
+      : sharedFloat32(Float32Array.from({ length: rows.users * k }, () => rng.normal() * scale));
+    this.itemFactors = warm
+      ? sharedFloat32(warm.itemFactors)
+      : sharedFloat32(Float32Array.from({ length: rows.items * k }, () => rng.normal() * scale));
+    if (warm) {
+      // Cold rows of the earlier fit hold metadata projections: start them from zero again.
+      for (let i = 0; i < rows.items; i++)
+        if (itemCsr.offsets[i + 1] === itemCsr.offsets[i]) this.itemFactors.fill(0, i * k, (i + 1) * k);
+    }
+    const gram = sharedFloat64(k * k);
+    const pool = trainingPool();
+    const jobs = pool.threads === 1 ? 1 : pool.threads * 4;
+    const userRanges = balancedRanges(userCsr.offsets, jobs, Math.ceil(k / 3));
+    const itemRanges = balancedRanges(itemCsr.offsets, jobs, Math.ceil(k / 3));
+    const half = (
+      csr: Csr,
+      reg: Float64Array,
+      fixed: Float32Array,
+      solved: Float32Array,
+      ranges: [number, number][],
+      exact: boolean,
+    ) =>
+      pool.map(
+        'ials.half',
+        ranges.map(([from, to]) => ({
+          offsets: csr.offsets,
+          index: csr.index,
+          confidence: csr.value,
+          regularization: reg,
+          fixed,
+          solved,
+          gram,
+          k,
+          steps: this.o.cgSteps,
+          exact,
+          from,
+          to,
+        })),
+      );
     const epochs: EpochLog[] = [];
-    for (let iteration = 1; iteration <= this.o.iterations; iteration++) {
+    for (let iteration = 1; iteration <= iterations; iteration++) {
       const t = performance.now();
       gramMatrix(this.itemFactors, rows.items, k, gram);
-      if (iteration === this.o.iterations && this.o.exactLastUserPass) {
-        exactHalfStep(userCsr, userCsr.value, userReg, this.itemFactors, this.userFactors, gram, k);
-      } else {
-        cgHalfStep(
-          userCsr,
-          userCsr.value,
-          userReg,
-          this.itemFactors,
-          this.userFactors,
-          gram,
-          k,
-          this.o.cgSteps,
-          scratch,
-        );
-      }
-      if (iteration < this.o.iterations || !this.o.exactLastUserPass) {
+      const exactUsers = iteration === iterations && this.o.exactLastUserPass;
+      await half(userCsr, userReg, this.itemFactors, this.userFactors, userRanges, exactUsers);
+      if (iteration < iterations || !this.o.exactLastUserPass) {
         gramMatrix(this.userFactors, rows.users, k, gram);
-        cgHalfStep(
-          itemCsr,
-          itemCsr.value,
-          itemReg,
-          this.userFactors,
-          this.itemFactors,
-          gram,
-          k,
-          this.o.cgSteps,
-          scratch,
-        );
+        await half(itemCsr, itemReg, this.userFactors, this.itemFactors, itemRanges, false);
       }
       // The loss costs one more pass; log it on the first and last iteration only.
       const trainLoss =
-        iteration === 1 || iteration === this.o.iterations
+        iteration === 1 || iteration === iterations
           ? implicitLoss(
               userCsr,
               userCsr.value,
@@ -404,7 +459,7 @@ export class Ials implements RankFactorRecommender {
     return {
       epochs,
       seconds: (performance.now() - started) / 1000,
-      notes: { ...config, factors: k, iterations: this.o.iterations, cgSteps: this.o.cgSteps },
+      notes: { ...config, factors: k, iterations, cgSteps: this.o.cgSteps, warmStart: warm !== null },
     };
   }
 
@@ -430,12 +485,18 @@ export class Ials implements RankFactorRecommender {
     }
   }
 
+  /** Ranking scores as factors, for the parallel evaluation (eval/factor-ranking.ts). */
+  rankingScorer(): FactorScorer {
+    return { factors: this.o.factors, userFactors: this.userFactors, itemFactors: this.itemFactors };
+  }
+
   exportRankFactors(): RankFactorExport {
     if (!this.config) throw new ReelrankError('bad_option', 'ials: exportRankFactors() before fit()');
+    // Plain copies: training state lives in SharedArrayBuffers, which WebCrypto refuses to hash.
     return {
       factors: this.o.factors,
-      userFactors: this.userFactors,
-      itemFactors: this.itemFactors,
+      userFactors: this.userFactors.slice(),
+      itemFactors: this.itemFactors.slice(),
       gram: this.trainedGram,
       config: this.config,
     };

@@ -18,6 +18,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { quantizeWeight } from '../../shared/artifacts/tfjs.ts';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../../shared/artifacts/float16.ts';
 import { quantizeRowsInt8 } from '../../shared/kernels/int8.ts';
+import type { Int8SimdExports } from '../../shared/kernels/int8-simd.ts';
+import { INT8_SIMD_WASM } from '../../shared/kernels/int8-simd-wasm.ts';
 import { applyMask, buildItemMask } from '../../shared/kernels/filters.ts';
 import { type ItemItemLists, itemItemScores, sparsifyItemItem } from '../../shared/kernels/sparse-item.ts';
 import { topK } from '../../shared/kernels/topk.ts';
@@ -136,6 +138,36 @@ export function timeCarve(
   return { fit: Uint32Array.from(fit).sort(), labels, sessions };
 }
 
+/**
+ * Per user, the `width` latest distinct items of `rows`, most recent first (ties: later row
+ * first): user_recent.csr, the ranking stage's recency signal.
+ */
+export function recentCsr(
+  dataset: Dataset,
+  rows: Uint32Array,
+  width = 10,
+): { offsets: Uint32Array; indexes: Uint32Array } {
+  const users = dataset.userIds.length;
+  const { userIndex, itemIndex, timestamp } = dataset.ratings;
+  const byUser: number[][] = Array.from({ length: users }, () => []);
+  for (const j of rows) byUser[userIndex[j]!]!.push(j);
+  const offsets = new Uint32Array(users + 1);
+  const indexes: number[] = [];
+  byUser.forEach((list, u) => {
+    list.sort((a, b) => timestamp[b]! - timestamp[a]! || b - a);
+    const taken = new Set<number>();
+    for (const j of list) {
+      if (taken.size >= width) break;
+      const i = itemIndex[j]!;
+      if (taken.has(i)) continue;
+      taken.add(i);
+      indexes.push(i);
+    }
+    offsets[u + 1] = indexes.length;
+  });
+  return { offsets, indexes: Uint32Array.from(indexes) };
+}
+
 /** Per-user CSR of distinct rated items (sorted) and of the 20 best rated, over `rows`. */
 function userLists(dataset: Dataset, rows: Uint32Array) {
   const users = dataset.userIds.length;
@@ -169,6 +201,13 @@ function userLists(dataset: Dataset, rows: Uint32Array) {
 /** float16 round trip, as the version stores per-row scales and user factors. */
 const viaFloat16 = (values: Float32Array) =>
   Float32Array.from(values, (v) => float16BitsToFloat32(float32ToFloat16Bits(v)));
+
+/** The edge's WebAssembly SIMD int8 kernel, compiled by Node (one module, one instance per matrix). */
+let simdModule: WebAssembly.Module | null = null;
+function simdKernel(): Int8SimdExports {
+  simdModule ??= new WebAssembly.Module(INT8_SIMD_WASM);
+  return new WebAssembly.Instance(simdModule, {}).exports as unknown as Int8SimdExports;
+}
 
 /**
  * A serving model over the carve's channels, in memory and quantized as a version stores them:
@@ -207,32 +246,36 @@ export function carveServingModel(
   const itemFactors = { rows: items, cols: k, values: q.values, scales: viaFloat16(q.scales) };
   const userFactors = viaFloat16(ranking.userFactors);
   const { seen, topRated } = userLists(dataset, rows);
-  const model = createServingModel({
-    version: 'carve',
-    movies,
-    ratingScale: dataset.ratingScale,
-    globalMean: 0,
-    itemIds: Uint32Array.from(dataset.movies, (m) => m.movieId),
-    userIds: dataset.userIds,
-    // The rating factors only predict ratings, which the ranking stage does not use.
-    itemFactors,
-    userFactors,
-    itemBias: new Float32Array(items),
-    userBias: new Float32Array(users),
-    popularity,
-    seen,
-    topRated,
-    contentEmbeddings: content ? { ...quantizeRowsInt8(content.data, content.dim), rows: items } : null,
-    neighbors: {},
-    foldInLambda: 1,
-    ranking: {
+  const model = createServingModel(
+    {
+      version: 'carve',
+      movies,
+      ratingScale: dataset.ratingScale,
+      globalMean: 0,
+      itemIds: Uint32Array.from(dataset.movies, (m) => m.movieId),
+      userIds: dataset.userIds,
+      // The rating factors only predict ratings, which the ranking stage does not use.
       itemFactors,
       userFactors,
-      gram: Float64Array.from(ranking.gram),
-      config: ranking.config,
+      itemBias: new Float32Array(items),
+      userBias: new Float32Array(users),
+      popularity,
+      seen,
+      topRated,
+      contentEmbeddings: content ? { ...quantizeRowsInt8(content.data, content.dim), rows: items } : null,
+      neighbors: {},
+      foldInLambda: 1,
+      ranking: {
+        itemFactors,
+        userFactors,
+        gram: Float64Array.from(ranking.gram),
+        config: ranking.config,
+      },
     },
-  });
+    { simd: simdKernel },
+  );
   model.itemItem = itemItem;
+  model.userRecent = recentCsr(dataset, rows);
   return model;
 }
 
@@ -354,8 +397,8 @@ export async function fitLearnedRanking({
   log = () => {},
   itemItem = {},
   perChannel = 100,
-  epochs = 12,
-  negatives = 100,
+  epochs = 8,
+  negatives = 50,
   rankModel = 'ials',
   batch = 8,
   learningRate = 0.01,

@@ -1,13 +1,10 @@
-import { createRng, shuffleInPlace } from '../../shared/random.ts';
+import { ReelrankError } from '../../shared/errors.ts';
+import { createRng } from '../../shared/random.ts';
+import type { FactorScorer } from '../eval/factor-ranking.ts';
+import { balancedRanges, sharedFloat32, sharedUint32, trainingPool } from '../parallel/pool.ts';
 import { fitBiases } from './baselines.ts';
-import {
-  byUser,
-  clampInPlace,
-  type Csr,
-  gatherRows,
-  medianRowsPerUser,
-  type TrainingRows,
-} from './interactions.ts';
+import { buildCsr, clampInPlace, gatherRows, medianRowsPerUser, type TrainingRows } from './interactions.ts';
+import type { SvdppArrays } from './svdpp-kernels.ts';
 import type { EpochLog, FactorExport, FactorRecommender, FitReport, TrainContext } from './types.ts';
 import { rmse } from '../eval/metrics.ts';
 
@@ -25,76 +22,11 @@ export interface SvdppOptions {
   initStd?: number;
 }
 
-/** State of one SVD++ epoch, passed to the kernel as plain typed arrays. */
-interface SvdppState {
-  k: number;
+/** The model's parameters and training layout (shared memory, see svdpp-kernels.ts). */
+interface SvdppState extends SvdppArrays {
   mean: number;
-  P: Float32Array;
-  Q: Float32Array;
-  Y: Float32Array;
-  bu: Float32Array;
-  bi: Float32Array;
-  /** Scratch: the user's implicit sum |N(u)|^-½ Σ y_j, then its gradient. */
-  implicit: Float64Array;
-  gradient: Float64Array;
-}
-
-/**
- * One user's SGD step of SVD++ (Koren 2008): r̂ = μ + b_u + b_i + q_i·(p_u + |N(u)|^-½ Σ_{j∈N(u)} y_j).
- * The implicit sum is computed once per user and the y_j gradient accumulated over the user's
- * ratings, then applied once: Surprise recomputes the sum per rating, which costs |N(u)|·k per
- * rating and makes it ~50x slower for the same result.
- */
-function svdppUserStep(
-  s: SvdppState,
-  u: number,
-  items: Uint32Array,
-  ratings: Float32Array,
-  start: number,
-  end: number,
-  order: Uint32Array,
-  lr: number,
-  reg: number,
-  lrY: number,
-  regY: number,
-  lrBias: number,
-  regBias: number,
-): number {
-  const { k, P, Q, Y, bu, bi, implicit, gradient } = s;
-  const count = end - start;
-  const norm = 1 / Math.sqrt(count);
-  implicit.fill(0);
-  gradient.fill(0);
-  for (let p = start; p < end; p++) {
-    const yj = items[p]! * k;
-    for (let f = 0; f < k; f++) implicit[f] = implicit[f]! + Y[yj + f]!;
-  }
-  for (let f = 0; f < k; f++) implicit[f] = implicit[f]! * norm;
-  const pu = u * k;
-  let sse = 0;
-  for (let t = 0; t < count; t++) {
-    const p = start + order[t]!;
-    const i = items[p]!;
-    const qi = i * k;
-    let dot = 0;
-    for (let f = 0; f < k; f++) dot += Q[qi + f]! * (P[pu + f]! + implicit[f]!);
-    const err = ratings[p]! - (s.mean + bu[u]! + bi[i]! + dot);
-    sse += err * err;
-    bu[u] = bu[u]! + lrBias * (err - regBias * bu[u]!);
-    bi[i] = bi[i]! + lrBias * (err - regBias * bi[i]!);
-    for (let f = 0; f < k; f++) {
-      const q = Q[qi + f]!;
-      const pf = P[pu + f]!;
-      gradient[f] = gradient[f]! + err * norm * q;
-      Q[qi + f] = q + lr * (err * (pf + implicit[f]!) - reg * q);
-      P[pu + f] = pf + lr * (err * q - reg * pf);
-    }
-  }
-  for (let p = start; p < end; p++) {
-    const yj = items[p]! * k;
-    for (let f = 0; f < k; f++) Y[yj + f] = Y[yj + f]! + lrY * (gradient[f]! - regY * Y[yj + f]!);
-  }
-  return sse;
+  /** Epochs trained so far (a warm start continues the learning-rate decay from here). */
+  epochsDone: number;
 }
 
 /** SVD++: biased MF plus implicit feedback from which items each user rated. */
@@ -103,7 +35,6 @@ export class Svdpp implements FactorRecommender {
   readonly predictsRatings = true;
   private readonly o: Required<SvdppOptions>;
   private s: SvdppState | null = null;
-  private userCsr: Csr | null = null;
   private scale = { min: 1, max: 5 };
   private medianUserRatings = 1;
   /** Effective user vectors p_u + |N(u)|^-½ Σ y_j, cached after fit (what gets exported). */
@@ -141,6 +72,28 @@ export class Svdpp implements FactorRecommender {
     return this.s?.mean ?? 0;
   }
 
+  private warm: { from: Svdpp; epochs: number } | null = null;
+
+  /**
+   * Start the next fit from `other`'s parameters (same users and items) and run `epochs` epochs
+   * at the learning rates where `other` stopped, instead of the configured schedule from scratch:
+   * the production fit after the evaluation fit on most of the same rows (pipeline/train.ts;
+   * bench/scale.ts measures its held-out quality against a fit from scratch).
+   */
+  warmStartFrom(other: Svdpp, epochs: number): void {
+    if (!(Number.isInteger(epochs) && epochs >= 1))
+      throw new ReelrankError(
+        'bad_option',
+        `svdpp warm-start epochs is ${epochs}; it must be an integer >= 1`,
+      );
+    if (!other.s || other.s.k !== this.o.factors)
+      throw new ReelrankError(
+        'bad_option',
+        'svdpp warm start: the other model is not fitted with the same factors',
+      );
+    this.warm = { from: other, epochs };
+  }
+
   async fit(context: TrainContext): Promise<FitReport> {
     const started = performance.now();
     const { dataset } = context;
@@ -148,64 +101,112 @@ export class Svdpp implements FactorRecommender {
     const rows = gatherRows(dataset, context.train);
     const k = this.o.factors;
     const rng = createRng(context.seed);
+    const warm = this.warm;
+    this.warm = null;
+    const source = warm?.from.s ?? null;
+    if (source && (source.P.length !== rows.users * k || source.Q.length !== rows.items * k))
+      throw new ReelrankError('bad_option', 'svdpp warm start: the other fit has different users or items');
     const init = (n: number) => {
-      const a = new Float32Array(n);
+      const a = sharedFloat32(n);
       for (let j = 0; j < n; j++) a[j] = rng.normal() * this.o.initStd;
       return a;
     };
-    const biases = fitBiases(rows);
+    const pool = trainingPool();
+    // One block per thread: DSGD strata (svdpp-kernels.ts).
+    const blocks = pool.threads;
+    const csr = this.sortedUserCsr(rows);
+    const itemOffsets = new Uint32Array(rows.items + 1);
+    for (let j = 0; j < rows.length; j++) itemOffsets[rows.item[j]! + 1]!++;
+    for (let i = 0; i < rows.items; i++) itemOffsets[i + 1]! += itemOffsets[i]!;
+    const userRanges = balancedRanges(csr.offsets, blocks);
+    const itemRanges = balancedRanges(itemOffsets, blocks);
+    const segments = sharedUint32(rows.users * (blocks + 1));
+    for (let u = 0; u < rows.users; u++) {
+      let p = csr.offsets[u]!;
+      const end = csr.offsets[u + 1]!;
+      for (let c = 0; c < blocks; c++) {
+        segments[u * (blocks + 1) + c] = p;
+        while (p < end && csr.index[p]! < itemRanges[c]![1]) p++;
+      }
+      segments[u * (blocks + 1) + blocks] = end;
+    }
+    const biases = source ? null : fitBiases(rows);
     const s: SvdppState = {
       k,
       mean: rows.mean,
-      P: init(rows.users * k),
-      Q: init(rows.items * k),
-      Y: new Float32Array(rows.items * k),
-      bu: biases.userBias,
-      bi: biases.itemBias,
-      implicit: new Float64Array(k),
-      gradient: new Float64Array(k),
+      offsets: csr.offsets,
+      items: csr.index,
+      ratings: csr.value,
+      segments,
+      blocks,
+      P: source ? sharedFloat32(source.P) : init(rows.users * k),
+      Q: source ? sharedFloat32(source.Q) : init(rows.items * k),
+      Y: source ? sharedFloat32(source.Y) : sharedFloat32(rows.items * k),
+      bu: sharedFloat32(source ? source.bu : biases!.userBias),
+      bi: sharedFloat32(source ? source.bi : biases!.itemBias),
+      implicitParts: sharedFloat32(rows.users * blocks * k),
+      // A warm start keeps its source's pending y-gradients when the block layout is the same.
+      gradients:
+        source && source.blocks === blocks
+          ? sharedFloat32(source.gradients)
+          : sharedFloat32(rows.users * blocks * k),
+      epochsDone: source?.epochsDone ?? 0,
     };
     this.s = s;
-    const csr = byUser(rows);
-    this.userCsr = csr;
     this.medianUserRatings = medianRowsPerUser(rows);
+    this.effectiveUserFactors = sharedFloat32(rows.users * k);
     const validation = context.validation ? gatherRows(dataset, context.validation) : null;
-    const userOrder = Uint32Array.from({ length: rows.users }, (_, u) => u);
-    let maxCount = 0;
-    for (let u = 0; u < rows.users; u++) maxCount = Math.max(maxCount, csr.offsets[u + 1]! - csr.offsets[u]!);
-    const ratingOrder = new Uint32Array(maxCount);
+    const implicitRanges = balancedRanges(csr.offsets, pool.threads === 1 ? 1 : pool.threads * 4);
+    const refreshImplicit = (effective: boolean) =>
+      pool.map(
+        'svdpp.implicit',
+        implicitRanges.map(([userFrom, userTo]) => ({
+          k,
+          offsets: s.offsets,
+          items: s.items,
+          segments: s.segments,
+          blocks,
+          P: s.P,
+          Y: s.Y,
+          implicitParts: s.implicitParts,
+          effective: effective ? this.effectiveUserFactors : null,
+          userFrom,
+          userTo,
+        })),
+      );
+    // A warm start begins with Y already trained: its partial sums must be current.
+    if (source) await refreshImplicit(false);
     const epochs: EpochLog[] = [];
-    let lr = this.o.learningRate;
-    let lrY = this.o.implicitLearningRate;
-    let lrBias = this.o.biasLearningRate;
-    for (let epoch = 1; epoch <= this.o.epochs; epoch++) {
+    const totalEpochs = warm?.epochs ?? this.o.epochs;
+    for (let epoch = 1; epoch <= totalEpochs; epoch++) {
       const epochStarted = performance.now();
-      shuffleInPlace(userOrder, rng);
+      // Learning rates continue the decay schedule of a warm start's source.
+      const decay = this.o.decay ** s.epochsDone;
       let sse = 0;
-      for (const u of userOrder) {
-        const start = csr.offsets[u]!;
-        const end = csr.offsets[u + 1]!;
-        if (end === start) continue;
-        const order = ratingOrder.subarray(0, end - start);
-        for (let t = 0; t < order.length; t++) order[t] = t;
-        shuffleInPlace(order, rng);
-        sse += svdppUserStep(
-          s,
-          u,
-          csr.index,
-          csr.value,
-          start,
-          end,
-          order,
-          lr,
-          this.o.reg,
-          lrY,
-          this.o.implicitReg,
-          lrBias,
-          this.o.biasReg,
-        );
+      for (let stratum = 0; stratum < blocks; stratum++) {
+        const jobs = userRanges.map(([userFrom, userTo], t) => ({
+          ...s,
+          userFrom,
+          userTo,
+          itemBlock: (t + stratum) % blocks,
+          stratum,
+          seed:
+            (Math.imul(context.seed + 1, 0x9e3779b1) ^
+              Math.imul(s.epochsDone + 1, 0x85ebca6b) ^
+              (stratum * blocks + t)) >>>
+            0,
+          lr: this.o.learningRate * decay,
+          reg: this.o.reg,
+          lrY: this.o.implicitLearningRate * decay,
+          regY: this.o.implicitReg,
+          lrBias: this.o.biasLearningRate * decay,
+          regBias: this.o.biasReg,
+        }));
+        for (const value of await pool.map('svdpp.block', jobs)) sse += value;
       }
-      this.cacheUserFactors(rows);
+      s.epochsDone++;
+      // Predictions need every partial sum fresh (each visit refreshes only its own block's).
+      if (validation !== null || epoch === totalEpochs) await refreshImplicit(true);
       const log: EpochLog = {
         epoch,
         totalEpochs: this.o.epochs,
@@ -219,42 +220,60 @@ export class Svdpp implements FactorRecommender {
       }
       context.onEpoch?.(log);
       epochs.push(log);
-      lr *= this.o.decay;
-      lrY *= this.o.decay;
-      lrBias *= this.o.decay;
     }
-    return { epochs, seconds: (performance.now() - started) / 1000 };
+    return {
+      epochs,
+      seconds: (performance.now() - started) / 1000,
+      notes: { threads: pool.threads, blocks, warmStart: warm !== null, epochs: totalEpochs },
+    };
   }
 
-  private cacheUserFactors(rows: TrainingRows): void {
-    const s = this.s!;
-    const csr = this.userCsr!;
-    const k = s.k;
-    const out = new Float32Array(rows.users * k);
-    for (let u = 0; u < rows.users; u++) {
-      const start = csr.offsets[u]!;
-      const end = csr.offsets[u + 1]!;
-      const norm = end > start ? 1 / Math.sqrt(end - start) : 0;
-      for (let f = 0; f < k; f++) out[u * k + f] = s.P[u * k + f]!;
-      for (let p = start; p < end; p++) {
-        const yj = csr.index[p]! * k;
-        for (let f = 0; f < k; f++) out[u * k + f] = out[u * k + f]! + norm * s.Y[yj + f]!;
+  /** By-user CSR with each user's items ascending (a counting sort by item, then by user). */
+  private sortedUserCsr(rows: TrainingRows): {
+    offsets: Uint32Array;
+    index: Uint32Array;
+    value: Float32Array;
+  } {
+    const byItemCsr = buildCsr(rows.item, rows.user, rows.rating, rows.items);
+    const offsets = sharedUint32(rows.users + 1);
+    for (let j = 0; j < rows.length; j++) offsets[rows.user[j]! + 1]!++;
+    for (let u = 0; u < rows.users; u++) offsets[u + 1]! += offsets[u]!;
+    const cursor = offsets.slice(0, rows.users);
+    const index = sharedUint32(rows.length);
+    const value = sharedFloat32(rows.length);
+    for (let i = 0; i < rows.items; i++) {
+      for (let p = byItemCsr.offsets[i]!; p < byItemCsr.offsets[i + 1]!; p++) {
+        const at = cursor[byItemCsr.index[p]!]!++;
+        index[at] = i;
+        value[at] = byItemCsr.value[p]!;
       }
     }
-    this.effectiveUserFactors = out;
+    return { offsets, index, value };
   }
 
   /** Factors with the implicit term folded into the user vectors (exactly what `predict` uses). */
   exportFactors(): FactorExport {
     const s = this.s!;
+    // Plain copies: training state lives in SharedArrayBuffers, which WebCrypto refuses to hash.
     return {
       factors: s.k,
       mean: s.mean,
+      userFactors: this.effectiveUserFactors.slice(),
+      itemFactors: s.Q.slice(),
+      userBias: s.bu.slice(),
+      itemBias: s.bi.slice(),
+      foldInLambda: Math.max(1, this.o.reg * this.medianUserRatings),
+    };
+  }
+
+  /** Ranking scores as factors (what scoreAll computes), for the parallel evaluation. */
+  rankingScorer(): FactorScorer {
+    const s = this.s!;
+    return {
+      factors: s.k,
       userFactors: this.effectiveUserFactors,
       itemFactors: s.Q,
-      userBias: s.bu,
-      itemBias: s.bi,
-      foldInLambda: Math.max(1, this.o.reg * this.medianUserRatings),
+      bias: { mean: s.mean, userBias: s.bu, itemBias: s.bi },
     };
   }
 

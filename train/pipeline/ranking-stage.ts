@@ -14,10 +14,13 @@ import {
   type ItemItemOptions,
   itemItemWeightRows,
   type LearnedRankingResult,
+  recentCsr,
 } from '../models/ranker.ts';
 
 export interface RankingStage {
   itemItem: ItemItemLists;
+  /** Per user, the latest rated items (user_recent.csr). */
+  userRecent: { offsets: Uint32Array; indexes: Uint32Array };
   itemItemConfig: Required<ItemItemOptions>;
   learned: LearnedRankingResult | null;
   /** trainingConfig.learnedRanking (null without the learned stage). */
@@ -51,7 +54,9 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
     `item-item (EASE, ${itemItemConfig.maxItems} items, top ${itemItem.width} per item) in ${itemItemSeconds.toFixed(1)} s`,
   );
   const metrics: Record<string, number> = { itemItemSeconds, itemItemEntries: itemItem.indexes.length };
-  if (options.learned === false) return { itemItem, itemItemConfig, learned: null, config: null, metrics };
+  const userRecent = recentCsr(dataset, options.allRows);
+  if (options.learned === false)
+    return { itemItem, userRecent, itemItemConfig, learned: null, config: null, metrics };
   t = performance.now();
   const { parseBackendChoice, selectBackend } = await import('../backend.ts');
   const selection = await selectBackend({ backend: parseBackendChoice(options.backend ?? 'auto') });
@@ -78,6 +83,7 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
   });
   return {
     itemItem,
+    userRecent,
     itemItemConfig,
     learned,
     config: { ...learned.config, backend: `tfjs-${selection.name}`, rankModel: options.rankModel },
@@ -89,6 +95,7 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
 export async function writeRankingStage(writer: VersionWriter, stage: RankingStage): Promise<void> {
   const { itemItem } = stage;
   await writer.csr('itemItem', itemItem.offsets, itemItem.indexes);
+  await writer.csr('userRecent', stage.userRecent.offsets, stage.userRecent.indexes);
   const rows = itemItem.width > 0 ? itemItem.indexes.length / itemItem.width : 0;
   await writer.matrix('itemItemWeights', itemItemWeightRows(itemItem), rows, itemItem.width, {
     dtype: 'int8',

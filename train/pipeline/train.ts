@@ -7,9 +7,12 @@ import { evaluateRanking, evaluateRating, type MetricRecord } from '../eval/harn
 import { carveValidation, randomSplit } from '../eval/protocols.ts';
 import { buildItemFeatures, fitProjection, type ItemFeatures, projectColdItems } from '../models/features.ts';
 import { gatherRows, itemCounts } from '../models/interactions.ts';
-import { isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
+import { evaluateRankingFactors, isFactorScored } from '../eval/factor-ranking.ts';
+import { Ials, isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
+import { Svdpp } from '../models/svdpp.ts';
+import { trainingPool } from '../parallel/pool.ts';
 import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../models/registry.ts';
-import { type EpochLog, type FactorExport, isFactorRecommender } from '../models/types.ts';
+import { type EpochLog, type FactorExport, isFactorRecommender, type Recommender } from '../models/types.ts';
 import { renderReport } from '../report/report.ts';
 import type { PosterEmbeddings } from '../visual/cnn.ts';
 import type { ItemItemOptions } from '../models/ranker.ts';
@@ -67,6 +70,11 @@ export interface TrainOptions {
   cnnLayer?: string;
   /** Skip the t-SNE map (it is the slowest part of the report). */
   quickReport?: boolean;
+  /**
+   * 'warm' (default): the production fit continues from the evaluation fit for a few epochs
+   * (SVDPP_WARM_EPOCHS, IALS_WARM_ITERATIONS); 'scratch': a full fit from a random start.
+   */
+  productionFit?: 'warm' | 'scratch';
   /** Progress lines. */
   log?: (line: string) => void;
   /**
@@ -126,10 +134,33 @@ export async function versionKind(modelName: string): Promise<'factors' | 'neura
   return isExportableNeural(probe) ? 'neural' : null;
 }
 
+/**
+ * The production fit starts from the evaluation fit (same users and items, 85.5 % of the rows)
+ * and runs this many more epochs / alternations instead of a full fit from scratch; bench/scale.ts
+ * measures the held-out quality of both on the same split.
+ */
+export const SVDPP_WARM_EPOCHS = 8;
+export const IALS_WARM_ITERATIONS = 3;
+
+/** Ranking metrics on the thread pool when the model scores by factors, else the serial harness. */
+async function rankingMetrics(
+  model: Recommender,
+  dataset: Dataset,
+  train: Uint32Array,
+  test: Uint32Array,
+  seed: number,
+): Promise<MetricRecord> {
+  if (isFactorScored(model))
+    return evaluateRankingFactors(model.rankingScorer(), dataset, train, test, { k: 10, seed });
+  return evaluateRanking(model, dataset, train, test, { k: 10 });
+}
+
 /** Train, evaluate and export one version. */
 export async function runTraining(options: TrainOptions = {}): Promise<TrainResult> {
   const started = performance.now();
   const log = options.log ?? (() => {});
+  // Seconds per stage (metrics.json timing.stages; bench/scale.ts reads them).
+  const stages: Record<string, number> = {};
   const seed = options.seed ?? 0;
   const modelName = options.model ?? DEFAULT_MODEL;
   // The neural models (train/models/neural) join the registry; their TF.js backend is chosen by
@@ -160,6 +191,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       ...(options.tmdb === undefined ? {} : { tmdb: options.tmdb }),
       ...(options.posters === undefined ? {} : { posters: options.posters }),
     }));
+  stages.loadSeconds = (performance.now() - started) / 1000;
   log(
     `dataset ${dataset.name}: ${dataset.ratings.length} ratings, ${dataset.userIds.length} users, ${dataset.movies.length} movies`,
   );
@@ -169,6 +201,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   if (options.content ?? true) {
     const t = performance.now();
     text = await fitTextEmbeddings(dataset.movies);
+    stages.textSeconds = (performance.now() - t) / 1000;
     log(`text embeddings: ${text.model.dim ?? ''} dims in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
   let visual: (PosterEmbeddings & { source: string; layer: string; posters: number }) | null = null;
@@ -237,8 +270,11 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     `evaluating ${modelName} on ${split.test.length.toLocaleString('en-US')} held-out ratings (${entry.ratings ? 'rating error, ' : ''}ranking @10)`,
   );
   const metrics: Record<string, MetricRecord> = {};
+  stages.evaluationFitSeconds = evalSeconds;
+  const evaluationStarted = performance.now();
   if (entry.ratings) metrics.holdoutRating = evaluateRating(evalModel, dataset, split.test);
-  metrics.holdoutRanking = evaluateRanking(evalModel, dataset, carve.train, split.test, { k: 10 });
+  metrics.holdoutRanking = await rankingMetrics(evalModel, dataset, carve.train, split.test, seed);
+  stages.evaluationSeconds = (performance.now() - evaluationStarted) / 1000;
   for (const [section, values] of Object.entries(metrics)) {
     const shown = Object.entries(values)
       .map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(4)}`)
@@ -253,6 +289,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     : options.rankModel === undefined
       ? DEFAULT_RANK_MODEL
       : options.rankModel;
+  let evalRankModel: Recommender | null = null;
   if (rankName !== null) {
     const rankModel = createModel(rankName, { itemFeatures });
     if (!isRankFactorRecommender(rankModel)) {
@@ -262,8 +299,13 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       );
     }
     log(`fitting ranking model ${rankName} on the same split, then evaluating it (ranking @10)`);
+    const t = performance.now();
     await rankModel.fit({ dataset, train: carve.train, seed });
-    metrics.holdoutRankingRankModel = evaluateRanking(rankModel, dataset, carve.train, split.test, { k: 10 });
+    stages.rankEvaluationFitSeconds = (performance.now() - t) / 1000;
+    evalRankModel = rankModel;
+    const te = performance.now();
+    metrics.holdoutRankingRankModel = await rankingMetrics(rankModel, dataset, carve.train, split.test, seed);
+    stages.rankEvaluationSeconds = (performance.now() - te) / 1000;
     const shown = Object.entries(metrics.holdoutRankingRankModel)
       .map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(4)}`)
       .join(', ');
@@ -273,12 +315,16 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   // 2. Production fit on every rating.
   const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
   const model = createModel(modelName, { itemFeatures });
+  const warmStart = options.productionFit !== 'scratch';
+  if (warmStart && model instanceof Svdpp && evalModel instanceof Svdpp)
+    model.warmStartFrom(evalModel, SVDPP_WARM_EPOCHS);
   const fitStarted = performance.now();
   log(
     `fitting ${modelName} on all ${dataset.ratings.length.toLocaleString('en-US')} ratings for the version`,
   );
   await model.fit({ dataset, train: all, seed });
   const fitSeconds = (performance.now() - fitStarted) / 1000;
+  stages.productionFitSeconds = fitSeconds;
   if (!isFactorRecommender(model)) {
     // Neural models (NCF, deep hybrid, title) have no factor form: their own version layout.
     const neural = await import('../models/neural/version.ts');
@@ -322,6 +368,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     const rankModel = createModel(rankName, { itemFeatures });
     if (!isRankFactorRecommender(rankModel))
       throw new ReelrankError('bad_option', `rank model '${rankName}' exports no ranking factors`);
+    if (warmStart && rankModel instanceof Ials && evalRankModel instanceof Ials)
+      rankModel.warmStartFrom(evalRankModel, IALS_WARM_ITERATIONS);
     await rankModel.fit({ dataset, train: all, seed });
     const fitted = rankModel.exportRankFactors();
     const rankItems = fitted.itemFactors.slice();
@@ -341,6 +389,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       // solved its users against: a session with a known user's movies gets that user's vector.
       gram: fitted.gram,
     };
+    stages.rankProductionFitSeconds = (performance.now() - t) / 1000;
     log(
       `ranking factors (${rankName}, k=${fitted.factors}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
@@ -449,7 +498,11 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     // rank recommendations (iALS factors when exported), over the most-rated movies.
     const mapStarted = performance.now();
     const mapVectors = ranking
-      ? { data: ranking.itemFactors, dim: ranking.factors, label: `${rankName} ranking factors` }
+      ? {
+          data: ranking.itemFactors,
+          dim: ranking.factors,
+          label: `${rankName === 'ials' ? 'iALS' : rankName} ranking factors`,
+        }
       : { data: exported.itemFactors, dim: exported.factors, label: `${modelName} item factors` };
     const catalog = catalogLayout(
       mapVectors.data,
@@ -487,8 +540,8 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     }
     if (options.neighbors ?? false) {
       const neighborsStarted = performance.now();
-      const { similarMovieLists } = await import('../similar/neighbors.ts');
-      const lists = similarMovieLists(
+      const { similarMovieListsParallel } = await import('../similar/neighbors.ts');
+      const lists = await similarMovieListsParallel(
         {
           // Ranking factors when exported: their neighbours are co-liked far more often (bench/similarity.ts).
           collaborative: ranking
@@ -512,6 +565,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
         const table = lists[channel];
         if (table) await writer.neighbors(file, table.ids, table.scores, table.rows, table.k);
       }
+      stages.neighborsSeconds = (performance.now() - neighborsStarted) / 1000;
       log(
         `neighbour lists (${Object.keys(lists).join(', ')}) in ${((performance.now() - neighborsStarted) / 1000).toFixed(1)} s`,
       );
@@ -520,10 +574,18 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     const allMetrics = {
       ...metrics,
       ...options.manifestExtras?.metrics,
-      timing: { evaluationFitSeconds: evalSeconds, productionFitSeconds: fitSeconds, totalSeconds: seconds },
+      timing: {
+        evaluationFitSeconds: evalSeconds,
+        productionFitSeconds: fitSeconds,
+        totalSeconds: seconds,
+        threads: trainingPool().threads,
+        // 1: the production fit continued the evaluation fit (warm start); 0: from scratch.
+        productionWarmStart: warmStart ? 1 : 0,
+        ...Object.fromEntries(Object.entries(stages).map(([name, value]) => [`stage.${name}`, value])),
+      },
     };
     const reportStarted = performance.now();
-    log('writing report.html (PCA + t-SNE maps)');
+    log('writing report.html (learning curves, t-SNE maps)');
     const html = renderReport({
       title: `reelrank training report: ${modelName} on ${dataset.name}`,
       dataset: dataset.name,

@@ -33,28 +33,58 @@ export async function datasetFingerprint(dataset: Dataset): Promise<string> {
   return `sha256:${(await sha256Hex(new TextEncoder().encode([...parts, movies].join(':')))).slice(0, 32)}`;
 }
 
-/** Per-user CSR of item indexes from rows (sorted, distinct). */
+/**
+ * Per-user CSR of item indexes from rows (sorted, distinct), and of each user's top-rated items
+ * (rating descending, then item). Typed arrays throughout: at 32M ratings an object per rating
+ * cost minutes and gigabytes.
+ */
 export function seenCsr(
   dataset: Dataset,
   topRatedPerUser: number,
 ): { seen: [Uint32Array, Uint32Array]; top: [Uint32Array, Uint32Array] } {
   const users = dataset.userIds.length;
-  const lists: { item: number; rating: number }[][] = Array.from({ length: users }, () => []);
   const { ratings } = dataset;
-  for (let j = 0; j < ratings.length; j++)
-    lists[ratings.userIndex[j]!]!.push({ item: ratings.itemIndex[j]!, rating: ratings.rating[j]! });
+  const byUser = new Uint32Array(users + 1);
+  for (let j = 0; j < ratings.length; j++) byUser[ratings.userIndex[j]! + 1]!++;
+  let longest = 0;
+  for (let u = 0; u < users; u++) {
+    longest = Math.max(longest, byUser[u + 1]!);
+    byUser[u + 1]! += byUser[u]!;
+  }
+  const cursor = byUser.slice(0, users);
+  const items = new Uint32Array(ratings.length);
+  const values = new Float32Array(ratings.length);
+  for (let j = 0; j < ratings.length; j++) {
+    const at = cursor[ratings.userIndex[j]!]!++;
+    items[at] = ratings.itemIndex[j]!;
+    values[at] = ratings.rating[j]!;
+  }
   const seenOffsets = new Uint32Array(users + 1);
   const topOffsets = new Uint32Array(users + 1);
-  const seenIndex: number[] = [];
-  const topIndex: number[] = [];
-  lists.forEach((list, u) => {
-    for (const i of [...new Set(list.map((r) => r.item))].sort((a, b) => a - b)) seenIndex.push(i);
-    seenOffsets[u + 1] = seenIndex.length;
-    const top = [...list].sort((a, b) => b.rating - a.rating || a.item - b.item).slice(0, topRatedPerUser);
-    for (const r of top) topIndex.push(r.item);
-    topOffsets[u + 1] = topIndex.length;
-  });
-  return { seen: [seenOffsets, Uint32Array.from(seenIndex)], top: [topOffsets, Uint32Array.from(topIndex)] };
+  const seenIndex = new Uint32Array(ratings.length);
+  const topIndex = new Uint32Array(Math.min(ratings.length, users * topRatedPerUser));
+  const sorted = new Uint32Array(longest);
+  const order = new Uint32Array(longest);
+  let seenCount = 0;
+  let topCount = 0;
+  for (let u = 0; u < users; u++) {
+    const start = byUser[u]!;
+    const n = byUser[u + 1]! - start;
+    const list = sorted.subarray(0, n);
+    list.set(items.subarray(start, start + n));
+    list.sort();
+    for (let t = 0; t < n; t++) if (t === 0 || list[t] !== list[t - 1]) seenIndex[seenCount++] = list[t]!;
+    seenOffsets[u + 1] = seenCount;
+    const ranked = order.subarray(0, n);
+    for (let t = 0; t < n; t++) ranked[t] = start + t;
+    ranked.sort((a, b) => values[b]! - values[a]! || items[a]! - items[b]!);
+    for (let t = 0; t < Math.min(n, topRatedPerUser); t++) topIndex[topCount++] = items[ranked[t]!]!;
+    topOffsets[u + 1] = topCount;
+  }
+  return {
+    seen: [seenOffsets, seenIndex.slice(0, seenCount)],
+    top: [topOffsets, topIndex.slice(0, topCount)],
+  };
 }
 
 /** catalog.json entries: the movie plus popularity, rating count and mean rating. */
@@ -81,7 +111,9 @@ export function catalogEntries(movies: readonly Movie[], dataset: Dataset, popul
 
 /** Popularity in [0, 1]: log(1 + count) / log(1 + max count). */
 export function popularityScores(counts: Uint32Array): Float32Array {
-  const max = Math.max(1, ...counts);
+  // A loop, not Math.max(...counts): spreading a large catalog overflows the argument stack.
+  let max = 1;
+  for (const c of counts) if (c > max) max = c;
   return Float32Array.from(counts, (c) => Math.log1p(c) / Math.log1p(max));
 }
 

@@ -21,6 +21,11 @@ export interface PublishOptions {
   now?: () => Date;
   /** Files uploaded and re-read at the same time (default 4). */
   concurrency?: number;
+  /**
+   * Publish as a canary: the version serves `percent` % of people beside the live one (which stays
+   * live); `reelrank promote` / `abort` end it. Needs a live version.
+   */
+  canary?: { percent: number; salt?: string };
 }
 
 export interface PublishResult {
@@ -49,8 +54,9 @@ export interface PublishResult {
 export async function publishVersion(
   source: ObjectStore,
   target: ObjectStore,
-  { onProgress, now = () => new Date(), concurrency = 4 }: PublishOptions = {},
+  { onProgress, now = () => new Date(), concurrency = 4, canary }: PublishOptions = {},
 ): Promise<PublishResult> {
+  if (canary) checkCanaryPercent(canary.percent);
   const manifestBytes = await source.get(MANIFEST_FILE);
   if (manifestBytes === null) {
     throw new ReelrankError(
@@ -91,7 +97,7 @@ export async function publishVersion(
     // An unreadable pointer does not stop a publish: step 4 replaces it (and says so).
     if (!isReelrankError(error) || error.code !== 'artifact_corrupt') throw error;
   }
-  if (before?.version === version && before.manifestSha256 === manifestSha256) {
+  if (!canary && before?.version === version && before.manifestSha256 === manifestSha256 && !before.canary) {
     return {
       version,
       manifestSha256,
@@ -102,6 +108,7 @@ export async function publishVersion(
       repairedPointer: null,
     };
   }
+  if (canary) canaryRefusal(before, version, target.description);
   // Versions are immutable: refuse to overwrite a different version that has the same id.
   const existing = await target.get(versionKey(version, MANIFEST_FILE));
   if (existing !== null && (await sha256Hex(existing)) !== manifestSha256) {
@@ -156,8 +163,23 @@ export async function publishVersion(
     target,
     (current) => {
       replaced = current;
+      if (canary) {
+        canaryRefusal(current, version, target.description);
+        const live = current!;
+        return {
+          ...live,
+          canary: {
+            version,
+            manifestSha256,
+            percent: canary.percent,
+            salt: canary.salt ?? randomSalt(),
+            startedAt: now().toISOString(),
+          },
+        };
+      }
       const previous =
         current !== null && current.version !== version ? current.version : (current?.previous ?? null);
+      // A plain publish makes this version live for everyone: any running canary ends.
       return { version, manifestSha256, publishedAt: now().toISOString(), previous };
     },
     {
@@ -174,8 +196,9 @@ export async function publishVersion(
   const missing = await missingFiles(target, version, manifest);
   if (missing.length > 0) {
     const restore: Pointer | null = replaced;
+    const namesIt = (p: Pointer | null) => p?.version === version || p?.canary?.version === version;
     if (restore !== null) {
-      await swapPointer(target, (current) => (current?.version === version ? restore : null));
+      await swapPointer(target, (current) => (namesIt(current) ? restore : null));
     } else if ((await readPointer(target))?.version === version) {
       await target.delete(POINTER_KEY);
     }
@@ -193,6 +216,37 @@ export async function publishVersion(
     alreadyLive: false,
     repairedPointer,
   };
+}
+
+function checkCanaryPercent(percent: number): void {
+  if (!Number.isFinite(percent) || percent <= 0 || percent >= 100) {
+    throw new ReelrankError(
+      'bad_input',
+      `--canary takes a share of traffic in percent above 0 and below 100, got ${percent}.`,
+    );
+  }
+}
+
+/** Why a canary cannot start against `current` (throws), e.g. there is no live version. */
+function canaryRefusal(current: Pointer | null, version: string, where: string): void {
+  if (current === null) {
+    throw new ReelrankError(
+      'bad_input',
+      `No live version in ${where} to run a canary beside: publish ${version} without --canary first.`,
+    );
+  }
+  if (current.version === version) {
+    throw new ReelrankError(
+      'bad_input',
+      `Version ${version} is already live in ${where}; a canary must be another version.`,
+    );
+  }
+}
+
+function randomSalt(): string {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Files of a version that are absent or of the wrong size in a store (manifest included). */

@@ -12,6 +12,10 @@ export interface VersionInfo {
   live: boolean;
   /** The pointer's `previous` (what a rollback would most likely go back to). */
   previous: boolean;
+  /** The pointer names it as the canary (candidate) version. */
+  canary: boolean;
+  /** Percent of people it serves now (live: 100 minus the canary's share; canary: its share; else 0). */
+  share: number;
   /** Its manifest exists and validates (an upload in progress or a broken one has none). */
   complete: boolean;
   createdAt: string | null;
@@ -68,6 +72,13 @@ export async function listVersions(
       version,
       live: pointer?.version === version,
       previous: pointer?.previous === version,
+      canary: pointer?.canary?.version === version,
+      share:
+        pointer?.version === version
+          ? 100 - (pointer.canary?.percent ?? 0)
+          : pointer?.canary?.version === version
+            ? pointer.canary.percent
+            : 0,
       complete,
       createdAt,
       metrics,
@@ -161,6 +172,7 @@ export async function prune(
   if (pointer !== null) {
     protectedIds.add(pointer.version);
     if (pointer.previous !== null) protectedIds.add(pointer.previous);
+    if (pointer.canary) protectedIds.add(pointer.canary.version);
     const liveIndex = ids.indexOf(pointer.version);
     if (liveIndex > 0) protectedIds.add(ids[liveIndex - 1]!);
   }

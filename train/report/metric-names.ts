@@ -69,6 +69,46 @@ const FIXED: Readonly<Record<string, MetricName>> = Object.freeze({
     higherIsBetter: null,
   },
   totalSeconds: { name: 'Total (s)', meaning: 'Seconds for the whole training run.', higherIsBetter: null },
+  itemItemSeconds: {
+    name: 'Item-item fit (s)',
+    meaning: 'Seconds to fit the sparse item-item (EASE) channel.',
+    higherIsBetter: null,
+  },
+  itemItemEntries: {
+    name: 'Item-item entries',
+    meaning: 'Non-zero item-item weights kept in the version.',
+    higherIsBetter: null,
+  },
+  learnedSeconds: {
+    name: 'Learned re-ranker fit (s)',
+    meaning: 'Seconds to fit the re-ranker.',
+    higherIsBetter: null,
+  },
+  learnedLists: {
+    name: 'Training lists',
+    meaning: 'Candidate lists the re-ranker learned from.',
+    higherIsBetter: null,
+  },
+  validationUsersLearnedNdcg10: {
+    name: 'nDCG@10, known users, re-ranked',
+    meaning: 'On the validation carve: lists re-ranked by the learned stage.',
+    higherIsBetter: true,
+  },
+  validationUsersBlendNdcg10: {
+    name: 'nDCG@10, known users, blend',
+    meaning: 'Same users, the hand-weighted blend alone: the re-ranker serves only where it beats this.',
+    higherIsBetter: true,
+  },
+  validationSessionsLearnedNdcg10: {
+    name: 'nDCG@10, sessions, re-ranked',
+    meaning: 'Anonymous sessions (a few ratings) on the validation carve, re-ranked.',
+    higherIsBetter: true,
+  },
+  validationSessionsBlendNdcg10: {
+    name: 'nDCG@10, sessions, blend',
+    meaning: 'Same sessions, the blend alone.',
+    higherIsBetter: true,
+  },
 });
 
 const AT_K_NAMES: Readonly<Record<string, { name: string; meaning: string }>> = Object.freeze({
@@ -122,6 +162,12 @@ export function sectionName(section: string, model: string, split: string): { ti
       return {
         title: 'Top-10 lists ranked by the ranking model (implicit ALS) — what recommendations serve',
         about: `Implicit ALS learns who watches what (not how many stars), and its factors score the collaborative channel of served recommendations. Same users, same held-out movies (${split}).`,
+      };
+    case 'rankingStage':
+      return {
+        title: 'Ranking stage: item-item channel and learned re-ranker',
+        about:
+          'Fitted on a carve of the training split, a fifth of its users held out for validation; the version enables the re-ranker only for the audiences (known users, sessions) where it beat the blend there.',
       };
     case 'training':
       return { title: 'Fit on all ratings', about: 'The exported model, refitted on every rating.' };

@@ -9,10 +9,16 @@ import { NO_NEIGHBOR } from '../../shared/artifacts/codecs.ts';
 import { normalizeRows } from '../../shared/kernels/dense.ts';
 import {
   type BlendChannelInput,
+  blendSimilarities,
+  cosineToAll,
   type MissingChannelPolicy,
+  type SimilarityChannel,
   similarItems,
+  standardizeScores,
 } from '../../shared/kernels/similarity.ts';
+import { topK } from '../../shared/kernels/topk.ts';
 import { ReelrankError } from '../../shared/errors.ts';
+import { balancedRanges, trainingPool } from '../parallel/pool.ts';
 
 export const DEFAULT_NEIGHBORS = 50;
 
@@ -161,5 +167,132 @@ export function similarMovieLists(
     blend.push({ ...channel, weight: weights[name] });
   }
   if (blend.length > 1) out.hybrid = blendNeighbors(blend, rows, { k });
+  return out;
+}
+
+/** One channel as the parallel job sees it: unit rows and effective mask in shared memory. */
+export interface SharedChannel {
+  unit: Float32Array;
+  dim: number;
+  mask: Uint8Array;
+  /** Weight in the hybrid blend. */
+  weight: number;
+  /** Its own table, [rows, k]. */
+  ids: Uint32Array;
+  scores: Float32Array;
+}
+
+export interface NeighborRowsJob {
+  channels: SharedChannel[];
+  rows: number;
+  k: number;
+  /** The hybrid table, when there is more than one channel. */
+  hybrid: { ids: Uint32Array; scores: Float32Array } | null;
+  from: number;
+  to: number;
+}
+
+/**
+ * Rows [from, to) of every channel's table and of the hybrid table, one similarity pass per
+ * channel and query (the serial path computes each channel twice: alone and in the blend). Same
+ * functions and order of operations as channelNeighbors / blendNeighbors, so the same lists.
+ */
+export function neighborRows(job: NeighborRowsJob): number {
+  const { channels, rows, k, hybrid } = job;
+  const buffers = channels.map(() => new Float32Array(rows));
+  const blended = new Float32Array(rows);
+  for (let i = job.from; i < job.to; i++) {
+    const active: SimilarityChannel[] = [];
+    channels.forEach((c, n) => {
+      if (c.mask[i] === 0) return;
+      const scores = cosineToAll(
+        c.unit,
+        c.dim,
+        c.unit.subarray(i * c.dim, (i + 1) * c.dim),
+        buffers[n]!,
+        c.mask,
+      );
+      // The channel's own list (channelNeighbors): a one-channel, unstandardised blend is the
+      // scores themselves (masked rows are already -Infinity); the query is left out by giving
+      // it -Infinity for this topK only (topK skips those), then restored for the hybrid.
+      const self = scores[i]!;
+      scores[i] = Number.NEGATIVE_INFINITY;
+      const top = topK(scores, k);
+      scores[i] = self;
+      c.ids.set(top.indexes, i * k);
+      c.scores.set(top.scores, i * k);
+      if (c.weight !== 0) active.push({ scores, weight: c.weight, mask: c.mask });
+    });
+    if (!hybrid || active.length === 0) continue;
+    const standardized = active.length > 1;
+    if (standardized) for (const a of active) standardizeScores(a.scores);
+    blendSimilarities(active, blended, { missing: standardized ? 'neutral' : 'renormalize' });
+    blended[i] = Number.NEGATIVE_INFINITY;
+    const top = topK(blended, k);
+    hybrid.ids.set(top.indexes, i * k);
+    hybrid.scores.set(top.scores, i * k);
+  }
+  return 0;
+}
+
+function sharedTable(rows: number, k: number): NeighborTable {
+  const ids = new Uint32Array(new SharedArrayBuffer(rows * k * 4)).fill(NO_NEIGHBOR);
+  const scores = new Float32Array(new SharedArrayBuffer(rows * k * 4)).fill(Number.NEGATIVE_INFINITY);
+  return { rows, k, ids, scores };
+}
+
+/**
+ * similarMovieLists on the training thread pool, split by query movie: the same tables (every
+ * row is computed independently, so the thread count does not change them).
+ * @example await similarMovieListsParallel({ content, collaborative }, movies.length)
+ */
+export async function similarMovieListsParallel(
+  channels: SimilarChannels,
+  rows: number,
+  {
+    k = DEFAULT_NEIGHBORS,
+    weights = DEFAULT_BLEND,
+  }: { k?: number; weights?: Readonly<Record<keyof SimilarChannels, number>> } = {},
+): Promise<Partial<Record<keyof SimilarChannels | 'hybrid', NeighborTable>>> {
+  if (!Number.isInteger(k) || k < 1)
+    throw new ReelrankError('bad_input', `neighbours: k must be a positive integer, got ${k}`);
+  const names = (['content', 'visual', 'collaborative'] as const).filter((n) => channels[n] !== undefined);
+  const out: Partial<Record<keyof SimilarChannels | 'hybrid', NeighborTable>> = {};
+  const shared: SharedChannel[] = names.map((name) => {
+    const { unit, mask } = prepare(channels[name]!, rows);
+    const table = sharedTable(rows, k);
+    out[name] = table;
+    const sharedUnit = new Float32Array(new SharedArrayBuffer(unit.byteLength));
+    sharedUnit.set(unit);
+    const sharedMask = new Uint8Array(new SharedArrayBuffer(mask.byteLength));
+    sharedMask.set(mask);
+    return {
+      unit: sharedUnit,
+      dim: channels[name]!.dim,
+      mask: sharedMask,
+      weight: weights[name],
+      ids: table.ids,
+      scores: table.scores,
+    };
+  });
+  if (names.length > 1) out.hybrid = sharedTable(rows, k);
+  const hybrid = out.hybrid ? { ids: out.hybrid.ids, scores: out.hybrid.scores } : null;
+  const pool = trainingPool();
+  // Several jobs per thread: rows cost the same, and short jobs even out a loaded machine.
+  const parts = Math.min(rows, pool.threads * 8);
+  const ranges = balancedRanges(
+    Uint32Array.from({ length: rows + 1 }, (_, r) => r),
+    parts,
+    0,
+  );
+  await pool.map(
+    'neighbors.rows',
+    ranges.map(([from, to]) => ({ channels: shared, rows, k, hybrid, from, to })),
+  );
+  // Plain copies for the writer (WebCrypto refuses to hash views on SharedArrayBuffers).
+  for (const table of Object.values(out)) {
+    table.ids = table.ids.slice();
+    table.scores = table.scores.slice();
+  }
   return out;
 }

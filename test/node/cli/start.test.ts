@@ -27,15 +27,6 @@ const data = join(work, 'ml-sample');
 const out = join(work, 'artifacts');
 const persist = join(work, 'wrangler-state');
 const READ_KEY = 'test-read-key-0123456789';
-/**
- * The 415 for non-JSON bodies lands with the edge work of issue 10 (fault list); until it is
- * merged that one check is skipped, visibly, not weakened. Set to false when it lands.
- */
-const EDGE_415_PENDING = true;
-if (EDGE_415_PENDING)
-  console.warn(
-    '[skip] start: the 415 check waits for the edge work (issue 10: POST bodies without a JSON content type)',
-  );
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -163,7 +154,7 @@ describe('reelrank start, the real path (child process, wrangler dev, workerd)',
     expect(after.items.filter((i) => rated.includes(i.movieId))).toEqual([]);
   });
 
-  it.skipIf(EDGE_415_PENDING)('POST with content-type text/plain answers 415', async () => {
+  it('POST with content-type text/plain answers 415', async () => {
     const response = await fetch(`${base}/v1/recommendations`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },

@@ -15,9 +15,12 @@ import jpeg from 'jpeg-js';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POINTER_KEY } from '../../../shared/artifacts/spec.ts';
+import { movieRecord } from '../../../shared/catalog.ts';
+import { createRng } from '../../../shared/random.ts';
 import { freePort, type LocalEdge, openLocalR2, startLocalEdge } from '../../../train/cli/local-edge.ts';
 import type { Dataset } from '../../../train/data/dataset.ts';
 import { loadDataset } from '../../../train/data/index.ts';
+import { renderReport } from '../../../train/report/report.ts';
 import { writePosterThumbnails } from '../../../train/visual/thumbnails.ts';
 import { catalogLayout } from '../../../train/viz/catalog-map.ts';
 import { REPO_ROOT } from '../../support/data.ts';
@@ -321,6 +324,79 @@ describe.skipIf(!haveChromium)('web page in real Chromium against wrangler dev',
       await page.close();
     });
   }
+
+  it('report.html draws its charts offline: curves with the best epoch, maps whose points name their movie', async () => {
+    const rng = createRng(3);
+    const movies = Array.from({ length: 40 }, (_, i) =>
+      movieRecord({
+        movieId: i + 1,
+        title: `Film ${i + 1}, The`,
+        year: 1990 + i,
+        genres: [i % 2 ? 'Drama' : 'Comedy'],
+      }),
+    );
+    const html = renderReport({
+      title: 'report',
+      dataset: 'tiny',
+      model: 'svdpp',
+      seed: 1,
+      epochs: [0.9, 0.8, 0.85].map((v, e) => ({ epoch: e + 1, trainLoss: v, validationRmse: v, seconds: 1 })),
+      metrics: { holdoutRating: { rmse: 0.9 } },
+      embeddings: {
+        data: Float32Array.from({ length: 40 * 4 }, () => rng.normal()),
+        dim: 4,
+        movies,
+        label: 'iALS ranking factors',
+      },
+      tsneIterations: 50,
+    });
+    const file = join(persist, 'report.html');
+    await writeFile(file, html);
+    const page = await browser!.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) errors.push(`network request: ${r.url()}`);
+    });
+    await page.goto(`file://${file}`);
+    type ChartLike = {
+      getDatasetMeta: (n: number) => { data: { x: number; y: number }[] };
+      data: { datasets: { label: string }[] };
+      tooltip: { body?: { lines: string[] }[] };
+    };
+    const datasets = await page.evaluate(() => {
+      const get = (id: string) =>
+        (window as unknown as { Chart: { getChart: (id: string) => ChartLike } }).Chart.getChart(id);
+      return ['curve-validation', 'map-factors'].map((id) => get(id).data.datasets.map((d) => d.label));
+    });
+    expect(datasets[0]).toEqual(['validation RMSE', 'best epoch (2)']);
+    expect(datasets[1]).toEqual(['Comedy', 'Drama', 'other']);
+    // Hover the first point of the map: the tooltip names the movie ("The Film N (year)").
+    const point = await page.evaluate(() => {
+      const chart = (window as unknown as { Chart: { getChart: (id: string) => ChartLike } }).Chart.getChart(
+        'map-factors',
+      );
+      return chart.getDatasetMeta(0).data[0]!;
+    });
+    await page.locator('#map-factors').scrollIntoViewIfNeeded();
+    const canvas = await page.locator('#map-factors').boundingBox();
+    await page.mouse.move(canvas!.x + point.x, canvas!.y + point.y);
+    await expect
+      .poll(() =>
+        page.evaluate(() => {
+          const chart = (
+            window as unknown as { Chart: { getChart: (id: string) => ChartLike } }
+          ).Chart.getChart('map-factors');
+          return (chart.tooltip.body ?? []).flatMap((b) => b.lines).join(' ');
+        }),
+      )
+      .toMatch(/^The Film \d+ \(\d{4}\) · Comedy$/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 
   it('favicon and thumbnails are served (immutable), and a proxy error page reads in plain words', async () => {
     const favicon = await fetch(`${edge!.baseUrl}/favicon.ico`);

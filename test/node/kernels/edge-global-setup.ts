@@ -16,7 +16,7 @@ import { loadDataset } from '../../../train/data/index.ts';
 import { Ials } from '../../../train/models/ials.ts';
 import type { ProvidedFixture, ProvidedVersion } from '../../edge/fixture-types.ts';
 import { selectBackend } from '../../../train/backend.ts';
-import { fitItemItem, fitLearnedRanking } from '../../../train/models/ranker.ts';
+import { fitItemItem, fitLearnedRanking, recentCsr } from '../../../train/models/ranker.ts';
 import { RANKER_FEATURES } from '../../../shared/serving/ranker.ts';
 import {
   type FixtureVersion,
@@ -147,7 +147,14 @@ export default async function setup(project: TestProject): Promise<void> {
   const c = await writeFixtureVersion(dataset, modelA, {
     version: 'fixture-c',
     ranking,
-    rankingStage: { itemItem, itemItemConfig: itemItemOptions, learned, config: stageConfig, metrics: {} },
+    rankingStage: {
+      itemItem,
+      userRecent: recentCsr(dataset, all),
+      itemItemConfig: itemItemOptions,
+      learned,
+      config: stageConfig,
+      metrics: {},
+    },
   });
   const servingC = await loadServingModel(
     await openVersion(memoryStore(new Map([...c.files, [POINTER_KEY, c.pointer]]))),

@@ -61,7 +61,7 @@ it('reelrank train writes a version with every required artifact, metrics.json a
   expect(metrics.holdoutRating!.rmse).toBeLessThan(1.5);
   const html = readFileSync(join(result.dir, 'report.html'), 'utf8');
   expect(html).toContain('Validation RMSE per epoch');
-  expect(html).toContain('ials ranking factors (the web page&#39;s catalog map)');
+  expect(html).toContain('iALS ranking factors (the web page&#39;s catalog map)');
   expect(html).toContain('Top-10 lists ranked by the ranking model');
   // The same layout as the version's catalog map (what the web page draws).
   expect(paths.has('catalog_map.json')).toBe(true);

@@ -67,6 +67,46 @@ describe('sparse tables', () => {
     expect(table.values[2]).toBe(0); // never had a gradient: never moves (no l2)
   });
 
+  it("'adam' over recently active rows matches every-row Adam, also for rows that come back", () => {
+    const rng = createRng(11);
+    const make = (adamWindow: number) =>
+      new SparseTable({
+        rows: 6,
+        dim: 3,
+        rng: createRng(2),
+        initStd: 0.1,
+        learningRate: 0.01,
+        optimizer: 'adam',
+        adamWindow,
+      });
+    const windowed = make(20);
+    const dense = make(Number.POSITIVE_INFINITY);
+    for (let step = 0; step < 300; step++) {
+      // Rows 0-2 every batch; row 3 only in steps 0-9 and 150-159 (idle far past the window); 4-5 never.
+      const rows = step < 10 || (step >= 150 && step < 160) ? [0, 1, 2, 3, 1] : [0, 1, 2];
+      const grads = Float32Array.from({ length: rows.length * 3 }, () => rng.normal());
+      windowed.applyGradients(rows, grads, 3, 0);
+      dense.applyGradients(rows, grads, 3, 0);
+    }
+    // Left out: Σ_{s≥20} lr·r^s·m/√v with r = 0.9/√0.999, about lr·r^20/(1 - r) ≈ 0.012 at most.
+    windowed.values.forEach((x, i) => {
+      expect(Math.abs(x - dense.values[i]!)).toBeLessThan(1.5e-2);
+    });
+    expect(windowed.values[9]).not.toBe(dense.values[9]); // row 3 did sit out of the window
+    expect(windowed.values.slice(12)).toEqual(dense.values.slice(12)); // never-seen rows 4-5 never move
+    const wide = make(200);
+    const dense2 = make(Number.POSITIVE_INFINITY);
+    for (let step = 0; step < 600; step++) {
+      const rows = step < 10 || (step >= 450 && step < 460) ? [0, 3] : [0];
+      const grads = Float32Array.from({ length: rows.length * 3 }, () => rng.normal());
+      wide.applyGradients(rows, grads, 3, 0);
+      dense2.applyGradients(rows, grads, 3, 0);
+    }
+    wide.values.forEach((x, i) => {
+      expect(x).toBeCloseTo(dense2.values[i]!, 6);
+    });
+  });
+
   it("'adagrad' divides by the root of the summed squared gradients (hand-computed)", () => {
     const table = new SparseTable({
       rows: 2,

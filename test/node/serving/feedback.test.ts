@@ -132,7 +132,7 @@ describe('foldRecentEvents', () => {
     expect(liked.user.ratingCount).toBe(base.ratingCount + 1);
     expect(liked.user.favourites[0]).toBe(target.i);
     expect(disliked.user.favourites).not.toContain(target.i);
-    expect(liked.user.recent?.get(target.i)).toBe('watched');
+    expect(liked.user.recentActions?.get(target.i)).toBe('watched');
   });
 
   it('keeps the last event per movie, ignores impressions and counts unknown movies', () => {
@@ -146,7 +146,7 @@ describe('foldRecentEvents', () => {
     ]);
     expect(folded.folded).toBe(1);
     expect(folded.unknownMovies).toBe(1);
-    expect(folded.user.recent?.get(model.itemIndexById.get(a!.movieId)!)).toBe('disliked');
+    expect(folded.user.recentActions?.get(model.itemIndexById.get(a!.movieId)!)).toBe('disliked');
     expect(Array.from(folded.user.seen)).not.toContain(model.itemIndexById.get(b!.movieId));
   });
 });

@@ -154,3 +154,59 @@ describe('title resolution on ml-latest-small', () => {
     expect(counts[all.indexes[0]!]).toBe(Math.max(...counts));
   });
 });
+
+describe('title index on a catalog where every title shares its words (bounded work)', () => {
+  // "Synthetic Movie N" x 20,000: every title has "synthetic" and "movie", the worst case for word
+  // postings; popularity rises with N so the best-known match is the highest N.
+  const count = 20_000;
+  const movies = Array.from({ length: count }, (_, i) => ({
+    movieId: i + 1,
+    title: `Synthetic Movie ${i + 1}`,
+    year: 1950 + (i % 70),
+  }));
+  const index = createTitleIndex(
+    movies,
+    Float64Array.from(movies, (_, i) => i),
+  );
+  const title = (i: number) => movies[i]!.title;
+
+  it('finds exact keys and phrases through the index, not a scan', () => {
+    const exact = resolveTitle(index, 'synthetic movie 12345');
+    expect(exact).toMatchObject({ found: true, match: 'exact', ambiguous: false });
+    if (exact.found) expect(title(exact.itemIndex)).toBe('Synthetic Movie 12345');
+    // A prefix every title has: the best known of all (the budget scans the best-known first).
+    const common = resolveTitle(index, 'synthetic');
+    expect(common).toMatchObject({ found: true, match: 'partial', ambiguous: true });
+    if (common.found) {
+      expect(title(common.itemIndex)).toBe(`Synthetic Movie ${count}`);
+      expect(common.alternatives.map(title)).toEqual(
+        [1, 2, 3, 4, 5].map((d) => `Synthetic Movie ${count - d}`),
+      );
+    }
+    // All words in any order, the last a prefix: "movie 1999" -> "Synthetic Movie 1999x" family.
+    const words = resolveTitle(index, 'movie synthetic 1999');
+    expect(words.found && title(words.itemIndex)).toBe('Synthetic Movie 19999');
+  });
+
+  it('answers a common word with a year no movie has, and a typo, within the budget', () => {
+    const noYear = resolveTitle(index, 'synthetic (1874)');
+    expect(noYear).toMatchObject({ found: false });
+    const typo = resolveTitle(index, 'synthetic movie 1234x');
+    expect(typo.found).toBe(false);
+    // One edit from "1234x": "1234" and "12340".."12349"; the best known first.
+    if (!typo.found)
+      expect(typo.suggestions.map(title)).toEqual([9, 8, 7, 6, 5].map((d) => `Synthetic Movie 1234${d}`));
+    const nonsense = resolveTitle(index, 'qqq zzz xxx www vvv uuu ttt sss rrr ppp ooo nnn mmm lll kkk jjj');
+    expect(nonsense).toMatchObject({ found: false, suggestions: [] });
+  });
+
+  it('searches prefixes and word starts, counting matches by the index', () => {
+    const all = searchTitles(index, 'movie', 3);
+    expect(all.total).toBe(count); // every title has "movie" at a word start
+    expect(all.indexes.map(title)).toEqual([count, count - 1, count - 2].map((n) => `Synthetic Movie ${n}`));
+    const prefix = searchTitles(index, 'synthetic movie 1999', 2);
+    expect(prefix.total).toBe(11); // 1999 and 19990..19999
+    expect(prefix.indexes.map(title)).toEqual(['Synthetic Movie 19999', 'Synthetic Movie 19998']);
+    expect(searchTitles(index, 'ynthetic', 5).total).toBe(0); // inside a word: not a match
+  });
+});

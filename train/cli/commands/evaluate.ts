@@ -4,6 +4,7 @@ import { type CommandDef, defineCommand } from 'citty';
 import { PROTOCOLS, type Protocol, type ResultRow } from '../../eval/compare.ts';
 import { modelEntry, modelNames } from '../../models/registry.ts';
 import { CLIError } from '../errors.ts';
+import { applyThreads, threadsArg } from '../threads.ts';
 
 /** Flatten a version's metrics.json ({section: {metric: value}}) into table rows. */
 async function versionRows(dir: string): Promise<ResultRow[]> {
@@ -51,6 +52,7 @@ const evaluateCommand = defineCommand({
     description: 'Compare models (fitted here on one protocol) or trained versions side by side.',
   },
   args: {
+    threads: threadsArg,
     data: { type: 'string', description: 'Dataset folder. Default: the embedded data/ml-latest-small.' },
     models: {
       type: 'string',
@@ -80,6 +82,7 @@ const evaluateCommand = defineCommand({
     json: { type: 'boolean', default: false, description: 'Print rows as JSON.' },
   },
   async run({ args, rawArgs }) {
+    applyThreads(args.threads);
     const { formatTable, compareModels } = await import('../../eval/compare.ts');
     let rows: ResultRow[];
     if (args.versions) {

@@ -1,6 +1,15 @@
 import { defineCommand } from 'citty';
+import { CLIError } from '../errors.ts';
 import { formatBytes, S3_ARGS, storeFromFlags, versionFolder, withStore } from '../../publish/cli-support.ts';
 import { publishVersion } from '../../publish/publish.ts';
+
+function parsePercent(text: string): number {
+  const percent = Number(text.endsWith('%') ? text.slice(0, -1) : text);
+  if (text.trim() === '' || !Number.isFinite(percent) || percent <= 0 || percent >= 100) {
+    throw new CLIError(`--canary takes a percent above 0 and below 100 (e.g. --canary 10), got '${text}'.`);
+  }
+  return percent;
+}
 
 /** `reelrank publish --from artifacts/<version> --to s3://bucket/prefix | file://dir` */
 export default defineCommand({
@@ -20,6 +29,11 @@ export default defineCommand({
       required: true,
       description: "Target store: 's3://bucket/prefix', 'file://dir' or a path.",
     },
+    canary: {
+      type: 'string',
+      description:
+        'Publish as a canary serving this percent of people (e.g. 10) beside the live version; end it with `reelrank promote` or `reelrank abort`.',
+    },
     ...S3_ARGS,
     json: {
       type: 'boolean',
@@ -32,6 +46,7 @@ export default defineCommand({
     const log = (line: string) => {
       if (!quiet) console.error(line);
     };
+    const canary = args.canary === undefined ? undefined : { percent: parsePercent(args.canary) };
     const source = versionFolder(args.from);
     const target = storeFromFlags(args.to, args, {
       onUploadProgress: (key, loaded, total) =>
@@ -40,11 +55,14 @@ export default defineCommand({
     const started = performance.now();
     const result = await withStore(target, () =>
       publishVersion(source, target, {
+        canary,
         onProgress: (event) => {
           if (event.phase === 'upload') {
             log(`upload ${event.index}/${event.total} ${event.path} (${formatBytes(event.bytes)})`);
           } else if (event.phase === 'verify') {
             log(`verify ${event.index}/${event.total} ${event.path} ${event.ok ? 'ok' : 'BAD'}`);
+          } else if (event.phase === 'pointer' && canary) {
+            log(`pointer: canary -> ${event.version} at ${canary.percent}% (live unchanged)`);
           } else if (event.phase === 'pointer') {
             log(`pointer -> ${event.version} (previous: ${event.previous ?? 'none'})`);
           }
@@ -54,6 +72,10 @@ export default defineCommand({
     const seconds = (performance.now() - started) / 1000;
     if (quiet) {
       console.log(JSON.stringify({ ...result, seconds: Number(seconds.toFixed(3)) }));
+    } else if (canary) {
+      console.log(
+        `Published ${result.version} to ${target.description} as a canary: ${canary.percent}% of people, ${result.pointer.version} keeps ${100 - canary.percent}%; ${result.files} files, verified, in ${seconds.toFixed(1)} s. End it with \`reelrank promote\` or \`reelrank abort\`.`,
+      );
     } else if (result.alreadyLive) {
       console.log(`${result.version} is already live in ${target.description}; nothing uploaded.`);
     } else {

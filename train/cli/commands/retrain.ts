@@ -2,6 +2,7 @@ import { defineCommand } from 'citty';
 import { S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
 import { closeStore } from '../../store/open.ts';
 import { CLIError } from '../errors.ts';
+import { applyThreads, threadsArg } from '../threads.ts';
 
 /** Exit code of a run whose candidate failed the quality gate (the live version stays). */
 export const GATE_REFUSED_EXIT_CODE = 3;
@@ -18,6 +19,7 @@ export default defineCommand({
       'Scheduled retraining: train on the current data, publish only if held-out metrics are no worse than the live version (exit 3 if refused), prune old versions.',
   },
   args: {
+    threads: threadsArg,
     to: {
       type: 'string',
       required: true,
@@ -93,6 +95,7 @@ export default defineCommand({
     ...S3_ARGS,
   },
   async run({ args }) {
+    applyThreads(args.threads);
     const seed = Number(args.seed);
     if (!/^\d+$/.test(args.seed))
       throw new CLIError(`--seed must be a non-negative integer, got '${args.seed}'`);

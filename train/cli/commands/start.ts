@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type CommandDef, defineCommand } from 'citty';
 import { CLIError } from '../errors.ts';
+import { applyThreads, threadsArg } from '../threads.ts';
 
 /**
  * `reelrank start` (what `npm start` runs): train the default model on the embedded
@@ -15,6 +16,7 @@ const startCommand = defineCommand({
       'Train the default model on the embedded data (or reuse an identical local version), publish it locally and serve the API on localhost (wrangler dev) with API keys from REELRANK_READ_KEY / REELRANK_WRITE_KEY or generated ones.',
   },
   args: {
+    threads: threadsArg,
     data: { type: 'string', description: 'Dataset folder. Default: the embedded data/ml-latest-small.' },
     tmdb: { type: 'string', description: 'A tmdb-5000 folder to join for richer content features.' },
     posters: {
@@ -50,6 +52,7 @@ const startCommand = defineCommand({
     },
   },
   async run({ args }) {
+    applyThreads(args.threads);
     const port = Number(args.port);
     if (!/^\d+$/.test(args.port) || port < 1 || port > 65535)
       throw new CLIError(`--port must be an integer from 1 to 65535, got '${args.port}'`);

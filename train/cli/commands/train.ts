@@ -1,6 +1,7 @@
 import { type CommandDef, defineCommand } from 'citty';
 import { modelNames } from '../../models/registry.ts';
 import { CLIError } from '../errors.ts';
+import { applyThreads, threadsArg } from '../threads.ts';
 
 /** `reelrank train`: dataset → split → fit → evaluate → export one artifact version. */
 const trainCommand = defineCommand({
@@ -10,6 +11,7 @@ const trainCommand = defineCommand({
       'Train a model, evaluate it on a held-out split and write a version (factors, catalog, seen lists, metrics.json, report.html).',
   },
   args: {
+    threads: threadsArg,
     data: { type: 'string', description: 'Dataset folder. Default: the embedded data/ml-latest-small.' },
     tmdb: {
       type: 'string',
@@ -39,7 +41,7 @@ const trainCommand = defineCommand({
     backend: {
       type: 'string',
       description:
-        'TF.js backend for dense parts and posters: auto (default: fastest that loads), gpu, node, wasm or cpu; recorded in the manifest.',
+        'TF.js backend for dense parts and posters: auto (default: fastest that loads), gpu, node, wasm or cpu; recorded in the manifest. gpu needs @tensorflow/tfjs-node-gpu on a CUDA machine and fails with a clear message elsewhere; the default model (svdpp + ials) has no dense part and trains with typed arrays on the thread pool.',
     },
     content: {
       type: 'boolean',
@@ -54,6 +56,7 @@ const trainCommand = defineCommand({
     json: { type: 'boolean', default: false, description: 'Print the result as JSON.' },
   },
   async run({ args }) {
+    applyThreads(args.threads);
     const seed = Number(args.seed);
     if (!Number.isInteger(seed) || seed < 0)
       throw new CLIError(`--seed must be a non-negative integer, got '${args.seed}'`);

@@ -23,7 +23,8 @@ function headlineMetrics(metrics: Record<string, unknown>, count = 3): string {
 export default defineCommand({
   meta: {
     name: 'versions',
-    description: 'List the versions in a store, oldest first; * marks the live one.',
+    description:
+      'List the versions in a store, oldest first; * marks the live one, + a canary, with their shares of traffic.',
   },
   args: {
     store: {
@@ -47,10 +48,15 @@ export default defineCommand({
       return;
     }
     for (const v of versions) {
-      const mark = v.live ? '*' : ' ';
-      const notes = [v.previous ? 'previous' : '', v.complete ? '' : 'INCOMPLETE (no valid manifest)'].filter(
-        Boolean,
-      );
+      const canary = pointer?.canary?.version === v.version ? pointer.canary : null;
+      const mark = v.live ? '*' : canary ? '+' : ' ';
+      const share = v.live ? `${100 - (pointer?.canary?.percent ?? 0)}%` : canary ? `${canary.percent}%` : '';
+      const notes = [
+        share ? `serves ${share}` : '',
+        canary ? 'canary' : '',
+        v.previous ? 'previous' : '',
+        v.complete ? '' : 'INCOMPLETE (no valid manifest)',
+      ].filter(Boolean);
       const metrics = v.metrics ? headlineMetrics(v.metrics) : '';
       console.log(
         `${mark} ${v.version}  ${v.createdAt ?? '-'}  ${v.objects} files ${formatBytes(v.bytes)}  ${metrics}${notes.length ? `  [${notes.join(', ')}]` : ''}`,
@@ -58,7 +64,10 @@ export default defineCommand({
     }
     console.log(
       pointer
-        ? `live: ${pointer.version} (published ${pointer.publishedAt})`
+        ? `live: ${pointer.version} (published ${pointer.publishedAt})` +
+            (pointer.canary
+              ? `, ${100 - pointer.canary.percent}%; canary: ${pointer.canary.version}, ${pointer.canary.percent}% (since ${pointer.canary.startedAt})`
+              : ', 100%')
         : pointerError !== null
           ? `live: unknown, the pointer is unreadable: ${pointerError} Repair it with \`reelrank rollback --to <version>\`.`
           : 'live: none (no current.json)',

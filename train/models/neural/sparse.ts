@@ -29,6 +29,14 @@ export interface SparseTableOptions {
    * - 'adagrad': only the rows in the batch move, by lr·g/√(Σg²).
    */
   optimizer?: TableOptimizer;
+  /**
+   * 'adam' without l2: a row that has had no gradient for this many batches stops taking its
+   * (by then negligible) momentum steps, so a batch costs the recently active rows, not the whole
+   * table; when the row comes back its moments are decayed for the skipped steps, exactly. After
+   * 200 idle steps a step is below 1e-9 of the learning rate ((0.9/√0.999)^200 ≈ 8e-10).
+   * Infinity = every row every batch. Default 200.
+   */
+  adamWindow?: number;
 }
 
 export type TableOptimizer = 'lazy-adam' | 'adam' | 'adagrad';
@@ -41,6 +49,13 @@ export class SparseTable {
   l2: number;
   frozen: boolean;
   readonly optimizer: TableOptimizer;
+  readonly adamWindow: number;
+  /** 'adam': rows taking momentum steps (those with a gradient in the last `adamWindow` batches). */
+  private activeRows: Uint32Array = new Uint32Array(0);
+  private activeCount = 0;
+  private isActive: Uint8Array = new Uint8Array(0);
+  /** 'adam': the batch of each row's latest gradient, or (inactive rows) of its latest step. */
+  private lastGradient: Uint32Array = new Uint32Array(0);
   /** Batches seen ('adam': the global step count of its bias correction). */
   private steps = 0;
   private readonly firstMoment: Float32Array;
@@ -61,11 +76,14 @@ export class SparseTable {
     l2 = 0,
     frozen = false,
     optimizer = 'lazy-adam',
+    adamWindow = 200,
   }: SparseTableOptions) {
     if (!['lazy-adam', 'adam', 'adagrad'].includes(optimizer)) {
       throw new RangeError(`SparseTable optimizer '${optimizer}' is not one of: lazy-adam, adam, adagrad`);
     }
     this.optimizer = optimizer;
+    if (!(adamWindow >= 1)) throw new RangeError(`SparseTable adamWindow is ${adamWindow}; it must be ≥ 1`);
+    this.adamWindow = adamWindow;
     this.rows = rows;
     this.dim = dim;
     this.learningRate = learningRate;
@@ -89,6 +107,11 @@ export class SparseTable {
     this.firstMoment = new Float32Array(rows * dim);
     this.secondMoment = new Float32Array(rows * dim);
     this.rowSteps = new Uint32Array(rows);
+    if (optimizer === 'adam') {
+      this.activeRows = new Uint32Array(rows);
+      this.isActive = new Uint8Array(rows);
+      this.lastGradient = new Uint32Array(rows);
+    }
     this.slotOfRow = new Int32Array(rows).fill(-1);
   }
 
@@ -151,6 +174,8 @@ export class SparseTable {
         this.learningRate,
         this.l2,
       );
+    } else if (this.l2 === 0 && Number.isFinite(this.adamWindow)) {
+      this.windowedAdamStep(slots);
     } else {
       denseAdamUpdate(
         this.values,
@@ -167,6 +192,56 @@ export class SparseTable {
       );
     }
     for (let s = 0; s < slots; s++) this.slotOfRow[this.slotRows[s]!] = -1;
+  }
+
+  /**
+   * Dense Adam (no l2) over the recently active rows only: rows of this batch join the active
+   * set, their moments first decayed for the steps they sat out; rows idle for `adamWindow`
+   * batches leave it.
+   */
+  private windowedAdamStep(slots: number): void {
+    const { dim, steps: step, firstMoment: m1, secondMoment: m2, values } = this;
+    for (let s = 0; s < slots; s++) {
+      const row = this.slotRows[s]!;
+      if (!this.isActive[row]) {
+        const skipped = this.lastGradient[row]! > 0 ? step - 1 - this.lastGradient[row]! : 0;
+        if (skipped > 0) {
+          const d1 = BETA1 ** skipped;
+          const d2 = BETA2 ** skipped;
+          for (let i = row * dim, end = i + dim; i < end; i++) {
+            m1[i] = m1[i]! * d1;
+            m2[i] = m2[i]! * d2;
+          }
+        }
+        this.isActive[row] = 1;
+        this.activeRows[this.activeCount++] = row;
+      }
+      this.lastGradient[row] = step;
+    }
+    const correction = (this.learningRate * Math.sqrt(1 - BETA2 ** step)) / (1 - BETA1 ** step);
+    for (let a = 0; a < this.activeCount; a++) {
+      const row = this.activeRows[a]!;
+      const slot = this.slotOfRow[row]!;
+      if (slot < 0 && step - this.lastGradient[row]! >= this.adamWindow) {
+        // Idle long enough: leave the active set (swap-remove); lastGradient now marks this step.
+        this.isActive[row] = 0;
+        this.lastGradient[row] = step - 1;
+        this.activeRows[a] = this.activeRows[--this.activeCount]!;
+        a--;
+        continue;
+      }
+      const base = row * dim;
+      const gbase = slot * dim;
+      for (let j = 0; j < dim; j++) {
+        const i = base + j;
+        const g = slot < 0 ? 0 : this.accumulator[gbase + j]!;
+        const m = BETA1 * m1[i]! + (1 - BETA1) * g;
+        const v = BETA2 * m2[i]! + (1 - BETA2) * g * g;
+        m1[i] = m;
+        m2[i] = v;
+        values[i] = values[i]! - (correction * m) / (Math.sqrt(v) + EPSILON);
+      }
+    }
   }
 }
 

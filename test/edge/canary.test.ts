@@ -1,0 +1,209 @@
+/**
+ * Canary rollout in workerd: the pointer names a candidate beside the live version; people are
+ * split by a salted hash of their id, stably; every answer names its version; promote and abort
+ * swap without a failed request; a corrupt candidate is refused while live serves everyone.
+ */
+import { env } from 'cloudflare:test';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { resetLiveState } from '../../edge/live.ts';
+import { armOf, parseRecommendationId, sessionSubject, userSubject } from '../../shared/rollout.ts';
+import { call, coldStart, fixture, fromBase64, json, post, publish, runCron } from './helpers.ts';
+
+type Pointer = { version: string; manifestSha256: string; publishedAt: string; previous: string | null };
+const pointerOf = (v: { pointer: string }) =>
+  JSON.parse(new TextDecoder().decode(fromBase64(v.pointer))) as Pointer;
+const SALT = 'c0ffee0123456789';
+
+async function writePointer(pointer: unknown): Promise<void> {
+  await env.ARTIFACTS.put('current.json', JSON.stringify(pointer));
+}
+
+/** Live a, canary b at `percent`. */
+async function startCanary(percent: number, salt = SALT): Promise<void> {
+  const a = pointerOf(fixture.a);
+  const b = pointerOf(fixture.b);
+  await writePointer({
+    ...a,
+    canary: {
+      version: b.version,
+      manifestSha256: b.manifestSha256,
+      percent,
+      salt,
+      startedAt: '2026-12-02T07:00:00Z',
+    },
+  });
+  await runCron();
+}
+
+const sessionRequest = (sessionId: string) => post({ sessionId, ratings: [], k: 1 });
+
+describe('canary rollout', () => {
+  beforeEach(async () => {
+    await coldStart();
+    await publish(fixture.b, { pointer: false });
+    await publish(fixture.a);
+  });
+
+  it('serves 10% of 10,000 session ids from the canary, each id always on the same arm, named in every answer', async () => {
+    await startCanary(10);
+    const health = (await json<{ canary: { version: string; loaded: boolean } }>('/v1/health')).body;
+    expect(health.canary).toMatchObject({ version: fixture.b.version, loaded: true });
+    let candidate = 0;
+    const armOfId = new Map<string, string>();
+    for (let i = 0; i < 10_000; i++) {
+      const id = `s${i}`;
+      const response = await call('/v1/recommendations', sessionRequest(id));
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { version: string; recommendationId: string };
+      const header = response.headers.get('x-reelrank-version');
+      expect(header).toBe(body.version);
+      if (body.version === fixture.b.version) candidate++;
+      // The arm is the one the salted hash gives, and the recommendation id names it.
+      const expected = armOf(sessionSubject(id), { percent: 10, salt: SALT });
+      expect(body.version).toBe(expected === 'candidate' ? fixture.b.version : fixture.a.version);
+      expect(parseRecommendationId(body.recommendationId)).toMatchObject({
+        version: body.version,
+        arm: expected,
+      });
+      if (i < 300) armOfId.set(id, body.version);
+    }
+    expect(Math.abs(candidate / 100 - 10)).toBeLessThanOrEqual(1.5);
+    // Same ids again, after the isolate forgot everything (a fresh isolate): same arms.
+    resetLiveState();
+    for (const [id, version] of armOfId) {
+      const again = (await json<{ version: string }>('/v1/recommendations', sessionRequest(id))).body;
+      expect(again.version).toBe(version);
+    }
+    // The X-Session-Id header works like the body field; requests naming nobody get the live version.
+    const [someId, itsVersion] = [...armOfId.entries()].find(([, v]) => v === fixture.b.version)!;
+    const byHeader = await call('/v1/recommendations', {
+      ...post({ ratings: [], k: 1 }),
+      headers: { 'content-type': 'application/json', 'x-session-id': someId },
+    });
+    expect(byHeader.headers.get('x-reelrank-version')).toBe(itsVersion);
+    const nobody = await call('/v1/recommendations', post({ ratings: [], k: 1 }));
+    expect(nobody.headers.get('x-reelrank-version')).toBe(fixture.a.version);
+  });
+
+  it('assigns known users by id: the same user always gets the same arm, on every route', async () => {
+    await startCanary(50);
+    const users = [
+      ...new Set([
+        ...fixture.recommendations.map((r) => r.userId),
+        ...Array.from({ length: 40 }, (_, i) => i + 1),
+      ]),
+    ];
+    const seen = new Set<string>();
+    for (const userId of users) {
+      const recs = await call(`/v1/users/${userId}/recommendations?k=3`);
+      expect(recs.status).toBe(200);
+      const version = recs.headers.get('x-reelrank-version')!;
+      const expected = armOf(userSubject(userId), { percent: 50, salt: SALT });
+      expect(version).toBe(expected === 'candidate' ? fixture.b.version : fixture.a.version);
+      seen.add(version);
+      const prediction = await call(`/v1/users/${userId}/predictions/${fixture.predictions[0]!.movieId}`);
+      expect(prediction.headers.get('x-reelrank-version')).toBe(version);
+      expect(((await prediction.json()) as { version: string }).version).toBe(version);
+    }
+    expect(seen.size).toBe(2); // 40+ users at 50 %: both arms answer
+  });
+
+  it('promotes and aborts under load with zero failed requests', async () => {
+    await startCanary(30);
+    const failures: string[] = [];
+    const versions = new Set<string>();
+    let stop = false;
+    const loadLoop = async (worker: number) => {
+      let n = 0;
+      while (!stop) {
+        const id = `load-${worker}-${n++ % 50}`;
+        const response = await call('/v1/recommendations', sessionRequest(id), {
+          POINTER_CHECK_SECONDS: '0',
+        } as Partial<Env>);
+        if (response.status !== 200) failures.push(`${response.status} ${await response.text()}`);
+        else versions.add(response.headers.get('x-reelrank-version')!);
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    };
+    const loops = [0, 1, 2, 3].map(loadLoop);
+    await new Promise((r) => setTimeout(r, 150));
+    // Abort: a serves everyone.
+    await writePointer(pointerOf(fixture.a));
+    await runCron();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(
+      (await call('/v1/recommendations', sessionRequest('load-0-1'))).headers.get('x-reelrank-version'),
+    ).toBe(fixture.a.version);
+    // Canary again, then promote: b serves everyone, from the copy already in memory.
+    await startCanary(30);
+    await new Promise((r) => setTimeout(r, 100));
+    const b = pointerOf(fixture.b);
+    await writePointer({ ...b, previous: fixture.a.version });
+    await runCron();
+    await new Promise((r) => setTimeout(r, 100));
+    stop = true;
+    await Promise.all(loops);
+    expect(failures).toEqual([]);
+    expect(versions).toEqual(new Set([fixture.a.version, fixture.b.version]));
+    for (let i = 0; i < 50; i++) {
+      const r = await call('/v1/recommendations', sessionRequest(`after-${i}`));
+      expect(r.headers.get('x-reelrank-version')).toBe(fixture.b.version);
+    }
+    const health = (await json<{ version: string; canary: unknown; status: string }>('/v1/health')).body;
+    expect(health).toMatchObject({ version: fixture.b.version, canary: null, status: 'ok' });
+  });
+
+  it('refuses a corrupt canary: the live version serves 100% and health says why', async () => {
+    const b = pointerOf(fixture.b);
+    const key = `versions/${fixture.b.version}/item_factors.bin`;
+    const bytes = new Uint8Array(await (await env.ARTIFACTS.get(key))!.arrayBuffer());
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+    await env.ARTIFACTS.put(key, bytes);
+    await startCanary(50);
+    for (let i = 0; i < 200; i++) {
+      const r = await call('/v1/recommendations', sessionRequest(`c${i}`));
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-reelrank-version')).toBe(fixture.a.version);
+    }
+    const health = (
+      await json<{
+        status: string;
+        canary: { loaded: boolean };
+        refused: { version: string; code: string; message: string }[];
+      }>('/v1/health')
+    ).body;
+    expect(health.status).toBe('degraded');
+    expect(health.canary.loaded).toBe(false);
+    expect(health.refused[0]).toMatchObject({ version: b.version, code: 'artifact_corrupt' });
+    expect(health.refused[0]!.message).toContain('item_factors.bin');
+  });
+
+  it('refuses a canary above the isolate memory budget, naming the budget', async () => {
+    await call('/v1/version', undefined, { CANARY_MEMORY_MB: '1' } as Partial<Env>);
+    await startCanaryWithEnv(10, { CANARY_MEMORY_MB: '1' } as Partial<Env>);
+    const health = (await json<{ refused: { code: string; message: string }[] }>('/v1/health')).body;
+    expect(health.refused[0]).toMatchObject({ code: 'canary_too_large' });
+    expect(health.refused[0]!.message).toMatch(/canary budget of 1 MB \(CANARY_MEMORY_MB\)/);
+    const r = await call('/v1/recommendations', sessionRequest('s1'));
+    expect(r.headers.get('x-reelrank-version')).toBe(fixture.a.version);
+  });
+});
+
+async function startCanaryWithEnv(percent: number, overrides: Partial<Env>): Promise<void> {
+  const a = pointerOf(fixture.a);
+  const b = pointerOf(fixture.b);
+  await writePointer({
+    ...a,
+    canary: {
+      version: b.version,
+      manifestSha256: b.manifestSha256,
+      percent,
+      salt: SALT,
+      startedAt: '2026-12-02T07:00:00Z',
+    },
+  });
+  // A pointer check through a request carrying the overridden env.
+  await call('/v1/version', undefined, { ...overrides, POINTER_CHECK_SECONDS: '0' } as Partial<Env>);
+  await new Promise((r) => setTimeout(r, 50));
+  await call('/v1/version', undefined, overrides);
+}
