@@ -235,6 +235,7 @@ const result = {
     clients: CLIENTS,
     batch: BATCH,
     users: USERS,
+    keysPerBatch: KEYS_PER_BATCH,
     eventsPerMessage: EVENTS_PER_MESSAGE,
   },
   throughput: {
@@ -266,7 +267,8 @@ const result = {
     'events in R2 = accepted - duplicates (zero lost)':
       stored.events.length === expected && stored.duplicates === 0,
     'no failed POST': failed === 0,
-    'immediate effect adds p99 <= 3 ms to recommendations': added.p99 <= 3,
+    // Not paired per request: on a loaded machine the p99s are noise, so both quantiles must hold.
+    'immediate effect adds <= 3 ms to recommendations (p50 and p99)': added.p50 <= 3 && added.p99 <= 3,
   },
 };
 mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
