@@ -16,7 +16,7 @@ export default {
   scheduled(_controller, env, ctx) {
     ctx.waitUntil(refresh(env));
   },
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     await consumeEvents(batch, env.EVENTS);
   },
 } satisfies ExportedHandler<Env>;

@@ -132,7 +132,7 @@ describe('canary rollout', () => {
         const id = `load-${worker}-${n++ % 50}`;
         const response = await call('/v1/recommendations', sessionRequest(id), {
           POINTER_CHECK_SECONDS: '0',
-        } as Partial<Env>);
+        } as unknown as Partial<Env>);
         if (response.status !== 200) failures.push(`${response.status} ${await response.text()}`);
         else versions.add(response.headers.get('x-reelrank-version')!);
         await new Promise((r) => setTimeout(r, 0));
@@ -192,8 +192,8 @@ describe('canary rollout', () => {
   });
 
   it('refuses a canary above the isolate memory budget, naming the budget', async () => {
-    await call('/v1/version', undefined, { CANARY_MEMORY_MB: '1' } as Partial<Env>);
-    await startCanaryWithEnv(10, { CANARY_MEMORY_MB: '1' } as Partial<Env>);
+    await call('/v1/version', undefined, { CANARY_MEMORY_MB: '1' } as unknown as Partial<Env>);
+    await startCanaryWithEnv(10, { CANARY_MEMORY_MB: '1' } as unknown as Partial<Env>);
     const health = (await json<{ refused: { code: string; message: string }[] }>('/v1/health')).body;
     expect(health.refused[0]).toMatchObject({ code: 'canary_too_large' });
     expect(health.refused[0]!.message).toMatch(/canary budget of 1 MB \(CANARY_MEMORY_MB\)/);
@@ -300,7 +300,10 @@ async function startCanaryWithEnv(percent: number, overrides: Partial<Env>): Pro
     },
   });
   // A pointer check through a request carrying the overridden env.
-  await call('/v1/version', undefined, { ...overrides, POINTER_CHECK_SECONDS: '0' } as Partial<Env>);
+  await call('/v1/version', undefined, {
+    ...overrides,
+    POINTER_CHECK_SECONDS: '0',
+  } as unknown as Partial<Env>);
   await new Promise((r) => setTimeout(r, 50));
   await call('/v1/version', undefined, overrides);
 }

@@ -225,7 +225,7 @@ describe('the queue consumer', () => {
       const outcome = await consumeEvents(batch, flaky);
       const result = await getQueueResult(batch, ctx);
       if (attempt <= 3) {
-        expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual(['m1', 'm2']);
+        expect(result.retryMessages.map((m: { msgId: string }) => m.msgId).sort()).toEqual(['m1', 'm2']);
         expect(result.explicitAcks).toEqual([]);
         expect(outcome.key).toBeNull();
         continue;
@@ -253,7 +253,7 @@ describe('the queue consumer', () => {
     const result = await getQueueResult(batch, ctx);
     expect(outcome).toMatchObject({ events: 1, invalidMessages: 1 });
     expect(result.explicitAcks).toEqual(['good']);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(['bad']);
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(['bad']);
     expect(written).toHaveLength(1);
   });
 

@@ -8,6 +8,7 @@
  * answer (popular and diverse).
  */
 import type { EventType } from '../../shared/events.ts';
+import { type GateResult, qualityGate } from './retrain.ts';
 import { foldRecentEvents, type RecentEvent } from '../../shared/serving/feedback.ts';
 import type { ServingModel } from '../../shared/serving/model.ts';
 import {
@@ -146,5 +147,27 @@ export function trainedStateOf(model: ServingModel): (userId: number) => UserSta
   return (userId) => {
     const index = model.userIndexById.get(userId);
     return index === undefined ? null : knownUser(model, index);
+  };
+}
+
+/**
+ * The fair gate's decision: both versions scored on the same held-out rows (`live` as the edge
+ * serves it, with `prior` events folded in), then each gated metric of the candidate may be at most
+ * `tolerance` worse than live's. Numbers either version recorded at training time play no part.
+ */
+export function newestRowsGate(
+  live: ServingModel,
+  candidate: ServingModel,
+  rows: readonly GateRow[],
+  prior: ReadonlyMap<number, readonly RecentEvent[]>,
+  metrics: readonly string[] = DEFAULT_NEWEST_GATE,
+  tolerance = 0.02,
+): { gate: GateResult; live: NewestRowsScore; candidate: NewestRowsScore } {
+  const liveScore = scoreOnRows(live, rows, liveStateOf(live, prior));
+  const candidateScore = scoreOnRows(candidate, rows, trainedStateOf(candidate));
+  return {
+    gate: qualityGate({ newest: liveScore }, { newest: candidateScore }, metrics, tolerance),
+    live: liveScore,
+    candidate: candidateScore,
   };
 }

@@ -22,11 +22,9 @@ import { FsStore } from '../store/fs.ts';
 import {
   DEFAULT_NEWEST_GATE,
   type GateRow,
-  liveStateOf,
   type NewestRowsScore,
   newestRows,
-  scoreOnRows,
-  trainedStateOf,
+  newestRowsGate,
 } from './fair-gate.ts';
 import { type PublishResult, publishVersion } from './publish.ts';
 import { type PruneResult, prune } from './versions.ts';
@@ -363,8 +361,16 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
       if (list) list.push(event);
       else prior.set(userId, [event]);
     }
-    const liveScore = scoreOnRows(liveModel, rows, liveStateOf(liveModel, prior));
-    const candidateScore = scoreOnRows(candidateModel, rows, trainedStateOf(candidateModel));
+    const decided = newestRowsGate(
+      liveModel,
+      candidateModel,
+      rows,
+      prior,
+      options.newestGate ?? DEFAULT_NEWEST_GATE,
+      tolerance,
+    );
+    const liveScore = decided.live;
+    const candidateScore = decided.candidate;
     newest = {
       rows: rows.length,
       fraction,
@@ -377,12 +383,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
         log(
           `newest rows ${metric}: live ${liveScore[metric]!.toFixed(4)}, candidate ${candidateScore[metric]!.toFixed(4)} (${liveScore.users} users, ${liveScore.ratings} ratings)`,
         );
-    gate = qualityGate(
-      { newest: liveScore },
-      { newest: candidateScore },
-      options.newestGate ?? DEFAULT_NEWEST_GATE,
-      tolerance,
-    );
+    gate = decided.gate;
     for (const c of gate.checks)
       log(
         `gate ${c.metric}: live ${c.live.toFixed(4)}, candidate ${c.candidate.toFixed(4)}, limit ${c.limit.toFixed(4)} → ${c.pass ? 'ok' : 'WORSE'}`,

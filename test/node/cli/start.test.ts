@@ -126,6 +126,34 @@ describe('reelrank start, the real path (child process, wrangler dev, workerd)',
     expect(Array.isArray(body.items)).toBe(true);
   });
 
+  it('POST /v1/events: 401 without the write key; with it twenty Horror ratings for user 1 answer 202 and the next recommendations fold them in and leave them out', async () => {
+    const writeKey = /write: +([\w-]{43}) /.exec(output)![1]!;
+    const read = { authorization: `Bearer ${READ_KEY}` };
+    const horror = (await (
+      await fetch(`${base}/v1/users/1/recommendations?k=40&genres=Horror`, { headers: read })
+    ).json()) as { items: { movieId: number }[] };
+    const rated = horror.items.slice(20, 40).map((i) => i.movieId);
+    expect(rated).toHaveLength(20);
+    const body = JSON.stringify({
+      events: rated.map((movieId) => ({ userId: 1, movieId, type: 'rating', value: 5 })),
+    });
+    const headers = { 'content-type': 'application/json' };
+    const without = await fetch(`${base}/v1/events`, { method: 'POST', headers, body });
+    expect(without.status).toBe(401);
+    const posted = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer ${writeKey}` },
+      body,
+    });
+    expect(posted.status).toBe(202);
+    expect(await posted.json()).toMatchObject({ accepted: 20, duplicates: 0 });
+    const after = (await (
+      await fetch(`${base}/v1/users/1/recommendations?k=20`, { headers: read })
+    ).json()) as { recentEvents: number; items: { movieId: number }[] };
+    expect(after.recentEvents).toBe(20);
+    expect(after.items.filter((i) => rated.includes(i.movieId))).toEqual([]);
+  });
+
   it('POST with content-type text/plain answers 415', async () => {
     const response = await fetch(`${base}/v1/recommendations`, {
       method: 'POST',
