@@ -265,7 +265,7 @@ async function quality(): Promise<Record<string, unknown>> {
  * of a fresh isolate (pointer to recommendations).
  */
 async function edge(): Promise<Record<string, unknown>> {
-  const { bundleWorker, startWorker } = await import('../test/support/worker-harness.ts');
+  const { bundleWorker, HARNESS_AUTH, startWorker } = await import('../test/support/worker-harness.ts');
   const { fitBiasedMf, writeFixtureVersion } = await import('../test/support/fixture-version.ts');
   const { generateSyntheticWorld, syntheticWorldDataset } = await import('../train/data/synthetic.ts');
   const { Ials } = await import('../train/models/ials.ts');
@@ -295,7 +295,9 @@ async function edge(): Promise<Record<string, unknown>> {
       const { isolateHeapMB } = await import('./support/isolate.ts');
       const fetchTimed = async (path: string) => {
         const t = performance.now();
-        const response = await worker.mf.dispatchFetch(`http://bench.local${path}`);
+        const response = await worker.mf.dispatchFetch(`http://bench.local${path}`, {
+          headers: HARNESS_AUTH,
+        } as never);
         await response.arrayBuffer();
         if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
         return { clientMs: performance.now() - t, workerMs: Number(response.headers.get('x-compute-ms')) };

@@ -11,6 +11,7 @@ import {
 } from '../../shared/serving/scoring.ts';
 import { movieRef, type TitleMatch } from '../../shared/serving/titles.ts';
 import { makeRecommendationId, randomNonce, SESSION_ID, sessionSubject } from '../../shared/rollout.ts';
+import type { EventsMessage, StoredEvent } from '../../shared/events.ts';
 import type { AppEnv } from '../app-env.ts';
 import { armOfVersion, type LiveVersion, liveVersion } from '../live.ts';
 
@@ -40,8 +41,50 @@ export async function live(c: Context<AppEnv>, subject: string | null = null): P
 
 /** The canary subject of an anonymous request: its body `sessionId`, else the X-Session-Id header. */
 export function sessionSubjectOf(c: Context<AppEnv>, bodySessionId: string | undefined): string | null {
+  const id = sessionIdOf(c, bodySessionId);
+  return id === null ? null : sessionSubject(id);
+}
+
+/** An anonymous request's session id (body `sessionId`, else the X-Session-Id header), or null. */
+export function sessionIdOf(c: Context<AppEnv>, bodySessionId: string | undefined): string | null {
   const id = bodySessionId ?? c.req.header(SESSION_HEADER);
-  return id !== undefined && SESSION_ID.test(id) ? sessionSubject(id) : null;
+  return id !== undefined && SESSION_ID.test(id) ? id : null;
+}
+
+/**
+ * With LOG_IMPRESSIONS=true, queues one impression event per recommended movie (position in
+ * `value`, 1-based) for the person the list was made for, in the background: `reelrank experiment`
+ * divides clicks by them. A list for nobody (no user, no session id) is not logged. Idempotent:
+ * the event ids derive from the recommendation id.
+ */
+export function logImpressions(
+  c: Context<AppEnv>,
+  who: { userId: number } | { sessionId: string } | null,
+  recommendationId: string,
+  movieIds: readonly number[],
+): void {
+  if ((c.env.LOG_IMPRESSIONS as string) !== 'true' || who === null || movieIds.length === 0) return;
+  const receivedAt = Date.now();
+  const timestamp = Math.floor(receivedAt / 1000);
+  const events: StoredEvent[] = movieIds.map((movieId, i) => ({
+    eventId: `${recommendationId}:${i + 1}`,
+    ...who,
+    movieId,
+    type: 'impression',
+    value: i + 1,
+    timestamp,
+    recommendationId,
+    receivedAt,
+  }));
+  const sent = c.env.EVENTS_QUEUE.send({ events } satisfies EventsMessage).catch((error: unknown) =>
+    // Impressions are measurement, not the answer: a refused send is logged, the list still served.
+    console.warn(`reelrank: impressions of ${recommendationId} not queued: ${(error as Error).message}`),
+  );
+  try {
+    c.executionCtx.waitUntil(sent);
+  } catch {
+    void sent;
+  }
 }
 
 /**

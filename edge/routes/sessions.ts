@@ -9,9 +9,11 @@ import { errorResponses, ok, RecommendationsSchema, SessionPredictionsSchema } f
 import { sessionBody, sessionPredictionsBody } from '../schemas.ts';
 import {
   live,
+  logImpressions,
   recommendationIdFor,
   recommendationsJson,
   round,
+  sessionIdOf,
   sessionRatingsOf,
   sessionSubjectOf,
   titlePredictionJson,
@@ -47,12 +49,22 @@ export function sessionRoutes(): OpenAPIHono<AppEnv> {
       yearFrom: body.yearFrom,
       yearTo: body.yearTo,
     };
+    const sessionId = sessionIdOf(c, body.sessionId);
+    const logged = (result: { items: readonly { itemIndex: number }[] }) =>
+      logImpressions(
+        c,
+        sessionId === null ? null : { sessionId },
+        recommendationId,
+        result.items.map((item) => model.movies[item.itemIndex]!.movieId),
+      );
     if (sessionRatings.length === 0) {
       const result = popularDiverse(model, { ...options, diversity: body.diversity ?? 0.3 });
+      logged(result);
       return c.json({ ratingCount: 0, ...recommendationsJson(model, result, null, recommendationId) }, 200);
     }
     const user = sessionUser(model, sessionRatings);
     const result = recommend(model, user, { ...options, excludeSeen: true, diversity: body.diversity ?? 0 });
+    logged(result);
     return c.json(
       {
         ratingCount: user.ratingCount,

@@ -22,7 +22,14 @@ import {
   userIdParam,
   userMovieParams,
 } from '../schemas.ts';
-import { live, recommendationIdFor, recommendationsJson, round, titlePredictionJson } from './common.ts';
+import {
+  live,
+  logImpressions,
+  recommendationIdFor,
+  recommendationsJson,
+  round,
+  titlePredictionJson,
+} from './common.ts';
 
 export function userRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -67,17 +74,19 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
       excludeSeen: q.excludeSeen ?? true,
       diversity: q.diversity ?? 0,
     });
+    const recommendationId = recommendationIdFor(c, v);
+    logImpressions(
+      c,
+      { userId },
+      recommendationId,
+      result.items.map((item) => model.movies[item.itemIndex]!.movieId),
+    );
     return c.json(
       {
         userId,
         ratingCount: user.ratingCount,
         recentEvents: feedback?.folded ?? 0,
-        ...recommendationsJson(
-          model,
-          result,
-          (i) => predictRating(model, user, i),
-          recommendationIdFor(c, v),
-        ),
+        ...recommendationsJson(model, result, (i) => predictRating(model, user, i), recommendationId),
       },
       200,
     );

@@ -384,7 +384,7 @@ function suffixRange(index: TitleIndex, suffix: string): [number, number] {
  * words it asks for ("a", "movie" in a catalog where every title has it).
  */
 export const TITLE_CANDIDATE_BUDGET = 96;
-const SEARCH_VERIFY_BUDGET = 4096;
+const SEARCH_VERIFY_BUDGET = 2048;
 
 /** A set of candidate movies: `count` entries, read by position (duplicates allowed). */
 interface Candidates {
@@ -531,13 +531,17 @@ export function searchTitles(index: TitleIndex, query: string, limit: number): S
     if (index.keyPrimary[index.sortedKeys[n]!] === 1) prefixCount++;
   const words = needle.split(' ');
   const candidates = rarestWordCandidates(index, words, true);
-  const later = acceptedMovies(
-    index,
-    candidates,
-    (movie) => phraseAt(index, movie, needle, true) === 1,
-    SEARCH_VERIFY_BUDGET,
-  );
   const verifiedAll = candidates.count <= SEARCH_VERIFY_BUDGET;
+  // Later-word matches are needed to fill the page, or to count them exactly (few candidates).
+  const later =
+    verifiedAll || prefixed.length < limit
+      ? acceptedMovies(
+          index,
+          candidates,
+          (movie) => phraseAt(index, movie, needle, true) === 1,
+          SEARCH_VERIFY_BUDGET,
+        )
+      : [];
   const total = verifiedAll ? prefixCount + later.length : Math.max(prefixCount, candidates.count);
   return { total, indexes: [...prefixed, ...later].slice(0, limit) };
 }

@@ -7,7 +7,20 @@ import { env } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resetLiveState } from '../../edge/live.ts';
 import { armOf, parseRecommendationId, sessionSubject, userSubject } from '../../shared/rollout.ts';
-import { call, coldStart, fixture, fromBase64, json, post, publish, runCron } from './helpers.ts';
+import { decodeEventsNdjsonGzip, EVENTS_PREFIX, type StoredEvent } from '../../shared/events.ts';
+import { analyzeExperiment } from '../../train/experiment/analyze.ts';
+import { TEST_WRITE_KEYS } from '../support/edge-keys.ts';
+import {
+  call,
+  callWithoutKey,
+  coldStart,
+  fixture,
+  fromBase64,
+  json,
+  post,
+  publish,
+  runCron,
+} from './helpers.ts';
 
 type Pointer = { version: string; manifestSha256: string; publishedAt: string; previous: string | null };
 const pointerOf = (v: { pointer: string }) =>
@@ -188,6 +201,90 @@ describe('canary rollout', () => {
     expect(r.headers.get('x-reelrank-version')).toBe(fixture.a.version);
   });
 });
+
+describe('attribution: impressions logged by the Worker, clicks quoting the recommendationId', () => {
+  beforeEach(async () => {
+    await coldStart();
+    await publish(fixture.b, { pointer: false });
+    await publish(fixture.a);
+  });
+
+  it('logs impressions per arm and position (LOG_IMPRESSIONS=true); reelrank experiment attributes the clicks', async () => {
+    await startCanary(50);
+    const logging = { LOG_IMPRESSIONS: 'true' } as unknown as Partial<Env>;
+    const sessions = Array.from({ length: 12 }, (_, i) => `attr-${i}`);
+    const lists = new Map<string, { recommendationId: string; movieIds: number[] }>();
+    for (const sessionId of sessions) {
+      const r = await json<{ recommendationId: string; items: { movieId: number }[] }>(
+        '/v1/recommendations',
+        post({ sessionId, ratings: [], k: 4 }),
+        logging,
+      );
+      expect(r.status).toBe(200);
+      lists.set(sessionId, {
+        recommendationId: r.body.recommendationId,
+        movieIds: r.body.items.map((x) => x.movieId),
+      });
+    }
+    // Without a session id nothing is logged (nobody to attribute to); without the var neither.
+    await call('/v1/recommendations', post({ ratings: [], k: 4 }), logging);
+    await call('/v1/recommendations', post({ sessionId: 'not-logged', ratings: [], k: 4 }));
+    // Each session clicks its second movie, quoting the list's id.
+    const clicks = [...lists].map(([sessionId, list]) => ({
+      sessionId,
+      movieId: list.movieIds[1]!,
+      type: 'click',
+      recommendationId: list.recommendationId,
+    }));
+    const accepted = await callWithoutKey('/v1/events', {
+      ...post({ events: clicks }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_WRITE_KEYS[0]}` },
+    });
+    expect(accepted.status).toBe(202);
+    const wanted = sessions.length * 4 + sessions.length;
+    let stored: StoredEvent[] = [];
+    for (let waited = 0; waited < 30_000 && stored.length < wanted; waited += 250) {
+      stored = (await storedEvents()).filter(
+        (e) => e.sessionId?.startsWith('attr-') || e.sessionId === 'not-logged',
+      );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const impressions = stored.filter((e) => e.type === 'impression');
+    expect(impressions).toHaveLength(sessions.length * 4);
+    expect(stored.some((e) => e.sessionId === 'not-logged')).toBe(false);
+    for (const e of impressions) {
+      const list = lists.get(e.sessionId!)!;
+      expect(e.recommendationId).toBe(list.recommendationId);
+      expect(list.movieIds[e.value! - 1]).toBe(e.movieId);
+    }
+    const report = analyzeExperiment(stored);
+    const arms = new Map(report.arms.map((a) => [a.arm, a]));
+    const inCandidate = sessions.filter(
+      (id) => armOf(sessionSubject(id), { percent: 50, salt: SALT }) === 'candidate',
+    );
+    expect(arms.get('candidate')?.people ?? 0).toBe(inCandidate.length);
+    expect(arms.get('live')?.people ?? 0).toBe(sessions.length - inCandidate.length);
+    for (const arm of arms.values()) {
+      expect(arm.clicks).toBe(arm.people);
+      expect(arm.ctr).toBeCloseTo(0.25, 10);
+      expect(arm.clicksByPosition).toEqual([0, arm.people]);
+    }
+  });
+});
+
+async function storedEvents(): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await env.EVENTS.list({ prefix: EVENTS_PREFIX, cursor });
+    for (const o of page.objects) {
+      const body = await env.EVENTS.get(o.key);
+      out.push(...(await decodeEventsNdjsonGzip(new Uint8Array(await body!.arrayBuffer()), o.key)));
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return out;
+}
 
 async function startCanaryWithEnv(percent: number, overrides: Partial<Env>): Promise<void> {
   const a = pointerOf(fixture.a);

@@ -146,6 +146,8 @@ export interface RetrainOptions {
    * a mistyped or forgotten `--data` would otherwise retrain on the embedded demo data.
    */
   allowDatasetChange?: boolean;
+  /** Publish a passing candidate as a canary serving this percent of people (reelrank promote / abort). */
+  canaryPercent?: number;
   log?: (line: string) => void;
 }
 
@@ -449,8 +451,13 @@ export async function retrain(options: RetrainOptions): Promise<RetrainResult> {
     log(`dry run: ${trained.version} passed, not published`);
     return done('dry-run', candidate);
   }
-  const published = await publishVersion(new FsStore(trained.dir), options.store);
-  log(`published ${published.version} (${published.files} files, verified); pointer moved`);
+  const canary = options.canaryPercent === undefined ? undefined : { percent: options.canaryPercent };
+  const published = await publishVersion(new FsStore(trained.dir), options.store, canary ? { canary } : {});
+  log(
+    canary
+      ? `published ${published.version} (${published.files} files, verified) as a canary for ${canary.percent}% of people; ${published.pointer.version} stays live (reelrank experiment, then promote or abort)`
+      : `published ${published.version} (${published.files} files, verified); pointer moved`,
+  );
   const pruned = await prune(options.store, keep);
   if (pruned.deleted.length > 0)
     log(`pruned ${pruned.deleted.length} old version(s): ${pruned.deleted.join(', ')}`);

@@ -229,4 +229,27 @@ describe('reelrank retrain against S3 (s3rver)', () => {
     });
     expect((await readPointer(store))?.version).toBe(liveBefore);
   });
+
+  it('--canary 10 publishes a passing candidate beside the live version instead of replacing it', async () => {
+    const liveBefore = (await readPointer(store))!.version;
+    const bad = await cli('retrain', '--to', `s3://${s3.bucket}/prod`, '--canary', '100');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('--canary takes a percent above 0 and below 100');
+    const result = await retrain({
+      store,
+      training: {
+        data: sample('more', 6500),
+        out: join(work, 'artifacts-canary'),
+        model: 'mf-sgd',
+        content: false,
+        quickReport: true,
+      },
+      gate: [],
+      canaryPercent: 10,
+    });
+    expect(result.outcome).toBe('published');
+    const pointer = (await readPointer(store))!;
+    expect(pointer.version).toBe(liveBefore);
+    expect(pointer.canary).toMatchObject({ version: result.candidate, percent: 10 });
+  });
 });

@@ -66,6 +66,11 @@ export default defineCommand({
       description:
         'Accept a candidate trained on another dataset (folder name) than the live version; refused by default.',
     },
+    canary: {
+      type: 'string',
+      description:
+        'Publish a passing candidate as a canary for this percent of people (e.g. 10) instead of live; judge it with `reelrank experiment`, end it with `reelrank promote` or `abort`.',
+    },
     'dry-run': {
       type: 'boolean',
       default: false,
@@ -122,6 +127,11 @@ export default defineCommand({
       throw new CLIError(`--model '${args.model}' is unknown. Available: ${modelNames().join(', ')}`);
     const { retrain } = await import('../../publish/retrain.ts');
     const json = args.json === true;
+    const canaryPercent = args.canary === undefined ? undefined : Number(args.canary.replace(/%$/, ''));
+    if (canaryPercent !== undefined && !(canaryPercent > 0 && canaryPercent < 100))
+      throw new CLIError(
+        `--canary takes a percent above 0 and below 100 (e.g. --canary 10), got '${args.canary}'`,
+      );
     const store = storeFromFlags(args.to, args);
     const events = args.events === undefined ? undefined : storeFromFlags(args.events, args);
     const result = await withStore(store, () =>
@@ -143,6 +153,7 @@ export default defineCommand({
         force: args.force === true,
         dryRun: args['dry-run'] === true,
         allowDatasetChange: args['allow-dataset-change'] === true,
+        ...(canaryPercent === undefined ? {} : { canaryPercent }),
         log: (line) => (json ? console.error(line) : console.log(line)),
       }),
     ).finally(() => {
