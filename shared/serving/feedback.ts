@@ -141,11 +141,14 @@ export function foldRecentEvents(
       seen: Uint32Array.from(seen),
       favourites,
       ratingCount: (base ? base.ratingCount : 0) + newPositives,
-      // The learned stage's recency signal: the events' movies first, most recent first.
-      recent: [...new Set([...recentFavourites, ...Array.from(start.recent ?? [])])].filter(
-        (i) => !disliked.has(i),
-      ),
       recentActions: recent,
+      // The learned stage's recency signal: the items just acted on come first, then the stored ones.
+      recent: [
+        ...new Set([
+          ...[...latest.keys()].reverse().filter((i) => !disliked.has(i)),
+          ...Array.from(start.recent ?? []),
+        ]),
+      ],
     },
     folded: latest.size,
     unknownMovies,
