@@ -7,7 +7,7 @@ import { env } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resetLiveState } from '../../edge/live.ts';
 import { armOf, parseRecommendationId, sessionSubject, userSubject } from '../../shared/rollout.ts';
-import { decodeEventsNdjsonGzip, EVENTS_PREFIX, type StoredEvent } from '../../shared/events.ts';
+import type { StoredEvent } from '../../shared/events.ts';
 import { analyzeExperiment } from '../../train/experiment/analyze.ts';
 import { TEST_WRITE_KEYS } from '../support/edge-keys.ts';
 import {
@@ -20,6 +20,7 @@ import {
   post,
   publish,
   runCron,
+  storedEvents,
 } from './helpers.ts';
 
 type Pointer = { version: string; manifestSha256: string; publishedAt: string; previous: string | null };
@@ -31,8 +32,11 @@ async function writePointer(pointer: unknown): Promise<void> {
   await env.ARTIFACTS.put('current.json', JSON.stringify(pointer));
 }
 
-/** Live a, canary b at `percent`. */
-async function startCanary(percent: number, salt = SALT): Promise<void> {
+/**
+ * Live a, canary b at `percent`; the pointer is re-read by the cron, or, with env `overrides`, by
+ * requests carrying them (so the isolate reads its budget from the overridden env).
+ */
+async function startCanary(percent: number, salt = SALT, overrides?: Partial<Env>): Promise<void> {
   const a = pointerOf(fixture.a);
   const b = pointerOf(fixture.b);
   await writePointer({
@@ -45,7 +49,13 @@ async function startCanary(percent: number, salt = SALT): Promise<void> {
       startedAt: '2026-12-02T07:00:00Z',
     },
   });
-  await runCron();
+  if (overrides === undefined) return runCron();
+  await call('/v1/version', undefined, {
+    ...overrides,
+    POINTER_CHECK_SECONDS: '0',
+  } as unknown as Partial<Env>);
+  await new Promise((r) => setTimeout(r, 50));
+  await call('/v1/version', undefined, overrides);
 }
 
 const sessionRequest = (sessionId: string) => post({ sessionId, ratings: [], k: 1 });
@@ -193,7 +203,7 @@ describe('canary rollout', () => {
 
   it('refuses a canary above the isolate memory budget, naming the budget', async () => {
     await call('/v1/version', undefined, { CANARY_MEMORY_MB: '1' } as unknown as Partial<Env>);
-    await startCanaryWithEnv(10, { CANARY_MEMORY_MB: '1' } as unknown as Partial<Env>);
+    await startCanary(10, SALT, { CANARY_MEMORY_MB: '1' } as unknown as Partial<Env>);
     const health = (await json<{ refused: { code: string; message: string }[] }>('/v1/health')).body;
     expect(health.refused[0]).toMatchObject({ code: 'canary_too_large' });
     expect(health.refused[0]!.message).toMatch(/canary budget of 1 MB \(CANARY_MEMORY_MB\)/);
@@ -271,39 +281,3 @@ describe('attribution: impressions logged by the Worker, clicks quoting the reco
     }
   });
 });
-
-async function storedEvents(): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await env.EVENTS.list({ prefix: EVENTS_PREFIX, cursor });
-    for (const o of page.objects) {
-      const body = await env.EVENTS.get(o.key);
-      out.push(...(await decodeEventsNdjsonGzip(new Uint8Array(await body!.arrayBuffer()), o.key)));
-    }
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return out;
-}
-
-async function startCanaryWithEnv(percent: number, overrides: Partial<Env>): Promise<void> {
-  const a = pointerOf(fixture.a);
-  const b = pointerOf(fixture.b);
-  await writePointer({
-    ...a,
-    canary: {
-      version: b.version,
-      manifestSha256: b.manifestSha256,
-      percent,
-      salt: SALT,
-      startedAt: '2026-12-02T07:00:00Z',
-    },
-  });
-  // A pointer check through a request carrying the overridden env.
-  await call('/v1/version', undefined, {
-    ...overrides,
-    POINTER_CHECK_SECONDS: '0',
-  } as unknown as Partial<Env>);
-  await new Promise((r) => setTimeout(r, 50));
-  await call('/v1/version', undefined, overrides);
-}

@@ -16,7 +16,16 @@ import {
   type StoredEvent,
 } from '../../shared/events.ts';
 import { TEST_WRITE_KEYS } from '../support/edge-keys.ts';
-import { callWithoutKey, coldStart, fixture, json, post, publish, READ_KEY } from './helpers.ts';
+import {
+  callWithoutKey,
+  coldStart,
+  fixture,
+  json,
+  post,
+  publish,
+  READ_KEY,
+  storedEvents,
+} from './helpers.ts';
 
 /** A POST /v1/events request carrying a write key (the second one: keys rotate). */
 const postEvents = (body: unknown): RequestInit => ({
@@ -34,20 +43,6 @@ type Recs = {
 
 const USER = fixture.recommendations[1]!.userId;
 
-async function eventsInR2(): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await env.EVENTS.list({ prefix: EVENTS_PREFIX, cursor });
-    for (const o of page.objects) {
-      const body = await env.EVENTS.get(o.key);
-      out.push(...(await decodeEventsNdjsonGzip(new Uint8Array(await body!.arrayBuffer()), o.key)));
-    }
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return out;
-}
-
 /** Waits until the queue consumer has written `count` events to R2 (the queue batches every 2 s). */
 async function waitForEvents(
   count: number,
@@ -56,7 +51,7 @@ async function waitForEvents(
 ): Promise<StoredEvent[]> {
   const started = Date.now();
   for (;;) {
-    const events = (await eventsInR2()).filter(which);
+    const events = (await storedEvents()).filter(which);
     if (events.length >= count || Date.now() - started > timeoutMs) return events;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -168,7 +163,7 @@ describe('POST /v1/events', () => {
     expect(again.body).toMatchObject({ accepted: 3, duplicates: 3 });
     const stored = await waitForEvents(3, (e) => e.eventId.startsWith('dup-'));
     await new Promise((r) => setTimeout(r, 1500)); // a second copy would come with the next batch
-    expect((await eventsInR2()).filter((e) => e.eventId.startsWith('dup-'))).toHaveLength(3);
+    expect((await storedEvents()).filter((e) => e.eventId.startsWith('dup-'))).toHaveLength(3);
     const byId = new Map(stored.map((e) => [e.eventId, e]));
     expect(byId.get('dup-2')).toMatchObject({
       sessionId: 's-1',
@@ -263,7 +258,7 @@ describe('the queue consumer', () => {
     await worker.queue(batch, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual(['h1']);
-    expect((await eventsInR2()).some((e) => e.eventId === 'fault-20')).toBe(true);
+    expect((await storedEvents()).some((e) => e.eventId === 'fault-20')).toBe(true);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   waitOnExecutionContext,
 } from 'cloudflare:test';
 import { inject } from 'vitest';
+import { decodeEventsNdjsonGzip, EVENTS_PREFIX, type StoredEvent } from '../../shared/events.ts';
 import worker from '../../edge/index.ts';
 import { resetLiveState } from '../../edge/live.ts';
 import { TEST_READ_KEYS } from '../support/edge-keys.ts';
@@ -111,4 +112,19 @@ export async function runCron(): Promise<void> {
     ctx,
   );
   await waitOnExecutionContext(ctx);
+}
+
+/** Every event the queue consumer has written to the EVENTS bucket so far (gzip NDJSON objects). */
+export async function storedEvents(): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await env.EVENTS.list({ prefix: EVENTS_PREFIX, cursor });
+    for (const o of page.objects) {
+      const body = await env.EVENTS.get(o.key);
+      out.push(...(await decodeEventsNdjsonGzip(new Uint8Array(await body!.arrayBuffer()), o.key)));
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return out;
 }
