@@ -19,28 +19,21 @@
  * faster than the baseline); similar p99 <= 2 ms; fold-in of 20 ratings p99 <= 5 ms; cold start
  * <= 300 ms (ml-latest-small); memory of the 100k catalog < 128 MB.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../shared/random.ts';
-import { isolateHeapMB } from './support/isolate.ts';
-import { type FixtureVersion, fitBiasedMf, writeFixtureVersion } from '../test/support/fixture-version.ts';
+import { buildBenchVersions } from './support/bench-versions.ts';
+import { isolateHeapMB, withWebSocket } from './support/isolate.ts';
+import type { FixtureVersion } from '../test/support/fixture-version.ts';
 import {
   bundleWorker,
   HARNESS_AUTH,
   type RunningWorker,
   startWorker,
 } from '../test/support/worker-harness.ts';
-import { loadDataset } from '../train/data/index.ts';
-import { Ials, type IalsOptions } from '../train/models/ials.ts';
-import { IALS_DEFAULTS } from '../train/models/registry.ts';
-import { generateSyntheticWorld, syntheticWorldDataset } from '../train/data/synthetic.ts';
-import { selectBackend } from '../train/backend.ts';
-import { fitItemItem, fitLearnedRanking, recentCsr } from '../train/models/ranker.ts';
-import type { RankingStage } from '../train/pipeline/ranking-stage.ts';
-import { RANKER_FEATURES } from '../shared/serving/ranker.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -189,55 +182,12 @@ async function main(): Promise<void> {
   const rng = createRng(5);
   try {
     let t = performance.now();
-    const small = await loadDataset();
-    // Versions carry ranking factors (implicit ALS) as `reelrank train` writes them: the
-    // collaborative channel and the session fold-in are served from them.
-    const rankingOf = async (dataset: typeof small, options: IalsOptions) => {
-      const ials = new Ials(options);
-      const train = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
-      await ials.fit({ dataset, train, seed: 0 });
-      return ials.exportRankFactors();
-    };
-    // The ranking stage as `reelrank train` writes it (sparse EASE, 1,000 items x top 100; the
-    // learned MLP), enabled for users and sessions so every recommendation request runs it. The
-    // MLP's features are catalog-independent: the 100k version carries the one trained here.
-    await selectBackend({ backend: 'cpu' });
-    const allRows = (d: typeof small) => Uint32Array.from({ length: d.ratings.length }, (_, j) => j);
-    const itemItemConfig = { maxItems: 1000, width: 100, lambda: 300 };
-    const learned = await fitLearnedRanking({
-      dataset: small,
-      rows: allRows(small),
-      content: null,
-      epochs: 4,
-    });
-    const stageOf = async (dataset: typeof small): Promise<RankingStage> => ({
-      itemItem: await fitItemItem(dataset, allRows(dataset), itemItemConfig),
-      userRecent: recentCsr(dataset, allRows(dataset)),
-      itemItemConfig,
-      learned,
-      config: {
-        features: RANKER_FEATURES,
-        perChannel: 100,
-        enabled: { users: true, sessions: true },
-        backend: 'tfjs-cpu',
-        rankModel: 'ials',
-      },
-      metrics: {},
-    });
-    const smallVersion = await writeFixtureVersion(small, fitBiasedMf(small, { factors: 32, epochs: 10 }), {
-      version: 'bench-small',
-      ranking: await rankingOf(small, IALS_DEFAULTS),
-      rankingStage: await stageOf(small),
-    });
-    const world = syntheticWorldDataset(
-      generateSyntheticWorld({ movies: BIG_MOVIES, users: 2000, ratings: 200_000, seed: 7 }),
-    );
-    const bigVersion = await writeFixtureVersion(world, fitBiasedMf(world, { factors: 64, epochs: 3 }), {
-      version: 'bench-100k',
-      contentNeighbors: false,
-      ranking: await rankingOf(world, { ...IALS_DEFAULTS, iterations: 4 }),
-      rankingStage: await stageOf(world),
-    });
+    // The same two versions the worst-case bench serves (bench/support/bench-versions.ts).
+    const built = await buildBenchVersions(BIG_MOVIES);
+    const small = built.small.dataset;
+    const smallVersion = built.small.version;
+    const world = built.big.dataset;
+    const bigVersion = built.big.version;
     const buildSeconds = (performance.now() - t) / 1000;
     t = performance.now();
     const script = await bundleWorker('edge/bench-worker.ts', work);
@@ -457,14 +407,5 @@ async function main(): Promise<void> {
   }
 }
 
-// The inspector client needs WebSocket, global in Node >= 22 and behind a flag in Node 20.
-if (typeof globalThis.WebSocket === 'undefined') {
-  const child = spawnSync(
-    process.execPath,
-    ['--experimental-websocket', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
-  process.exit(child.status ?? 1);
-} else {
-  await main();
-}
+// The inspector client needs WebSocket (global in Node >= 22, behind a flag in Node 20).
+await withWebSocket(fileURLToPath(import.meta.url), main);

@@ -20,7 +20,8 @@
  * The machine is shared (2 cores, other jobs running): timings are pessimistic; load averages
  * are recorded next to them.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { withWebSocket } from './support/isolate.ts';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -485,12 +486,6 @@ async function main(): Promise<void> {
 }
 
 if (option('child')) await child();
-else if (typeof globalThis.WebSocket === 'undefined' && !flag('no-edge')) {
-  // The edge check's inspector client needs WebSocket: global in Node >= 22, a flag in Node 20.
-  const rerun = spawnSync(
-    process.execPath,
-    ['--experimental-websocket', '--import', 'tsx', thisFile, ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
-  process.exit(rerun.status ?? 1);
-} else await main();
+else if (flag('no-edge')) await main();
+// The edge check's inspector client needs WebSocket: global in Node >= 22, a flag in Node 20.
+else await withWebSocket(thisFile, main);
