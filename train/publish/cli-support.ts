@@ -4,6 +4,15 @@ import type { ObjectStore } from '../../shared/store.ts';
 import { FsStore } from '../store/fs.ts';
 import { closeStore, type OpenStoreOptions, openStore } from '../store/open.ts';
 
+/** The `--store` argument of the commands that manage a published store. */
+export const STORE_ARG = {
+  store: {
+    type: 'string',
+    required: true,
+    description: "Store: 's3://bucket/prefix', 'file://dir' or a path.",
+  },
+} as const;
+
 /** citty argument definitions shared by every command that opens an s3:// store. */
 export const S3_ARGS = {
   endpoint: {

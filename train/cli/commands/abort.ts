@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { abortCanary } from '../../publish/canary.ts';
-import { S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
+import { S3_ARGS, STORE_ARG, storeFromFlags, withStore } from '../../publish/cli-support.ts';
 
 /** `reelrank abort --store <url>`: remove the running canary; the live version serves everyone. */
 export default defineCommand({
@@ -10,11 +10,7 @@ export default defineCommand({
       'Remove the running canary: the live version serves 100% again (the canary stays in the store).',
   },
   args: {
-    store: {
-      type: 'string',
-      required: true,
-      description: "Store: 's3://bucket/prefix', 'file://dir' or a path.",
-    },
+    ...STORE_ARG,
     ...S3_ARGS,
     json: { type: 'boolean', default: false, description: 'Print one JSON object.' },
   },

@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { formatBytes, S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
+import { formatBytes, S3_ARGS, STORE_ARG, storeFromFlags, withStore } from '../../publish/cli-support.ts';
 import { prune } from '../../publish/versions.ts';
 import { CLIError } from '../errors.ts';
 
@@ -11,11 +11,7 @@ export default defineCommand({
       'Delete all but the newest N versions; the live version and the one before it are always kept.',
   },
   args: {
-    store: {
-      type: 'string',
-      required: true,
-      description: "Store: 's3://bucket/prefix', 'file://dir' or a path.",
-    },
+    ...STORE_ARG,
     keep: { type: 'string', required: true, description: 'How many of the newest versions to keep (>= 1).' },
     'dry-run': { type: 'boolean', default: false, description: 'Only print what would be deleted.' },
     ...S3_ARGS,

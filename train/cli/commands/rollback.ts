@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
+import { S3_ARGS, STORE_ARG, storeFromFlags, withStore } from '../../publish/cli-support.ts';
 import { rollback } from '../../publish/versions.ts';
 
 /** `reelrank rollback --store <url> --to <version>`: verify the target, then rewrite the pointer. */
@@ -9,11 +9,7 @@ export default defineCommand({
     description: 'Make an earlier version live again (verified first; only current.json changes).',
   },
   args: {
-    store: {
-      type: 'string',
-      required: true,
-      description: "Store: 's3://bucket/prefix', 'file://dir' or a path.",
-    },
+    ...STORE_ARG,
     to: { type: 'string', required: true, description: 'Version to make live (see `reelrank versions`).' },
     ...S3_ARGS,
   },

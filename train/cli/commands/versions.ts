@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { formatBytes, S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
+import { formatBytes, S3_ARGS, STORE_ARG, storeFromFlags, withStore } from '../../publish/cli-support.ts';
 import { listVersions } from '../../publish/versions.ts';
 
 /** The first few numeric metrics, one level of nesting flattened ('holdoutRating.rmse=0.8637'). */
@@ -27,11 +27,7 @@ export default defineCommand({
       'List the versions in a store, oldest first; * marks the live one, + a canary, with their shares of traffic.',
   },
   args: {
-    store: {
-      type: 'string',
-      required: true,
-      description: "Store: 's3://bucket/prefix', 'file://dir' or a path.",
-    },
+    ...STORE_ARG,
     ...S3_ARGS,
     json: { type: 'boolean', default: false, description: 'Print one JSON object.' },
   },
