@@ -11,7 +11,6 @@
  * the latency the immediate effect adds. Writes bench/results/events.json with `checks`.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,41 +27,23 @@ import { loadDataset } from '../train/data/index.ts';
 import { readEvents } from '../train/events/read.ts';
 import { Ials } from '../train/models/ials.ts';
 import { IALS_DEFAULTS } from '../train/models/registry.ts';
+import { freePort } from '../train/cli/local-edge.ts';
+import { numberArg } from './support/args.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`--${name} must be a positive number, got ${JSON.stringify(process.argv[i + 1])}`);
-  return value;
-}
-const SECONDS = arg('seconds', 60);
-const CLIENTS = arg('clients', 8);
-const BATCH = arg('batch', 100);
-const USERS = arg('users', 50);
+const SECONDS = numberArg('seconds', 60);
+const CLIENTS = numberArg('clients', 8);
+const BATCH = numberArg('batch', 100);
+const USERS = numberArg('users', 50);
 /** Distinct users / sessions in one batch (a site's backend batching a few visitors' events). */
-const KEYS_PER_BATCH = arg('keys-per-batch', 5);
+const KEYS_PER_BATCH = numberArg('keys-per-batch', 5);
 
 function stats(samples: number[]) {
   const s = [...samples].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0;
   const r = (x: number) => Math.round(x * 1000) / 1000;
   return { n: s.length, p50: r(q(0.5)), p90: r(q(0.9)), p99: r(q(0.99)), max: r(s.at(-1) ?? 0) };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
-      );
-    });
-  });
 }
 
 const loadBefore = loadavg();

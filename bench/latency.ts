@@ -34,21 +34,13 @@ import {
   type RunningWorker,
   startWorker,
 } from '../test/support/worker-harness.ts';
+import { numberArg } from './support/args.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`--${name} must be a positive number, got ${JSON.stringify(process.argv[i + 1])}`);
-  return value;
-}
-
-const REQUESTS = arg('requests', 2000);
-const WARMUP = arg('warmup', 200);
-const BIG_MOVIES = arg('movies', 100_000);
+const REQUESTS = numberArg('requests', 2000);
+const WARMUP = numberArg('warmup', 200);
+const BIG_MOVIES = numberArg('movies', 100_000);
 
 interface Stats {
   n: number;

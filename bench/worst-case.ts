@@ -36,27 +36,19 @@ import {
   startWorker,
 } from '../test/support/worker-harness.ts';
 import type { Dataset } from '../train/data/dataset.ts';
+import { numberArg } from './support/args.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CEILING_MS = 10;
 /** CPU time each measuring trial accumulates (the kernel counts it in 10 ms ticks). */
 const CPU_PER_TRIAL_MS = 300;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`--${name} must be a positive number, got ${JSON.stringify(process.argv[i + 1])}`);
-  return value;
-}
-
-const CANDIDATES = arg('candidates', 40);
+const CANDIDATES = numberArg('candidates', 40);
 /** `--route <text>`: only routes whose name contains it (a partial run writes no results file). */
 const ROUTE_FILTER = process.argv.includes('--route')
   ? process.argv[process.argv.indexOf('--route') + 1]!
   : null;
-const BIG_MOVIES = arg('movies', 100_000);
+const BIG_MOVIES = numberArg('movies', 100_000);
 
 /** One request as the Worker's /bench/repeat route takes it. */
 interface Input {
