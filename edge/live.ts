@@ -4,7 +4,7 @@
  * loaded and verified, so a request never sees half a version. A version that fails to load is
  * refused (logged, kept for /v1/health) and the previous one keeps serving.
  */
-import { openVersion, readPointer } from '../shared/artifacts/loader.ts';
+import { type ArtifactVersion, openVersion, readPointer } from '../shared/artifacts/loader.ts';
 import type { Pointer } from '../shared/artifacts/manifest.ts';
 import { isReelrankError, ReelrankError } from '../shared/errors.ts';
 import type { EventsWatermark } from '../shared/events.ts';
@@ -174,14 +174,12 @@ function refuse(
   );
 }
 
-/** Open, verify and decode one version named by the pointer (live or canary). */
-async function loadVersion(
+/** Open a version named by the pointer (live or canary); its manifest must be the one the pointer pins. */
+async function openPinned(
   store: ObjectStore,
   version: string,
   manifestSha256: string,
-  pointer: Pointer,
-  started: number,
-): Promise<LiveVersion> {
+): Promise<ArtifactVersion> {
   const opened = await openVersion(store, { version });
   if (opened.manifestSha256 !== manifestSha256) {
     throw new ReelrankError(
@@ -189,6 +187,11 @@ async function loadVersion(
       `Manifest of version ${version} in ${store.description} has sha256 ${opened.manifestSha256}, the pointer expects ${manifestSha256}.`,
     );
   }
+  return opened;
+}
+
+/** Decode and verify an opened version (every file it serves) into what requests read. */
+async function loadVersion(opened: ArtifactVersion, pointer: Pointer, started: number): Promise<LiveVersion> {
   const model = await loadServingModel(opened, { simd: simdKernel });
   return {
     model,
@@ -232,7 +235,8 @@ async function loadLive(
   }
   if (recentlyRefused(state, pointer.version, pointer.manifestSha256)) return;
   try {
-    const next = await loadVersion(store, pointer.version, pointer.manifestSha256, pointer, started);
+    const opened = await openPinned(store, pointer.version, pointer.manifestSha256);
+    const next = await loadVersion(opened, pointer, started);
     state.live = next; // the one atomic swap
     state.refused = state.refused.filter((r) => r.version !== pointer.version);
     const { model } = next;
@@ -259,17 +263,17 @@ async function loadCandidate(state: LiveState, store: ObjectStore, pointer: Poin
   state.candidate = null; // another canary, or none loaded yet: never serve a stale one
   if (state.live === null || recentlyRefused(state, canary.version, canary.manifestSha256)) return;
   try {
-    const manifest = (await openVersion(store, { version: canary.version })).manifest;
+    const started = Date.now();
+    const opened = await openPinned(store, canary.version, canary.manifestSha256);
     const budgetMB = state.canaryBudgetMB;
-    const totalMB = (servedBytesOf(manifest) + state.live.servedBytes) / 2 ** 20;
+    const totalMB = (servedBytesOf(opened.manifest) + state.live.servedBytes) / 2 ** 20;
     if (totalMB > budgetMB) {
       throw new ReelrankError(
         'canary_too_large',
         `live ${state.live.model.version} and canary ${canary.version} need ${totalMB.toFixed(1)} MB of served files together, above this isolate's canary budget of ${budgetMB} MB (CANARY_MEMORY_MB); the canary is not loaded`,
       );
     }
-    const started = Date.now();
-    state.candidate = await loadVersion(store, canary.version, canary.manifestSha256, pointer, started);
+    state.candidate = await loadVersion(opened, pointer, started);
     state.refused = state.refused.filter((r) => r.version !== canary.version);
     console.log(
       `reelrank: canary ${canary.version} loaded in ${state.candidate.loadMs} ms: serving ${canary.percent}% of people`,
@@ -281,8 +285,7 @@ async function loadCandidate(state: LiveState, store: ObjectStore, pointer: Poin
 }
 
 function canaryBudgetOf(env: Env): number {
-  const raw = (env as unknown as Record<string, unknown>).CANARY_MEMORY_MB;
-  const mb = typeof raw === 'string' ? Number(raw) : Number.NaN;
+  const mb = Number(env.CANARY_MEMORY_MB ?? Number.NaN);
   return Number.isFinite(mb) && mb >= 0 ? mb : DEFAULT_CANARY_MEMORY_MB;
 }
 
