@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { readPointer } from '../../../shared/artifacts/loader.ts';
 import { type ArmStats, analyzeExperiment } from '../../experiment/analyze.ts';
-import { type EventsReadStats, readStoredEvents } from '../../experiment/events-source.ts';
+import { readEvents } from '../../events/read.ts';
 import { S3_ARGS, storeFromFlags, withStore } from '../../publish/cli-support.ts';
 import { CLIError } from '../errors.ts';
 
@@ -55,19 +55,19 @@ export default defineCommand({
     const store = storeFromFlags(args.store, args);
     const pointer = await withStore(store, () => readPointer(store));
     const eventsStore = storeFromFlags(args.events, args);
-    const stats: EventsReadStats = { objects: 0, events: 0, badLines: [] };
-    const report = await withStore(eventsStore, async () => {
-      const events = [];
-      for await (const e of readStoredEvents(eventsStore, stats)) events.push(e);
-      return analyzeExperiment(events, {
-        windowSeconds: hours * 3600,
-        ...(pointer?.canary
-          ? {
-              since: Math.floor(Date.parse(pointer.canary.startedAt) / 1000),
-              versions: { live: pointer.version, candidate: pointer.canary.version },
-            }
-          : {}),
-      });
+    const read = await withStore(eventsStore, () =>
+      readEvents(eventsStore, { upTo: Number.POSITIVE_INFINITY }),
+    );
+    if (read.objects.read === 0)
+      throw new CLIError(`No event objects (*.ndjson.gz) under ${eventsStore.description}.`);
+    const report = analyzeExperiment(read.events, {
+      windowSeconds: hours * 3600,
+      ...(pointer?.canary
+        ? {
+            since: Math.floor(Date.parse(pointer.canary.startedAt) / 1000),
+            versions: { live: pointer.version, candidate: pointer.canary.version },
+          }
+        : {}),
     });
     // Only the arms of the pointer's current experiment (older versions' events are history).
     const current = new Set([pointer?.version, pointer?.canary?.version].filter((v): v is string => !!v));
@@ -76,7 +76,7 @@ export default defineCommand({
       console.log(
         JSON.stringify({
           pointer,
-          read: { objects: stats.objects, events: stats.events, badLines: stats.badLines.length },
+          read: { objects: read.objects.read, events: read.events.length, duplicates: read.duplicates },
           ...report,
         }),
       );
@@ -87,7 +87,7 @@ export default defineCommand({
         (pointer?.canary
           ? `, canary ${pointer.canary.version} at ${pointer.canary.percent}% since ${pointer.canary.startedAt}`
           : ', no canary running') +
-        `; ${stats.events} events from ${stats.objects} objects, window ${hours} h.`,
+        `; ${read.events.length} events from ${read.objects.read} objects, window ${hours} h.`,
     );
     for (const a of report.arms.filter((x) => current.has(x.version))) console.log(armLine(a));
     if (others.length > 0)
@@ -100,10 +100,6 @@ export default defineCommand({
         `candidate - live click-through: ${c.difference >= 0 ? '+' : ''}${pct(c.difference)} [${pct(c.interval[0])}, ${pct(c.interval[1])}], z = ${c.z.toFixed(2)}, p = ${c.pValue.toPrecision(2)}`,
       );
     }
-    if (stats.badLines.length > 0)
-      console.error(
-        `warning: ${stats.badLines.length} unreadable event line(s), first: ${stats.badLines[0]!.where}:${stats.badLines[0]!.line} ${stats.badLines[0]!.message}`,
-      );
     console.log(`verdict: ${report.verdict}`);
   },
 });
