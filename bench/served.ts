@@ -167,6 +167,7 @@ async function benchDataset(name: string) {
       throw new Error('the version has no item-item channel or learned stage');
     const config = (version.manifest.trainingConfig as Record<string, unknown>).learnedRanking as {
       enabled: { users: boolean; sessions: boolean };
+      fallback?: { users: string; sessions: string };
     };
 
     // Dense EASE offline reference on the same rows, and EASE at the served item count (dense and
@@ -280,6 +281,7 @@ async function benchDataset(name: string) {
       knownUsers: metrics.users.learned.n,
       sessionUsers: metrics.sessions.learned.n,
       enabled: config.enabled,
+      fallback: config.fallback ?? null,
       metrics,
       checks,
       sparsification: {
@@ -318,7 +320,15 @@ const datasets = [];
 for (const name of DATASETS) {
   console.log(`served: ${name}`);
   const r = await benchDataset(name);
-  console.log(JSON.stringify({ dataset: name, metrics: r.metrics, checks: r.checks, enabled: r.enabled }));
+  console.log(
+    JSON.stringify({
+      dataset: name,
+      metrics: r.metrics,
+      checks: r.checks,
+      enabled: r.enabled,
+      fallback: r.fallback,
+    }),
+  );
   datasets.push(r);
 }
 const checks: Record<string, boolean> = {};

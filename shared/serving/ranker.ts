@@ -21,6 +21,7 @@ import {
   cosineRows,
   type LearnedHook,
   minMax,
+  type RankingFallback,
   type Recommendation,
   type RecommendOptions,
   type RecommendResult,
@@ -47,6 +48,9 @@ export const RANKER_FEATURES = Object.freeze([
   'session',
   'recentItemItem',
   'recentItemItemRank',
+  // Added with anonymous-session training (older versions read the 17 above: `featureColumns`).
+  'itemItemSupport',
+  'itemItemMax',
 ] as const);
 /** How many of the user's latest items the recency channel sums item-item rows of. */
 export const RECENT_ITEMS = 5;
@@ -66,8 +70,16 @@ export interface LearnedRankingConfig {
   features: readonly string[];
   /** Candidates taken from each channel. */
   perChannel: number;
-  /** Where the stage beat the linear blend on the training carve's validation users. */
+  /**
+   * Where the stage ranks ('auto'): where it beat, on the training carve's validation users, every
+   * alternative the edge can serve for that kind of user (versions before `fallback`: the blend).
+   */
   enabled: { users: boolean; sessions: boolean };
+  /**
+   * What ranks a kind of user where the stage is not enabled: the alternative that did best on
+   * validation. Absent (older versions): the blend.
+   */
+  fallback?: { users: RankingFallback; sessions: RankingFallback };
 }
 
 /** The stage as served. */
@@ -88,19 +100,56 @@ export interface LearnedCandidates {
   weights: BlendWeights;
 }
 
-/** Scratch per model: full-catalog score arrays for the three scored channels. */
+/** Scratch per model: full-catalog arrays for the scored channels and item-item support. */
 const scratchOf = new WeakMap<
   ServingModel,
-  { a: Float32Array; b: Float32Array; c: Float32Array; d: Float32Array }
+  { a: Float32Array; b: Float32Array; c: Float32Array; d: Float32Array; e: Float32Array; f: Float32Array }
 >();
 function scratch(model: ServingModel) {
   let s = scratchOf.get(model);
   if (!s) {
     const n = model.itemCount;
-    s = { a: new Float32Array(n), b: new Float32Array(n), c: new Float32Array(n), d: new Float32Array(n) };
+    s = {
+      a: new Float32Array(n),
+      b: new Float32Array(n),
+      c: new Float32Array(n),
+      d: new Float32Array(n),
+      e: new Float32Array(n),
+      f: new Float32Array(n),
+    };
     scratchOf.set(model, s);
   }
   return s;
+}
+
+/**
+ * Per item: how many of `items` list it in their item-item row (`count`) and the largest single
+ * row weight it gets (`max`, 0 when none lists it).
+ */
+function itemItemSupport(
+  lists: ItemItemLists,
+  items: ArrayLike<number>,
+  count: Float32Array,
+  max: Float32Array,
+): void {
+  count.fill(0);
+  max.fill(0);
+  const { offsets, indexes, values, scales, width } = lists;
+  const rows = offsets.length - 1;
+  for (let n = 0; n < items.length; n++) {
+    const i = items[n]!;
+    if (i >= rows) continue;
+    const start = offsets[i]!;
+    const end = offsets[i + 1]!;
+    if (end === start) continue;
+    const scale = scales[start / width]!;
+    for (let p = start; p < end; p++) {
+      const j = indexes[p]!;
+      const w = scale * values[p]!;
+      if (count[j] === 0 || w > max[j]!) max[j] = w;
+      count[j] = count[j]! + 1;
+    }
+  }
 }
 
 const refYearOf = new WeakMap<ServingModel, number>();
@@ -147,7 +196,7 @@ export function learnedCandidates(
     { genreMask, yearFrom, yearTo, exclude: excludeSeen ? user.seen : undefined },
     model.scratchMask,
   );
-  const { a: collabAll, b: itemAll, c: contentAll, d: recentAll } = scratch(model);
+  const { a: collabAll, b: itemAll, c: contentAll, d: recentAll, e: supportAll, f: maxAll } = scratch(model);
   const candidates = new Set<number>();
   const take = (scores: Float32Array) => {
     const best = topK(applyMask(scores, mask), size);
@@ -164,8 +213,14 @@ export function learnedCandidates(
   } else collabAll.fill(0);
   if (hasRatings) take(collabAll);
   const lists = model.itemItem ?? null;
-  if (lists && user.seen.length > 0) itemItemScores(lists, user.seen, null, itemAll);
-  else itemAll.fill(0);
+  if (lists && user.seen.length > 0) {
+    itemItemScores(lists, user.seen, null, itemAll);
+    itemItemSupport(lists, user.seen, supportAll, maxAll);
+  } else {
+    itemAll.fill(0);
+    supportAll.fill(0);
+    maxAll.fill(0);
+  }
   if (lists && user.seen.length > 0) take(itemAll);
   // Recency: item-item rows of the user's latest items only (what they are watching now).
   const recentItems = user.recent ? Array.from(user.recent).slice(0, RECENT_ITEMS) : [];
@@ -200,9 +255,13 @@ export function learnedCandidates(
   const content = new Float32Array(m);
   const popularity = new Float32Array(m);
   const recent = new Float32Array(m);
+  const support = new Float32Array(m);
+  const largest = new Float32Array(m);
   for (let n = 0; n < m; n++) {
     const i = ids[n]!;
     recent[n] = recentAll[i]!;
+    support[n] = supportAll[i]!;
+    largest[n] = maxAll[i]!;
     collaborative[n] = collabAll[i]!;
     itemItem[n] = itemAll[i]!;
     content[n] = contentAll[i]!;
@@ -235,6 +294,8 @@ export function learnedCandidates(
   rankFeature(popularity, features, 9, stride);
   scaledFeature(recent, features, 15, stride);
   rankFeature(recent, features, 16, stride);
+  scaledFeature(largest, features, 18, stride);
+  const supportScale = 1 / Math.max(1, user.seen.length);
   for (let n = 0; n < m; n++) {
     const i = ids[n]!;
     const row = n * stride;
@@ -257,9 +318,42 @@ export function learnedCandidates(
     features[row + 12] = affinity;
     features[row + 13] = userRatings;
     features[row + 14] = session;
+    // The share of the user's rated movies whose item-item row lists the candidate.
+    features[row + 17] = support[n]! * supportScale;
   }
   const weights = blendWeights(user.ratingCount, { collaborative: hasRatings, content: profile !== null });
   return { ids, features, collaborative, itemItem, content, popularity, weights };
+}
+
+/**
+ * The columns of `learnedCandidates`' features a ranker reads, by name, in its input order; null
+ * when it reads them all in order. Versions name their features: older ones read a prefix.
+ */
+export function featureColumns(names: readonly string[]): Uint16Array | null {
+  const all = RANKER_FEATURES as readonly string[];
+  if (names.length === all.length && names.every((name, n) => all[n] === name)) return null;
+  return Uint16Array.from(names, (name) => {
+    const column = all.indexOf(name);
+    if (column < 0) throw new ReelrankError('artifact_invalid', `ranker: unknown feature ${name}`);
+    return column;
+  });
+}
+
+/** The `columns` of `m` feature rows (all of them when columns is null). */
+export function projectFeatures(
+  features: Float32Array,
+  m: number,
+  columns: Uint16Array | null,
+): Float32Array {
+  if (columns === null) return features;
+  const width = columns.length;
+  const out = new Float32Array(m * width);
+  for (let n = 0; n < m; n++) {
+    const from = n * RANKER_FEATURE_COUNT;
+    const to = n * width;
+    for (let c = 0; c < width; c++) out[to + c] = features[from + columns[c]!]!;
+  }
+  return out;
 }
 
 /**
@@ -298,12 +392,13 @@ export function recommendLearned(
   perChannel: number,
   user: UserState,
   options: RecommendOptions,
+  columns: Uint16Array | null = null,
 ): RecommendResult {
   const { k, genreMask = 0, diversity = 0 } = options;
   const found = learnedCandidates(model, user, options, perChannel);
   const { ids } = found;
   const m = ids.length;
-  const scores = denseStack(layers, found.features, m);
+  const scores = denseStack(layers, projectFeatures(found.features, m, columns), m);
   let order: ArrayLike<number>;
   if (diversity > 0 && m > 0) {
     const shortlist = topK(scores, Math.min(m, 3 * k)).indexes;
@@ -349,10 +444,18 @@ export function recommendLearned(
 
 /** A stage from its layers and config (the loader and training both build it this way). */
 export function createLearnedStage(layers: DenseLayer[], config: LearnedRankingConfig): LearnedStage {
-  if (layers.length === 0 || layers[0]!.inputs !== RANKER_FEATURE_COUNT || layers.at(-1)!.units !== 1) {
+  const unknown = config.features.filter((name) => !(RANKER_FEATURES as readonly string[]).includes(name));
+  if (unknown.length > 0 || config.features.length === 0) {
     throw new ReelrankError(
       'artifact_invalid',
-      `ranker: expected Dense layers from ${RANKER_FEATURE_COUNT} features to 1 logit, got ${layers.map((l) => `${l.inputs}->${l.units}`).join(', ') || 'none'}`,
+      `ranker: the version's features (${config.features.join(',')}) are not all ones this code computes (${RANKER_FEATURES.join(',')})${unknown.length > 0 ? `: unknown ${unknown.join(', ')}` : ''}`,
+    );
+  }
+  const inputs = config.features.length;
+  if (layers.length === 0 || layers[0]!.inputs !== inputs || layers.at(-1)!.units !== 1) {
+    throw new ReelrankError(
+      'artifact_invalid',
+      `ranker: expected Dense layers from ${inputs} features to 1 logit, got ${layers.map((l) => `${l.inputs}->${l.units}`).join(', ') || 'none'}`,
     );
   }
   for (let l = 1; l < layers.length; l++) {
@@ -362,19 +465,15 @@ export function createLearnedStage(layers: DenseLayer[], config: LearnedRankingC
         `ranker: layer ${l} takes ${layers[l]!.inputs} inputs, the layer before gives ${layers[l - 1]!.units}`,
       );
   }
-  const names = config.features.join(',');
-  if (names !== RANKER_FEATURES.join(',')) {
-    throw new ReelrankError(
-      'artifact_invalid',
-      `ranker: the version's features (${names}) are not the ones this code computes (${RANKER_FEATURES.join(',')})`,
-    );
-  }
+  const columns = featureColumns(config.features);
   return {
     layers,
     config,
     applies: (user) =>
       (user.session ? config.enabled.sessions : config.enabled.users) && user.ratingCount > 0,
-    recommend: (model, user, options) => recommendLearned(model, layers, config.perChannel, user, options),
+    fallback: (user) => (config.fallback ? config.fallback[user.session ? 'sessions' : 'users'] : 'blend'),
+    recommend: (model, user, options) =>
+      recommendLearned(model, layers, config.perChannel, user, options, columns),
   };
 }
 
@@ -539,11 +638,29 @@ export async function attachLearnedRanking(version: ArtifactVersion, model: Serv
   const artifacts = await loadTfjsArtifacts((p) => version.bytes(p), path);
   const weights = decodeTfjsWeights(artifacts.weightSpecs ?? [], artifacts.weightData as ArrayBuffer);
   const layers = denseLayersOf(artifacts.modelTopology, weights, `${path} of version ${version.version}`);
+  const fallback = raw.fallback;
+  if (
+    fallback !== undefined &&
+    (!RANKING_FALLBACKS.includes(fallback?.users) || !RANKING_FALLBACKS.includes(fallback?.sessions))
+  ) {
+    throw new ReelrankError(
+      'artifact_invalid',
+      `version ${version.version}: trainingConfig.learnedRanking.fallback is ${JSON.stringify(fallback)}; expected {users, sessions}, each one of ${RANKING_FALLBACKS.join(', ')}`,
+    );
+  }
   model.learned = createLearnedStage(layers, {
     features: raw.features,
     perChannel: Math.max(1, Math.min(1000, Math.floor(raw.perChannel))),
     enabled: { users: raw.enabled.users === true, sessions: raw.enabled.sessions === true },
+    ...(fallback ? { fallback: { users: fallback.users, sessions: fallback.sessions } } : {}),
   });
 }
 
-export type { ItemItemLists };
+/** What may rank a kind of user where the learned stage is not enabled. */
+export const RANKING_FALLBACKS: readonly RankingFallback[] = Object.freeze([
+  'blend',
+  'itemItem',
+  'collaborative',
+]);
+
+export type { ItemItemLists, RankingFallback };

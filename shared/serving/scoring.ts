@@ -10,6 +10,7 @@ import { foldIn } from '../kernels/foldin.ts';
 import { foldInImplicit, implicitConfidence, implicitRegularization } from '../kernels/implicit.ts';
 import { dequantizeRowInt8, dotInt8, type Int8RowMatrix } from '../kernels/int8.ts';
 import { mmr } from '../kernels/mmr.ts';
+import { type ItemItemLists, itemItemScores } from '../kernels/sparse-item.ts';
 import { topK } from '../kernels/topk.ts';
 import { csrRow, NO_NEIGHBOR, type ServingModel, type SimilarChannel } from './model.ts';
 
@@ -165,15 +166,25 @@ export interface RecommendOptions {
   blend?: BlendWeightOptions;
   /**
    * Which stage ranks: 'auto' (default) = the version's learned stage where it is enabled for this
-   * kind of user, else the blend; 'blend' or 'learned' force one (benchmarks compare them).
+   * kind of user, else the alternative the version names for it (`LearnedHook.fallback`; the blend
+   * when it names none); 'blend', 'learned' or 'itemItem' force one (benchmarks and training's
+   * validation compare them). Without a learned stage or item-item lists, the blend ranks.
    */
-  stage?: 'auto' | 'blend' | 'learned';
+  stage?: 'auto' | 'blend' | 'learned' | 'itemItem';
 }
+
+/**
+ * What ranks where the learned stage does not: the linear blend, the sparse item-item channel
+ * alone, or the collaborative channel alone (the blend with all weight on it).
+ */
+export type RankingFallback = 'blend' | 'itemItem' | 'collaborative';
 
 /** A version's learned ranking stage (shared/serving/ranker.ts), as `recommend` calls it. */
 export interface LearnedHook {
   /** Whether 'auto' uses it for this user (it won on validation for users or sessions). */
   applies(user: UserState): boolean;
+  /** What 'auto' ranks with where the stage does not apply (absent: the blend). */
+  fallback?(user: UserState): RankingFallback;
   recommend(model: ServingModel, user: UserState, options: RecommendOptions): RecommendResult;
 }
 
@@ -241,8 +252,111 @@ const MMR_MULTIPLY_ADDS = 2_000_000;
  */
 export function recommend(model: ServingModel, user: UserState, options: RecommendOptions): RecommendResult {
   const { stage = 'auto' } = options;
-  if (model.learned && stage !== 'blend' && (stage === 'learned' || model.learned.applies(user)))
-    return model.learned.recommend(model, user, options);
+  const learned = model.learned;
+  if (learned && (stage === 'learned' || (stage === 'auto' && learned.applies(user))))
+    return learned.recommend(model, user, options);
+  const fallback: RankingFallback =
+    stage === 'itemItem'
+      ? 'itemItem'
+      : stage === 'auto' && learned?.fallback && user.ratingCount > 0
+        ? learned.fallback(user)
+        : 'blend';
+  if (fallback === 'itemItem' && model.itemItem && user.seen.length > 0)
+    return recommendItemItem(model, model.itemItem, user, options);
+  if (fallback === 'collaborative' && options.blend === undefined)
+    return recommendBlend(model, user, { ...options, blend: COLLABORATIVE_ONLY });
+  return recommendBlend(model, user, options);
+}
+
+/** Blend weights that give the collaborative channel everything (the 'collaborative' fallback). */
+const COLLABORATIVE_ONLY: BlendWeightOptions = Object.freeze({
+  newUser: Object.freeze({ collaborative: 1, content: 0, popularity: 0 }),
+  regular: Object.freeze({ collaborative: 1, content: 0, popularity: 0 }),
+});
+
+/**
+ * Recommendations by the sparse item-item channel alone: the summed item-item rows of the user's
+ * rated movies over the unseen (filtered) catalog, top-k or MMR over a 3k shortlist, each with a
+ * "because you rated" reason naming the rated movie that contributes most to it.
+ */
+export function recommendItemItem(
+  model: ServingModel,
+  lists: ItemItemLists,
+  user: UserState,
+  options: RecommendOptions,
+): RecommendResult {
+  const { k, genreMask = 0, yearFrom, yearTo, excludeSeen = true, diversity = 0 } = options;
+  const mask = buildItemMask(
+    model.filterAttributes,
+    { genreMask, yearFrom, yearTo, exclude: excludeSeen ? user.seen : undefined },
+    model.scratchMask,
+  );
+  const scores = applyMask(itemItemScores(lists, user.seen, null, model.scratch), mask);
+  let order: ArrayLike<number>;
+  if (diversity > 0) {
+    const shortlist = topK(scores, 3 * k);
+    const useContent = model.contentEmbeddings !== null && model.contentCodeInvNorms !== null;
+    const similarity = useContent
+      ? (a: number, b: number) => cosineRows(model.contentEmbeddings!, model.contentCodeInvNorms!, a, b)
+      : (a: number, b: number) => cosineRows(model.itemFactors, model.itemCodeInvNorms, a, b);
+    const picked = mmr({
+      candidates: Array.from(shortlist.indexes),
+      relevance: Array.from(shortlist.scores),
+      similarity,
+      k,
+      lambda: 1 - diversity,
+    });
+    order = Array.from(picked, (p) => shortlist.indexes[p]!);
+  } else {
+    order = topK(scores, k).indexes;
+  }
+  const weights: BlendWeights = { collaborative: 1, content: 0, popularity: 0 };
+  const items: Recommendation[] = [];
+  for (let n = 0; n < order.length; n++) {
+    const itemIndex = order[n]!;
+    // A favourite whose row lists the movie, else any rated movie whose row does.
+    const favourite = itemItemSource(lists, user.favourites, itemIndex);
+    const source = favourite ?? itemItemSource(lists, user.seen, itemIndex) ?? user.seen[0]!;
+    const movie = model.movies[source]!;
+    items.push({
+      itemIndex,
+      score: scores[itemIndex]!,
+      channels: { collaborative: 1, content: 0, popularity: model.popularity[itemIndex]! },
+      reason: {
+        kind: 'rated',
+        movieId: movie.movieId,
+        title: movie.title,
+        text: ratedReason(user, source, movie.title, favourite !== null),
+      },
+    });
+  }
+  return { weights, items };
+}
+
+/** Of `items`, the one whose item-item row gives `itemIndex` the largest weight (null: none lists it). */
+function itemItemSource(lists: ItemItemLists, items: ArrayLike<number>, itemIndex: number): number | null {
+  const { offsets, indexes, values, scales, width } = lists;
+  let best: number | null = null;
+  let bestWeight = Number.NEGATIVE_INFINITY;
+  for (let n = 0; n < items.length; n++) {
+    const i = items[n]!;
+    if (i >= offsets.length - 1) continue;
+    const start = offsets[i]!;
+    for (let p = start; p < offsets[i + 1]!; p++) {
+      if (indexes[p] !== itemIndex) continue;
+      const w = scales[start / width]! * values[p]!;
+      if (w > bestWeight) {
+        bestWeight = w;
+        best = i;
+      }
+      break;
+    }
+  }
+  return best;
+}
+
+/** The linear blend of the collaborative, content and popularity channels (see `recommend`). */
+function recommendBlend(model: ServingModel, user: UserState, options: RecommendOptions): RecommendResult {
   const { k, genreMask = 0, yearFrom, yearTo, excludeSeen = true, diversity = 0 } = options;
   const poolSize = Math.min(model.itemCount, options.poolSize ?? Math.max(100, 4 * k));
   const mask = buildItemMask(
@@ -414,15 +528,11 @@ export function reasonFor(
       }
     }
     const movie = model.movies[best]!;
-    const recent = user.recentActions?.get(best);
     return {
       kind: 'rated',
       movieId: movie.movieId,
       title: movie.title,
-      text:
-        recent !== undefined && recent !== 'disliked'
-          ? `because you just ${recent} ${displayTitle(movie.title)}`
-          : `because you rated ${displayTitle(movie.title)} highly`,
+      text: ratedReason(user, best, movie.title, true),
     };
   }
   const bits = model.filterAttributes.genreBits[itemIndex]!;
@@ -431,6 +541,14 @@ export function reasonFor(
     filtered !== 0 ? 31 - Math.clz32(filtered & -filtered) : bits !== 0 ? 31 - Math.clz32(bits & -bits) : -1;
   const genre = bit >= 0 ? (model.genreNames[bit] ?? null) : null;
   return { kind: 'popular', genre, text: genre ? `popular in ${genre}` : 'popular overall' };
+}
+
+/** "because you just rated X" for a recent action, else "because you rated X (highly)". */
+function ratedReason(user: UserState, itemIndex: number, title: string, favourite: boolean): string {
+  const recent = user.recentActions?.get(itemIndex);
+  if (recent !== undefined && recent !== 'disliked')
+    return `because you just ${recent} ${displayTitle(title)}`;
+  return `because you rated ${displayTitle(title)}${favourite ? ' highly' : ''}`;
 }
 
 export interface SimilarItem {

@@ -27,10 +27,13 @@ import { createServingModel, type ServedMovie, type ServingModel } from '../../s
 import {
   createLearnedStage,
   type DenseLayer,
+  featureColumns,
+  projectFeatures,
   type LearnedRankingConfig,
   learnedCandidates,
   RANKER_FEATURE_COUNT,
   RANKER_FEATURES,
+  type RankingFallback,
 } from '../../shared/serving/ranker.ts';
 import {
   knownUser,
@@ -121,12 +124,12 @@ export function timeCarve(
     }
     const cut = list.length - holdout;
     fit.push(...list.slice(0, cut));
-    const before = new Set(list.slice(0, cut).map((j) => itemIndex[j]!));
+    const rated = new Set(list.slice(0, cut).map((j) => itemIndex[j]!));
     const later = new Set(
       list
         .slice(cut)
         .map((j) => itemIndex[j]!)
-        .filter((i) => !before.has(i)),
+        .filter((i) => !rated.has(i)),
     );
     if (later.size === 0) continue;
     labels.set(u, later);
@@ -284,6 +287,8 @@ interface TrainingList {
   m: number;
   positives: Uint32Array;
   negatives: Uint32Array;
+  /** Weight of the list in the loss (normalised to a mean of 1 over the lists). */
+  weight: number;
 }
 
 function listOf(
@@ -291,6 +296,7 @@ function listOf(
   user: UserState,
   labels: Set<number>,
   perChannel: number,
+  columns: Uint16Array | null,
 ): TrainingList | null {
   const found = learnedCandidates(model, user, { k: 10 }, perChannel);
   const positives: number[] = [];
@@ -298,11 +304,50 @@ function listOf(
   for (let n = 0; n < found.ids.length; n++) (labels.has(found.ids[n]!) ? positives : negatives).push(n);
   if (positives.length === 0) return null;
   return {
-    features: found.features,
+    features: projectFeatures(found.features, found.ids.length, columns),
     m: found.ids.length,
     positives: Uint32Array.from(positives),
     negatives: Uint32Array.from(negatives),
+    weight: 1,
   };
+}
+
+/** An anonymous carve user's ratings in time order (none of them fits the carve's channels). */
+export interface AnonymousHistory {
+  items: Uint32Array;
+  ratings: Float32Array;
+}
+
+/** A session of `sessionSize` ratings and the movies rated next (its labels). */
+export interface SessionWindow {
+  session: SessionRating[];
+  labels: Set<number>;
+}
+
+/**
+ * Up to `count` session windows of an anonymous history, latest first: labels = `holdout`
+ * consecutive ratings (movies not in the session), session = the `sessionSize` just before them;
+ * each next window ends where the one before began its session... shifted by `holdout`. The first is
+ * what the edge will see of such a user (the served bench's protocol). The user's ratings fit none
+ * of the channels, so no window's labels leak into them, whatever its position.
+ */
+export function sessionWindows(
+  history: AnonymousHistory,
+  { count, sessionSize = 5, holdout = 5 }: { count: number; sessionSize?: number; holdout?: number },
+): SessionWindow[] {
+  const windows: SessionWindow[] = [];
+  const n = history.items.length;
+  for (let cut = n - holdout; cut - sessionSize >= 0 && windows.length < count; cut -= holdout) {
+    const session: SessionRating[] = [];
+    for (let j = cut - sessionSize; j < cut; j++)
+      session.push({ itemIndex: history.items[j]!, rating: history.ratings[j]! });
+    const rated = new Set(session.map((r) => r.itemIndex));
+    const labels = new Set<number>();
+    for (let j = cut; j < cut + holdout; j++)
+      if (!rated.has(history.items[j]!)) labels.add(history.items[j]!);
+    if (labels.size > 0) windows.push({ session, labels });
+  }
+  return windows;
 }
 
 /** The uint8 round trip of a trained Sequential's Dense layers, as the version will hold them. */
@@ -347,106 +392,254 @@ export interface LearnedRankingOptions {
   learningRate?: number;
   /** Hidden layer widths. */
   hidden?: number[];
+  /** Share of the carve users left out of the channels' fit, to come back as sessions only. */
+  anonymousShare?: number;
+  /** Every carve user anonymous in one of this many folds instead (`CarveOptions`). */
+  anonymousFolds?: number;
+  /** Session windows per anonymous training user (`sessionWindows`). */
+  windows?: number;
+  /** Session windows per anonymous validation user. */
+  validationWindows?: number;
+  /** Also train on the sessions of known carve users (the 5 ratings before their labels). */
+  knownSessions?: boolean;
+  /** Loss weight of all session lists together relative to all known-user lists (0: as counted). */
+  sessionWeight?: number;
+  /** Nets trained (seeds apart) and averaged into one wider ranker. */
+  ensemble?: number;
+  /** Features the ranker reads (names of RANKER_FEATURES; default all of them). */
+  features?: readonly string[];
   /** The carve and its channels, when already fitted (experiments). */
   prepared?: PreparedCarve;
 }
 
 export interface PreparedCarve {
   carve: TimeCarve;
+  /** Channels fitted on `carve.fit` less the rows of the users in `excluded`. */
   model: ServingModel;
+  /** Carve users none of whose rows fit `model` (they come back as anonymous sessions only). */
+  excluded: Set<number>;
+  /**
+   * Carve users that come back as anonymous sessions: their whole history in time order, and
+   * channels fitted without any of their rows.
+   */
+  anonymous: Map<number, { history: AnonymousHistory; model: ServingModel }>;
 }
 
-/** The time carve of `rows` and a serving model over channels fitted on its earlier part. */
+export interface CarveOptions {
+  rankModel?: string;
+  itemItem?: ItemItemOptions;
+  seed?: number;
+  /**
+   * Share of the carve users (seeded, at most `maxAnonymous`) whose rows fit none of the channels:
+   * they come back as anonymous sessions, as sessions reach the edge. One fit; the others are
+   * known users. Default: ANONYMOUS_CARVE.share where folds are not used.
+   */
+  anonymousShare?: number;
+  /**
+   * Instead of a share: every carve user is anonymous in one of this many folds (channels fitted
+   * once per fold without its users, and once on every user for the known-user lists). Default:
+   * ANONYMOUS_CARVE.folds up to ANONYMOUS_CARVE.foldMaxUsers carve users, else 0 (a share).
+   */
+  anonymousFolds?: number;
+  maxAnonymous?: number;
+}
+
+/**
+ * How the carve makes anonymous users. Small carves (ml-latest-small, ml-100k: a few hundred
+ * users) afford a channel fit per fold, so every user also comes back as anonymous sessions;
+ * larger ones leave a share of their users out of the one fit.
+ */
+export const ANONYMOUS_CARVE = Object.freeze({
+  folds: 3,
+  foldMaxUsers: 2000,
+  share: 0.3,
+  maxAnonymous: 2000,
+});
+
+/**
+ * The time carve of `rows` and a serving model over channels fitted on its earlier part, and the
+ * anonymous users (`CarveOptions`) with channels that never saw them.
+ */
 export async function prepareCarve(
   dataset: Dataset,
   rows: Uint32Array,
   content: { data: Float32Array; dim: number } | null,
-  {
+  options: CarveOptions = {},
+): Promise<PreparedCarve> {
+  const {
     rankModel = 'ials',
     itemItem = {},
     seed = 0,
-  }: { rankModel?: string; itemItem?: ItemItemOptions; seed?: number } = {},
-): Promise<PreparedCarve> {
+    maxAnonymous = ANONYMOUS_CARVE.maxAnonymous,
+  } = options;
   const carve = timeCarve(dataset, rows);
-  const ials = createModel(rankModel);
-  if (!isRankFactorRecommender(ials)) throw new Error(`rank model ${rankModel} exports no ranking factors`);
-  await ials.fit({ dataset, train: carve.fit, seed });
-  const lists = await fitItemItem(dataset, carve.fit, itemItem, seed);
-  return { carve, model: carveServingModel(dataset, carve.fit, ials.exportRankFactors(), lists, content) };
+  const small = carve.labels.size <= ANONYMOUS_CARVE.foldMaxUsers;
+  const anonymousFolds = options.anonymousFolds ?? (small ? ANONYMOUS_CARVE.folds : 0);
+  const anonymousShare = options.anonymousShare ?? (anonymousFolds >= 2 ? 0 : ANONYMOUS_CARVE.share);
+  const { userIndex, itemIndex, rating, timestamp } = dataset.ratings;
+  const fitModel = async (fit: Uint32Array) => {
+    const ials = createModel(rankModel);
+    if (!isRankFactorRecommender(ials)) throw new Error(`rank model ${rankModel} exports no ranking factors`);
+    await ials.fit({ dataset, train: fit, seed });
+    const lists = await fitItemItem(dataset, fit, itemItem, seed);
+    return carveServingModel(dataset, fit, ials.exportRankFactors(), lists, content);
+  };
+  // Fold of each anonymous user (seeded): 0 with a share, 0 .. folds - 1 with folds.
+  const rng = createRng(seed + 41);
+  const foldOf = new Map<number, number>();
+  for (const u of [...carve.labels.keys()].sort((a, b) => a - b)) {
+    if (anonymousFolds >= 2) foldOf.set(u, rng.int(anonymousFolds));
+    else if (rng.next() < anonymousShare && foldOf.size < maxAnonymous) foldOf.set(u, 0);
+  }
+  const byUser = new Map<number, number[]>();
+  for (const j of rows) {
+    const u = userIndex[j]!;
+    if (!foldOf.has(u)) continue;
+    const list = byUser.get(u);
+    if (list) list.push(j);
+    else byUser.set(u, [j]);
+  }
+  const histories = new Map<number, AnonymousHistory>();
+  for (const [u, list] of byUser) {
+    list.sort((a, b) => timestamp[a]! - timestamp[b]! || a - b);
+    histories.set(u, {
+      items: Uint32Array.from(list, (j) => itemIndex[j]!),
+      ratings: Float32Array.from(list, (j) => rating[j]!),
+    });
+  }
+  const without = (fold: number) => carve.fit.filter((j) => foldOf.get(userIndex[j]!) !== fold);
+  const anonymous = new Map<number, { history: AnonymousHistory; model: ServingModel }>();
+  if (anonymousFolds >= 2) {
+    const model = await fitModel(carve.fit);
+    for (let fold = 0; fold < anonymousFolds; fold++) {
+      const foldModel = await fitModel(without(fold));
+      for (const [u, f] of foldOf)
+        if (f === fold) anonymous.set(u, { history: histories.get(u)!, model: foldModel });
+    }
+    return { carve, model, excluded: new Set(), anonymous };
+  }
+  const model = await fitModel(foldOf.size > 0 ? without(0) : carve.fit);
+  for (const u of foldOf.keys()) anonymous.set(u, { history: histories.get(u)!, model });
+  return { carve, model, excluded: new Set(foldOf.keys()), anonymous };
+}
+
+/** What ranks a kind of user on validation: the stage and every alternative the edge serves. */
+export interface KindScores {
+  learned: number;
+  blend: number;
+  ials: number;
+  itemItem: number;
+  lists: number;
 }
 
 export interface LearnedRankingResult {
   model: tfl.Sequential;
   layers: DenseLayer[];
   config: LearnedRankingConfig;
-  /** nDCG@10 on the carve's validation users (labels = their latest ratings). */
-  validation: {
-    users: { learned: number; blend: number; ials: number; itemItem: number; lists: number };
-    sessions: { learned: number; blend: number; ials: number; itemItem: number; lists: number };
-  };
+  /**
+   * nDCG@10 on the carve's validation users: known users (labels = their latest ratings), and
+   * sessions (the windows of anonymous validation users, else known users' sessions).
+   */
+  validation: { users: KindScores; sessions: KindScores };
   lists: number;
   seconds: { channels: number; features: number; fit: number; validation: number };
 }
 
-/** Fits the learned ranking stage on a time carve of `rows` (see the module comment). */
-export async function fitLearnedRanking({
-  dataset,
-  rows,
-  content,
-  seed = 0,
-  log = () => {},
-  itemItem = {},
-  perChannel = 100,
-  epochs = 8,
-  negatives = 50,
-  rankModel = 'ials',
-  batch = 8,
-  learningRate = 0.01,
-  hidden = [32, 16],
-  prepared,
-}: LearnedRankingOptions): Promise<LearnedRankingResult> {
-  let t = performance.now();
-  const lap = () => {
-    const now = performance.now();
-    const s = (now - t) / 1000;
-    t = now;
-    return s;
-  };
-  const { carve, model } =
-    prepared ?? (await prepareCarve(dataset, rows, content, { rankModel, itemItem, seed }));
-  model.learned = null;
-  const channelSeconds = lap();
+/** A labelled request: a user state, the channels it is served from, the movies it should find. */
+interface Labelled {
+  model: ServingModel;
+  user: UserState;
+  labels: Set<number>;
+}
 
-  const rng = createRng(seed + 17);
-  const users = [...carve.labels.keys()].sort((a, b) => a - b);
-  const validation = new Set(users.filter(() => rng.next() < 0.2));
-  const train: TrainingList[] = [];
+/** The requests of carve users: known users, their sessions, anonymous users' session windows. */
+function requests(
+  prepared: PreparedCarve,
+  users: readonly number[],
+  { windows, knownSessions }: { windows: number; knownSessions: boolean },
+): { known: Labelled[]; sessions: Labelled[] } {
+  const { carve, model, anonymous, excluded } = prepared;
+  const known: Labelled[] = [];
+  const sessions: Labelled[] = [];
   for (const u of users) {
-    if (validation.has(u)) continue;
+    const anon = anonymous.get(u);
+    if (anon) {
+      for (const w of sessionWindows(anon.history, { count: windows }))
+        sessions.push({ model: anon.model, user: sessionUser(anon.model, w.session), labels: w.labels });
+    }
+    if (excluded.has(u)) continue;
     const labels = carve.labels.get(u)!;
-    const known = listOf(model, knownUser(model, u), labels, perChannel);
-    if (known) train.push(known);
-    const session = listOf(model, sessionUser(model, carve.sessions.get(u)!), labels, perChannel);
-    if (session) train.push(session);
+    known.push({ model, user: knownUser(model, u), labels });
+    if (knownSessions) sessions.push({ model, user: sessionUser(model, carve.sessions.get(u)!), labels });
   }
-  const featureSeconds = lap();
+  return { known, sessions };
+}
 
+/** Training lists of labelled requests, session lists sharing `sessionWeight` × the known ones' weight. */
+function trainingLists(
+  known: readonly Labelled[],
+  sessions: readonly Labelled[],
+  perChannel: number,
+  sessionWeight: number,
+  columns: Uint16Array | null,
+): TrainingList[] {
+  const knownLists = known.flatMap((r) => listOf(r.model, r.user, r.labels, perChannel, columns) ?? []);
+  const sessionLists = sessions.flatMap((r) => listOf(r.model, r.user, r.labels, perChannel, columns) ?? []);
+  if (sessionWeight > 0 && sessionLists.length > 0) {
+    const each = (sessionWeight * Math.max(1, knownLists.length)) / sessionLists.length;
+    for (const l of sessionLists) l.weight = each;
+  }
+  const all = [...knownLists, ...sessionLists];
+  const mean = all.reduce((a, l) => a + l.weight, 0) / Math.max(1, all.length);
+  for (const l of all) l.weight /= mean || 1;
+  return all;
+}
+
+export interface NetOptions {
+  /** Features per candidate. */
+  inputs: number;
+  epochs: number;
+  negatives: number;
+  batch: number;
+  learningRate: number;
+  hidden: number[];
+  seed: number;
+  log?: (line: string) => void;
+}
+
+/** The ranker MLP fitted with a listwise softmax loss over `lists` (fresh negatives every epoch). */
+export async function fitRankerNet(
+  lists: readonly TrainingList[],
+  options: NetOptions,
+): Promise<tfl.Sequential> {
+  const { inputs, epochs, negatives, batch, learningRate, hidden, seed, log = () => {} } = options;
+  const rng = createRng(seed + 23);
+  // Seeded initial weights: a training run is reproducible on one backend.
+  const initializer = (n: number) => tfl.initializers.glorotUniform({ seed: seed * 101 + n });
   const net = tfl.sequential({
     layers: [
+      ...hidden.map((units, n) =>
+        tfl.layers.dense({
+          ...(n === 0 ? { inputShape: [inputs] } : {}),
+          units,
+          activation: 'relu',
+          kernelInitializer: initializer(n),
+          name: `ranker_hidden${n + 1}`,
+        }),
+      ),
       tfl.layers.dense({
-        inputShape: [RANKER_FEATURE_COUNT],
-        units: 32,
-        activation: 'relu',
-        name: 'ranker_hidden1',
+        ...(hidden.length === 0 ? { inputShape: [inputs] } : {}),
+        units: 1,
+        activation: 'linear',
+        kernelInitializer: initializer(hidden.length),
+        name: 'ranker_logit',
       }),
-      tfl.layers.dense({ units: 16, activation: 'relu', name: 'ranker_hidden2' }),
-      tfl.layers.dense({ units: 1, activation: 'linear', name: 'ranker_logit' }),
     ],
   });
   const optimizer = tf.train.adam(learningRate);
   const width = 5 + negatives;
   for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = train.map((_, n) => n);
+    const order = lists.map((_, n) => n);
     for (let n = order.length - 1; n > 0; n--) {
       const r = rng.int(n + 1);
       [order[n], order[r]] = [order[r]!, order[n]!];
@@ -456,11 +649,11 @@ export async function fitLearnedRanking({
     for (let start = 0; start < order.length; start += batch) {
       const chunk = order.slice(start, start + batch);
       const b = chunk.length;
-      const x = new Float32Array(b * width * RANKER_FEATURE_COUNT);
+      const x = new Float32Array(b * width * inputs);
       const labels = new Float32Array(b * width);
       const valid = new Float32Array(b * width);
       chunk.forEach((listIndex, row) => {
-        const list = train[listIndex]!;
+        const list = lists[listIndex]!;
         const pos = list.positives.slice(0, 5);
         const picks: number[] = [...pos];
         const negCount = Math.min(negatives, list.negatives.length);
@@ -475,18 +668,15 @@ export async function fitLearnedRanking({
         }
         picks.forEach((p, slot) => {
           const at = row * width + slot;
-          x.set(
-            list.features.subarray(p * RANKER_FEATURE_COUNT, (p + 1) * RANKER_FEATURE_COUNT),
-            at * RANKER_FEATURE_COUNT,
-          );
+          x.set(list.features.subarray(p * inputs, (p + 1) * inputs), at * inputs);
           valid[at] = 1;
-          if (slot < pos.length) labels[at] = 1 / pos.length;
+          if (slot < pos.length) labels[at] = list.weight / pos.length;
         });
       });
       const loss = optimizer.minimize(
         () =>
           tf.tidy(() => {
-            const xs = tf.tensor2d(x, [b * width, RANKER_FEATURE_COUNT]);
+            const xs = tf.tensor2d(x, [b * width, inputs]);
             const logits = tf.reshape(net.apply(xs) as tf.Tensor, [b, width]);
             const mask = tf.tensor2d(valid, [b, width]);
             const masked = tf.add(logits, tf.mul(tf.sub(mask, 1), 1e9));
@@ -503,54 +693,219 @@ export async function fitLearnedRanking({
     log(`ranker epoch ${epoch + 1}/${epochs}: listwise loss ${(lossSum / Math.max(1, batches)).toFixed(4)}`);
   }
   optimizer.dispose();
+  return net;
+}
+
+/**
+ * One Sequential that computes the mean logit of `nets` (same inputs and hidden widths): hidden
+ * layers side by side (block-diagonal kernels), the logit layer averaging theirs. The edge runs it
+ * as any other ranker.
+ */
+export function averageNets(
+  nets: readonly tfl.Sequential[],
+  inputs: number,
+  hidden: readonly number[],
+): tfl.Sequential {
+  if (nets.length === 1) return nets[0]!;
+  const count = nets.length;
+  const merged = tfl.sequential({
+    layers: [
+      ...hidden.map((units, n) =>
+        tfl.layers.dense({
+          ...(n === 0 ? { inputShape: [inputs] } : {}),
+          units: units * count,
+          activation: 'relu',
+          name: `ranker_hidden${n + 1}`,
+        }),
+      ),
+      tfl.layers.dense({
+        ...(hidden.length === 0 ? { inputShape: [inputs] } : {}),
+        units: 1,
+        activation: 'linear',
+        name: 'ranker_logit',
+      }),
+    ],
+  });
+  const widths = [inputs, ...hidden, 1];
+  merged.layers.forEach((layer, l) => {
+    const fanIn = widths[l]!;
+    const units = widths[l + 1]!;
+    const last = l === hidden.length;
+    const rows = l === 0 ? fanIn : fanIn * count;
+    const cols = last ? 1 : units * count;
+    const kernel = new Float32Array(rows * cols);
+    const bias = new Float32Array(cols);
+    nets.forEach((net, e) => {
+      const [k, b] = net.layers[l]!.getWeights();
+      const kv = k!.dataSync() as Float32Array;
+      const bv = b!.dataSync() as Float32Array;
+      const rowBase = l === 0 ? 0 : e * fanIn;
+      const colBase = last ? 0 : e * units;
+      for (let r = 0; r < fanIn; r++)
+        for (let c = 0; c < units; c++)
+          kernel[(rowBase + r) * cols + colBase + c] = last ? kv[r * units + c]! / count : kv[r * units + c]!;
+      for (let c = 0; c < units; c++) bias[colBase + c] = last ? bias[colBase + c]! + bv[c]! / count : bv[c]!;
+    });
+    layer.setWeights([tf.tensor2d(kernel, [rows, cols]), tf.tensor1d(bias)]);
+  });
+  for (const net of nets) net.dispose();
+  return merged;
+}
+
+/** nDCG@10 of the stage and of each alternative the edge can serve, every list ranked by `recommend()`. */
+function kindScores(requests: readonly Labelled[]): KindScores {
+  const s: KindScores = { learned: 0, blend: 0, ials: 0, itemItem: 0, lists: 0 };
+  const only = { collaborative: 1, content: 0, popularity: 0 };
+  for (const { model, user, labels } of requests) {
+    const ranked = (options: Partial<RecommendOptions>) =>
+      recommend(model, user, { k: 10, ...options }).items.map((it) => it.itemIndex);
+    if (model.learned) s.learned += ndcgAt(ranked({ stage: 'learned' }), labels, 10);
+    s.blend += ndcgAt(ranked({ stage: 'blend' }), labels, 10);
+    s.ials += ndcgAt(ranked({ stage: 'blend', blend: { newUser: only, regular: only } }), labels, 10);
+    if (model.itemItem) s.itemItem += ndcgAt(ranked({ stage: 'itemItem' }), labels, 10);
+    s.lists++;
+  }
+  const n = Math.max(1, s.lists);
+  return {
+    learned: s.learned / n,
+    blend: s.blend / n,
+    ials: s.ials / n,
+    itemItem: s.itemItem / n,
+    lists: s.lists,
+  };
+}
+
+/**
+ * Per kind of user: the stage where it beats every alternative on validation, else the best
+ * alternative (the blend on ties, as versions without a fallback serve it).
+ */
+export function stageChoice(score: { users: KindScores; sessions: KindScores }): {
+  enabled: LearnedRankingConfig['enabled'];
+  fallback: NonNullable<LearnedRankingConfig['fallback']>;
+} {
+  const pick = (s: KindScores): RankingFallback => {
+    let best: RankingFallback = 'blend';
+    let value = s.blend;
+    if (s.itemItem > value) [best, value] = ['itemItem', s.itemItem];
+    if (s.ials > value) best = 'collaborative';
+    return best;
+  };
+  const best = (s: KindScores) => Math.max(s.blend, s.itemItem, s.ials);
+  return {
+    enabled: {
+      users: score.users.learned > best(score.users),
+      sessions: score.sessions.learned > best(score.sessions),
+    },
+    fallback: { users: pick(score.users), sessions: pick(score.sessions) },
+  };
+}
+
+/** At most about this many anonymous session lists, for training and for validation. */
+export const SESSION_LIST_BUDGET = Object.freeze({ training: 10_000, validation: 2_500 });
+
+/** Fits the learned ranking stage on a time carve of `rows` (see the module comment). */
+export async function fitLearnedRanking({
+  dataset,
+  rows,
+  content,
+  seed = 0,
+  log = () => {},
+  itemItem = {},
+  perChannel = 100,
+  epochs = 8,
+  negatives = 50,
+  rankModel = 'ials',
+  batch = 8,
+  learningRate = 0.01,
+  hidden = [32, 16],
+  anonymousShare,
+  anonymousFolds,
+  windows = 16,
+  validationWindows = 8,
+  knownSessions = false,
+  sessionWeight = 0,
+  features = RANKER_FEATURES,
+  ensemble = 1,
+  prepared,
+}: LearnedRankingOptions): Promise<LearnedRankingResult> {
+  let t = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const s = (now - t) / 1000;
+    t = now;
+    return s;
+  };
+  const carved =
+    prepared ??
+    (await prepareCarve(dataset, rows, content, {
+      rankModel,
+      itemItem,
+      seed,
+      ...(anonymousShare === undefined ? {} : { anonymousShare }),
+      ...(anonymousFolds === undefined ? {} : { anonymousFolds }),
+    }));
+  const { carve } = carved;
+  const models = new Set([carved.model, ...[...carved.anonymous.values()].map((a) => a.model)]);
+  for (const model of models) model.learned = null;
+  const channelSeconds = lap();
+
+  const rng = createRng(seed + 17);
+  const users = [...carve.labels.keys()].sort((a, b) => a - b);
+  const validation = new Set(users.filter(() => rng.next() < 0.2));
+  const fitUsers = users.filter((u) => !validation.has(u));
+  // Windows per anonymous user within the budgets (large carves: fewer windows per user).
+  const perUser = (budget: number, wanted: number, among: readonly number[]) => {
+    const count = among.filter((u) => carved.anonymous.has(u)).length;
+    return Math.max(1, Math.min(wanted, Math.floor(budget / Math.max(1, count))));
+  };
+  const fitOn = requests(carved, fitUsers, {
+    windows: perUser(SESSION_LIST_BUDGET.training, windows, fitUsers),
+    knownSessions,
+  });
+  const columns = featureColumns(features);
+  const train = trainingLists(fitOn.known, fitOn.sessions, perChannel, sessionWeight, columns);
+  const featureSeconds = lap();
+
+  const nets: tfl.Sequential[] = [];
+  for (let e = 0; e < ensemble; e++)
+    nets.push(
+      await fitRankerNet(train, {
+        inputs: features.length,
+        epochs,
+        negatives,
+        batch,
+        learningRate,
+        hidden,
+        seed: seed + 1000 * e,
+        log,
+      }),
+    );
+  const net = averageNets(nets, features.length, hidden);
   const fitSeconds = lap();
 
   const layers = quantizedLayers(net);
-  const enabledAll = { users: true, sessions: true };
-  model.learned = createLearnedStage(layers, { features: RANKER_FEATURES, perChannel, enabled: enabledAll });
-  const score = {
-    users: { learned: 0, blend: 0, ials: 0, itemItem: 0, lists: 0 },
-    sessions: { learned: 0, blend: 0, ials: 0, itemItem: 0, lists: 0 },
-  };
-  const only = { collaborative: 1, content: 0, popularity: 0 };
-  const itemScores = new Float32Array(model.itemCount);
-  for (const u of validation) {
-    const labels = carve.labels.get(u)!;
-    for (const [kind, user] of [
-      ['users', knownUser(model, u)],
-      ['sessions', sessionUser(model, carve.sessions.get(u)!)],
-    ] as const) {
-      const ranked = (options: Partial<RecommendOptions>) =>
-        recommend(model, user, { k: 10, ...options }).items.map((it) => it.itemIndex);
-      const s = score[kind];
-      s.learned += ndcgAt(ranked({ stage: 'learned' }), labels, 10);
-      s.blend += ndcgAt(ranked({ stage: 'blend' }), labels, 10);
-      s.ials += ndcgAt(ranked({ stage: 'blend', blend: { newUser: only, regular: only } }), labels, 10);
-      itemItemScores(model.itemItem!, user.seen, null, itemScores);
-      const mask = buildItemMask(model.filterAttributes, { exclude: user.seen });
-      s.itemItem += ndcgAt(topK(applyMask(itemScores, mask), 10).indexes, labels, 10);
-      s.lists++;
-    }
-  }
-  for (const kind of ['users', 'sessions'] as const) {
-    const s = score[kind];
-    const n = Math.max(1, s.lists);
-    s.learned /= n;
-    s.blend /= n;
-    s.ials /= n;
-    s.itemItem /= n;
-  }
-  const config: LearnedRankingConfig = {
-    features: RANKER_FEATURES,
+  const stage = createLearnedStage(layers, {
+    features,
     perChannel,
-    enabled: {
-      users: score.users.learned > score.users.blend,
-      sessions: score.sessions.learned > score.sessions.blend,
-    },
+    enabled: { users: true, sessions: true },
+  });
+  for (const model of models) model.learned = stage;
+  // Sessions are judged where the channels never saw the user when the carve has such users.
+  const judged = requests(carved, [...validation], {
+    windows: perUser(SESSION_LIST_BUDGET.validation, validationWindows, [...validation]),
+    knownSessions: carved.anonymous.size === 0,
+  });
+  const score = { users: kindScores(judged.known), sessions: kindScores(judged.sessions) };
+  const config: LearnedRankingConfig = {
+    features: [...features],
+    perChannel,
+    ...stageChoice(score),
   };
   const validationSeconds = lap();
+  const line = (s: KindScores) =>
+    `${[s.learned, s.blend, s.ials, s.itemItem].map((x) => x.toFixed(4)).join(' / ')} (${s.lists} lists)`;
   log(
-    `ranker validation nDCG@10 (learned / blend / iALS / item-item): users ${[score.users.learned, score.users.blend, score.users.ials, score.users.itemItem].map((x) => x.toFixed(4)).join(' / ')}, sessions ${[score.sessions.learned, score.sessions.blend, score.sessions.ials, score.sessions.itemItem].map((x) => x.toFixed(4)).join(' / ')} (${train.length} training lists)`,
+    `ranker validation nDCG@10 (learned / blend / iALS / item-item): users ${line(score.users)}, sessions ${line(score.sessions)}; ${train.length} training lists`,
   );
   return {
     model: net,

@@ -71,15 +71,21 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
   });
   const seconds = (performance.now() - t) / 1000;
   log(
-    `learned ranking stage (tfjs-${selection.name}) in ${seconds.toFixed(1)} s: enabled for users ${learned.config.enabled.users}, sessions ${learned.config.enabled.sessions}`,
+    `learned ranking stage (tfjs-${selection.name}) in ${seconds.toFixed(1)} s: users ${learned.config.enabled.users ? 'learned' : learned.config.fallback?.users}, sessions ${learned.config.enabled.sessions ? 'learned' : learned.config.fallback?.sessions}`,
   );
   Object.assign(metrics, {
     learnedSeconds: seconds,
     learnedLists: learned.lists,
     validationUsersLearnedNdcg10: learned.validation.users.learned,
     validationUsersBlendNdcg10: learned.validation.users.blend,
+    validationUsersIalsNdcg10: learned.validation.users.ials,
+    validationUsersItemItemNdcg10: learned.validation.users.itemItem,
+    validationUsersLists: learned.validation.users.lists,
     validationSessionsLearnedNdcg10: learned.validation.sessions.learned,
     validationSessionsBlendNdcg10: learned.validation.sessions.blend,
+    validationSessionsIalsNdcg10: learned.validation.sessions.ials,
+    validationSessionsItemItemNdcg10: learned.validation.sessions.itemItem,
+    validationSessionsLists: learned.validation.sessions.lists,
   });
   return {
     itemItem,
