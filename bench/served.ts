@@ -27,7 +27,6 @@ import { itemItemBytes, itemItemScores, sparsifyItemItem } from '../shared/kerne
 import { topK } from '../shared/kernels/topk.ts';
 import { createRng } from '../shared/random.ts';
 import { loadServingModel } from '../shared/serving/from-artifacts.ts';
-import type { ServingModel } from '../shared/serving/model.ts';
 import {
   knownUser,
   type RecommendOptions,

@@ -4,14 +4,23 @@
  *
  * Time-respecting carve of the training rows (never the evaluation holdout): per user, the latest
  * `holdout` ratings are the labels, everything before them fits the channels (implicit ALS and
- * EASE, as the version will serve them, int8 and sparse), and the 5 ratings just before the labels
- * make a session. Each carve user gives two lists (as a known user, and as that session): the
- * candidates and features come from `learnedCandidates`, the very code the edge runs. A small MLP
- * (features -> 32 -> 16 -> 1, TF.js on the backend `train/backend.ts` picks) learns a listwise
- * softmax loss over each list (labels spread over the list's positives, sampled negatives fresh
- * every epoch). A fifth of the carve users are kept for validation: the stage is enabled for known
- * users and for sessions only where it beats the linear blend there, scored through
- * `recommend()` with the uint8-dequantized weights the version will hold.
+ * EASE, as the version will serve them, int8 and sparse). Known users give one list each (the
+ * candidates and features come from `learnedCandidates`, the very code the edge runs). Sessions
+ * come from anonymous carve users, whose rows fit none of the channels their sessions are ranked
+ * with, as anonymous sessions reach the edge (`prepareCarve`: on small carves every user is
+ * anonymous in one of 3 folds, each fold with its own channel fit; larger ones leave a share of
+ * their users out of the one fit): each gives up to 16 session windows (`sessionWindows`, 5
+ * ratings and the 5 rated next). Sessions of users the channels were fitted on are too easy (the
+ * fit already knows the user's taste): a stage trained and judged on them lost to item-item on
+ * real anonymous sessions (bench/served.ts, ml-latest-small) while winning on them.
+ *
+ * A small MLP (features -> 32 -> 16 -> 1, TF.js on the backend `train/backend.ts` picks, seeded)
+ * learns a listwise softmax loss over each list (labels spread over the list's positives, sampled
+ * negatives fresh every epoch). A fifth of the carve users are kept for validation (known users
+ * as such, anonymous ones by their session windows): per kind, the stage is enabled only where
+ * it beats every alternative the edge serves (the blend, item-item alone, collaborative alone),
+ * scored through `recommend()` with the uint8-dequantized weights the version will hold; where it
+ * does not, the version names the best of them as the fallback (`stageChoice`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -20,9 +29,7 @@ import { float16BitsToFloat32, float32ToFloat16Bits } from '../../shared/artifac
 import { quantizeRowsInt8 } from '../../shared/kernels/int8.ts';
 import type { Int8SimdExports } from '../../shared/kernels/int8-simd.ts';
 import { INT8_SIMD_WASM } from '../../shared/kernels/int8-simd-wasm.ts';
-import { applyMask, buildItemMask } from '../../shared/kernels/filters.ts';
-import { type ItemItemLists, itemItemScores, sparsifyItemItem } from '../../shared/kernels/sparse-item.ts';
-import { topK } from '../../shared/kernels/topk.ts';
+import { type ItemItemLists, sparsifyItemItem } from '../../shared/kernels/sparse-item.ts';
 import { createServingModel, type ServedMovie, type ServingModel } from '../../shared/serving/model.ts';
 import {
   createLearnedStage,
@@ -31,7 +38,6 @@ import {
   projectFeatures,
   type LearnedRankingConfig,
   learnedCandidates,
-  RANKER_FEATURE_COUNT,
   RANKER_FEATURES,
   type RankingFallback,
 } from '../../shared/serving/ranker.ts';
@@ -326,10 +332,10 @@ export interface SessionWindow {
 
 /**
  * Up to `count` session windows of an anonymous history, latest first: labels = `holdout`
- * consecutive ratings (movies not in the session), session = the `sessionSize` just before them;
- * each next window ends where the one before began its session... shifted by `holdout`. The first is
- * what the edge will see of such a user (the served bench's protocol). The user's ratings fit none
- * of the channels, so no window's labels leak into them, whatever its position.
+ * consecutive ratings (movies not in the session), session = the `sessionSize` ratings just
+ * before them; each next window moves `holdout` ratings back. The first is what the edge sees of
+ * such a user (the served bench's protocol). The user's ratings fit none of the channels, so no
+ * window's labels leak into them, whatever its position.
  */
 export function sessionWindows(
   history: AnonymousHistory,
@@ -474,7 +480,8 @@ export async function prepareCarve(
   } = options;
   const carve = timeCarve(dataset, rows);
   const small = carve.labels.size <= ANONYMOUS_CARVE.foldMaxUsers;
-  const anonymousFolds = options.anonymousFolds ?? (small ? ANONYMOUS_CARVE.folds : 0);
+  const anonymousFolds =
+    options.anonymousFolds ?? (small && options.anonymousShare === undefined ? ANONYMOUS_CARVE.folds : 0);
   const anonymousShare = options.anonymousShare ?? (anonymousFolds >= 2 ? 0 : ANONYMOUS_CARVE.share);
   const { userIndex, itemIndex, rating, timestamp } = dataset.ratings;
   const fitModel = async (fit: Uint32Array) => {

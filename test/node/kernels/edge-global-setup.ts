@@ -136,6 +136,7 @@ export default async function setup(project: TestProject): Promise<void> {
     itemItem: itemItemOptions,
     perChannel: 50,
     epochs: 2,
+    windows: 2,
   });
   const stageConfig = {
     features: RANKER_FEATURES,
