@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- served [--datasets ml-latest-small,ml-100k] [--dense-items 2500]`
+ * `npm run bench -- served [--datasets ml-latest-small,ml-100k] [--dense-items 2500] [--seed 0]`
  *
  * What the served path ranks, judged on a protocol it can answer. Per dataset: every user's latest
  * 5 ratings are held out (train/models/ranker.ts `timeCarve`); 30% of the users (seeded) are
@@ -51,6 +51,8 @@ function flag(name: string, fallback: string): string {
 }
 const DATASETS = flag('datasets', 'ml-latest-small,ml-100k').split(',');
 const DENSE_ITEMS = Number(flag('dense-items', '2500'));
+/** Seed of the version's training (the holdout and the anonymous users stay the same). */
+const SEED = Number(flag('seed', '0'));
 const SESSION_SHARE = 0.3;
 const K = 10;
 
@@ -151,7 +153,7 @@ async function benchDataset(name: string) {
     const trained = await runTraining({
       dataset: train,
       out,
-      seed: 0,
+      seed: SEED,
       quickReport: true,
       version: `served-${name}`,
       log: (line) => {
@@ -344,6 +346,7 @@ writeFileSync(
         'per user the latest 5 ratings held out; 30% of users anonymous (sessions of the 5 ratings before their held-out ones, none of their rows trained on); relevant = the held-out movies; metrics @10 over unseen movies, through shared/serving on the version runTraining wrote',
       machine: { cpus: cpus().length, loadavgBefore: load.before, loadavgAfter: loadavg() },
       seconds: Math.round((Date.now() - started) / 100) / 10,
+      seed: SEED,
       datasets,
       checks,
     },
