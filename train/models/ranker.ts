@@ -410,8 +410,6 @@ export interface LearnedRankingOptions {
   knownSessions?: boolean;
   /** Loss weight of all session lists together relative to all known-user lists (0: as counted). */
   sessionWeight?: number;
-  /** Nets trained (seeds apart) and averaged into one wider ranker. */
-  ensemble?: number;
   /** Features the ranker reads (names of RANKER_FEATURES; default all of them). */
   features?: readonly string[];
   /** The carve and its channels, when already fitted (experiments). */
@@ -703,62 +701,6 @@ export async function fitRankerNet(
   return net;
 }
 
-/**
- * One Sequential that computes the mean logit of `nets` (same inputs and hidden widths): hidden
- * layers side by side (block-diagonal kernels), the logit layer averaging theirs. The edge runs it
- * as any other ranker.
- */
-export function averageNets(
-  nets: readonly tfl.Sequential[],
-  inputs: number,
-  hidden: readonly number[],
-): tfl.Sequential {
-  if (nets.length === 1) return nets[0]!;
-  const count = nets.length;
-  const merged = tfl.sequential({
-    layers: [
-      ...hidden.map((units, n) =>
-        tfl.layers.dense({
-          ...(n === 0 ? { inputShape: [inputs] } : {}),
-          units: units * count,
-          activation: 'relu',
-          name: `ranker_hidden${n + 1}`,
-        }),
-      ),
-      tfl.layers.dense({
-        ...(hidden.length === 0 ? { inputShape: [inputs] } : {}),
-        units: 1,
-        activation: 'linear',
-        name: 'ranker_logit',
-      }),
-    ],
-  });
-  const widths = [inputs, ...hidden, 1];
-  merged.layers.forEach((layer, l) => {
-    const fanIn = widths[l]!;
-    const units = widths[l + 1]!;
-    const last = l === hidden.length;
-    const rows = l === 0 ? fanIn : fanIn * count;
-    const cols = last ? 1 : units * count;
-    const kernel = new Float32Array(rows * cols);
-    const bias = new Float32Array(cols);
-    nets.forEach((net, e) => {
-      const [k, b] = net.layers[l]!.getWeights();
-      const kv = k!.dataSync() as Float32Array;
-      const bv = b!.dataSync() as Float32Array;
-      const rowBase = l === 0 ? 0 : e * fanIn;
-      const colBase = last ? 0 : e * units;
-      for (let r = 0; r < fanIn; r++)
-        for (let c = 0; c < units; c++)
-          kernel[(rowBase + r) * cols + colBase + c] = last ? kv[r * units + c]! / count : kv[r * units + c]!;
-      for (let c = 0; c < units; c++) bias[colBase + c] = last ? bias[colBase + c]! + bv[c]! / count : bv[c]!;
-    });
-    layer.setWeights([tf.tensor2d(kernel, [rows, cols]), tf.tensor1d(bias)]);
-  });
-  for (const net of nets) net.dispose();
-  return merged;
-}
-
 /** nDCG@10 of the stage and of each alternative the edge can serve, every list ranked by `recommend()`. */
 function kindScores(requests: readonly Labelled[]): KindScores {
   const s: KindScores = { learned: 0, blend: 0, ials: 0, itemItem: 0, lists: 0 };
@@ -832,7 +774,6 @@ export async function fitLearnedRanking({
   knownSessions = false,
   sessionWeight = 0,
   features = RANKER_FEATURES,
-  ensemble = 1,
   prepared,
 }: LearnedRankingOptions): Promise<LearnedRankingResult> {
   let t = performance.now();
@@ -873,21 +814,16 @@ export async function fitLearnedRanking({
   const train = trainingLists(fitOn.known, fitOn.sessions, perChannel, sessionWeight, columns);
   const featureSeconds = lap();
 
-  const nets: tfl.Sequential[] = [];
-  for (let e = 0; e < ensemble; e++)
-    nets.push(
-      await fitRankerNet(train, {
-        inputs: features.length,
-        epochs,
-        negatives,
-        batch,
-        learningRate,
-        hidden,
-        seed: seed + 1000 * e,
-        log,
-      }),
-    );
-  const net = averageNets(nets, features.length, hidden);
+  const net = await fitRankerNet(train, {
+    inputs: features.length,
+    epochs,
+    negatives,
+    batch,
+    learningRate,
+    hidden,
+    seed,
+    log,
+  });
   const fitSeconds = lap();
 
   const layers = quantizedLayers(net);
