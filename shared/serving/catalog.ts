@@ -103,10 +103,6 @@ export function lazyMovies(length: number, make: (index: number) => ServedMovie)
   });
 }
 
-function sameGenreList(genres: readonly string[]): string {
-  return genres.join('\u0000');
-}
-
 /**
  * A catalog: per-item columns for the hot paths, `movies` for everything that answers with a movie.
  * Build it with `MovieCatalog.fromColumns` (a version's column files) or `MovieCatalog.fromMovies`
@@ -203,18 +199,25 @@ export class MovieCatalog {
     const genreSetOf = new Uint32Array(n);
     const genreSets: (readonly string[])[] = [];
     const setIndex = new Map<string, number>();
+    // Movies parsed from catalog.json share one genres array per list: look those up by identity
+    // and build a key only once per array, not once per movie.
+    const setOfArray = new Map<readonly string[], number>();
     for (let i = 0; i < n; i++) {
       const movie = movies[i]!;
       movieIds[i] = movie.movieId;
       years[i] = movie.year !== null && movie.year > 0 && movie.year < 65536 ? movie.year : 0;
       meanRatings[i] = movie.meanRating ?? Number.NaN;
       ratingCounts[i] = movie.ratingCount ?? 0;
-      const key = sameGenreList(movie.genres);
-      let set = setIndex.get(key);
+      let set = setOfArray.get(movie.genres);
       if (set === undefined) {
-        set = genreSets.length;
-        genreSets.push(movie.genres);
-        setIndex.set(key, set);
+        const key = movie.genres.join('\u0000');
+        set = setIndex.get(key);
+        if (set === undefined) {
+          set = genreSets.length;
+          genreSets.push(movie.genres);
+          setIndex.set(key, set);
+        }
+        setOfArray.set(movie.genres, set);
       }
       genreSetOf[i] = set;
     }
