@@ -44,7 +44,8 @@ import { createRng } from '../../shared/random.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { ndcgAt } from '../eval/metrics.ts';
 import { Ease } from './ease.ts';
-import { type RankFactorExport, isRankFactorRecommender } from './ials.ts';
+import { Ials, type RankFactorExport, isRankFactorRecommender } from './ials.ts';
+import type { Recommender } from './types.ts';
 import { createModel } from './registry.ts';
 
 export interface ItemItemOptions {
@@ -349,7 +350,23 @@ export interface LearnedRankingOptions {
   hidden?: number[];
   /** The carve and its channels, when already fitted (experiments). */
   prepared?: PreparedCarve;
+  /**
+   * At most this many carve users make lists (a seeded sample when there are more; a fifth of
+   * them validate). Bounds the stage's cost on large data: 6,000 users give ~9,600 training lists,
+   * and ml-latest-small / ml-100k (610 / 943 users) are far below it.
+   */
+  maxUsers?: number;
+  /**
+   * A fitted rank model (implicit ALS) on nearly the same rows: the carve's own fit continues from
+   * it for IALS_CARVE_WARM_ITERATIONS alternations instead of a full fit.
+   */
+  warmFrom?: Recommender | null;
 }
+
+/** Alternations of the carve's implicit ALS when it continues from a fitted model. */
+export const IALS_CARVE_WARM_ITERATIONS = 3;
+/** Default cap on the carve users that make lists (LearnedRankingOptions.maxUsers). */
+export const RANKER_MAX_USERS = 6000;
 
 export interface PreparedCarve {
   carve: TimeCarve;
@@ -365,11 +382,14 @@ export async function prepareCarve(
     rankModel = 'ials',
     itemItem = {},
     seed = 0,
-  }: { rankModel?: string; itemItem?: ItemItemOptions; seed?: number } = {},
+    warmFrom = null,
+  }: { rankModel?: string; itemItem?: ItemItemOptions; seed?: number; warmFrom?: Recommender | null } = {},
 ): Promise<PreparedCarve> {
   const carve = timeCarve(dataset, rows);
   const ials = createModel(rankModel);
   if (!isRankFactorRecommender(ials)) throw new Error(`rank model ${rankModel} exports no ranking factors`);
+  if (warmFrom instanceof Ials && ials instanceof Ials)
+    ials.warmStartFrom(warmFrom, IALS_CARVE_WARM_ITERATIONS);
   await ials.fit({ dataset, train: carve.fit, seed });
   const lists = await fitItemItem(dataset, carve.fit, itemItem, seed);
   return { carve, model: carveServingModel(dataset, carve.fit, ials.exportRankFactors(), lists, content) };
@@ -404,6 +424,8 @@ export async function fitLearnedRanking({
   learningRate = 0.01,
   hidden = [32, 16],
   prepared,
+  maxUsers = RANKER_MAX_USERS,
+  warmFrom = null,
 }: LearnedRankingOptions): Promise<LearnedRankingResult> {
   let t = performance.now();
   const lap = () => {
@@ -413,12 +435,24 @@ export async function fitLearnedRanking({
     return s;
   };
   const { carve, model } =
-    prepared ?? (await prepareCarve(dataset, rows, content, { rankModel, itemItem, seed }));
+    prepared ?? (await prepareCarve(dataset, rows, content, { rankModel, itemItem, seed, warmFrom }));
   model.learned = null;
   const channelSeconds = lap();
 
   const rng = createRng(seed + 17);
-  const users = [...carve.labels.keys()].sort((a, b) => a - b);
+  let users = [...carve.labels.keys()].sort((a, b) => a - b);
+  if (users.length > maxUsers) {
+    // A seeded sample (partial Fisher-Yates), kept in user order.
+    const pick = users.slice();
+    for (let n = 0; n < maxUsers; n++) {
+      const r = n + rng.int(pick.length - n);
+      [pick[n], pick[r]] = [pick[r]!, pick[n]!];
+    }
+    log(
+      `ranker: ${maxUsers.toLocaleString('en-US')} of ${users.length.toLocaleString('en-US')} carve users sampled`,
+    );
+    users = pick.slice(0, maxUsers).sort((a, b) => a - b);
+  }
   const validation = new Set(users.filter(() => rng.next() < 0.2));
   const train: TrainingList[] = [];
   for (const u of users) {
@@ -433,14 +467,20 @@ export async function fitLearnedRanking({
 
   const net = tfl.sequential({
     layers: [
+      ...hidden.map((units, n) =>
+        tfl.layers.dense({
+          ...(n === 0 ? { inputShape: [RANKER_FEATURE_COUNT] } : {}),
+          units,
+          activation: 'relu',
+          name: `ranker_hidden${n + 1}`,
+        }),
+      ),
       tfl.layers.dense({
-        inputShape: [RANKER_FEATURE_COUNT],
-        units: 32,
-        activation: 'relu',
-        name: 'ranker_hidden1',
+        ...(hidden.length === 0 ? { inputShape: [RANKER_FEATURE_COUNT] } : {}),
+        units: 1,
+        activation: 'linear',
+        name: 'ranker_logit',
       }),
-      tfl.layers.dense({ units: 16, activation: 'relu', name: 'ranker_hidden2' }),
-      tfl.layers.dense({ units: 1, activation: 'linear', name: 'ranker_logit' }),
     ],
   });
   const optimizer = tf.train.adam(learningRate);
@@ -549,6 +589,9 @@ export async function fitLearnedRanking({
     },
   };
   const validationSeconds = lap();
+  log(
+    `ranker seconds: channels ${channelSeconds.toFixed(1)}, features ${featureSeconds.toFixed(1)}, fit ${fitSeconds.toFixed(1)}, validation ${validationSeconds.toFixed(1)}`,
+  );
   log(
     `ranker validation nDCG@10 (learned / blend / iALS / item-item): users ${[score.users.learned, score.users.blend, score.users.ials, score.users.itemItem].map((x) => x.toFixed(4)).join(' / ')}, sessions ${[score.sessions.learned, score.sessions.blend, score.sessions.ials, score.sessions.itemItem].map((x) => x.toFixed(4)).join(' / ')} (${train.length} training lists)`,
   );
