@@ -15,7 +15,8 @@
  *    nDCG@10 with 1 and with 2 threads; and the production fit's warm start against a fit from
  *    scratch on a nested split of ml-latest-small (held-out RMSE / nDCG@10, seconds).
  * 5. Edge: the 32M version (87k movies) served in workerd: isolate memory above an empty isolate
- *    and first answer of a fresh isolate (pointer to first recommendation).
+ *    and first answer of a fresh isolate (pointer to first recommendation); `edge87k` with the
+ *    catalog as columns, `edge87kObjectsCatalog` the same version with catalog.json movie objects.
  *
  * The machine is shared (2 cores, other jobs running): timings are pessimistic; load averages
  * are recorded next to them.
@@ -262,11 +263,15 @@ async function quality(): Promise<Record<string, unknown>> {
 /**
  * An 87k-movie catalog in workerd, built as bench/latency.ts builds its 100k catalog (the issue's
  * 110.7 MB baseline): 2,000 users, 200k ratings, 64 rating factors, iALS ranking factors, content
- * embeddings. Isolate memory above an empty isolate after the first answer, and the first answer
- * of a fresh isolate (pointer to recommendations).
+ * embeddings. Written twice from the same fits: the catalog as columns (what `reelrank train`
+ * writes) and as catalog.json movie objects (every version before the columns), each served by a
+ * worker of its own. Per layout: isolate memory above an empty isolate after the first answer,
+ * and the first answer of a fresh model (pointer to recommendations) `FIRST_ANSWERS` times.
  */
-async function edge(): Promise<Record<string, unknown>> {
-  const { bundleWorker, HARNESS_AUTH, startWorker } = await import('../test/support/worker-harness.ts');
+const FIRST_ANSWERS = 7;
+
+async function edge(): Promise<{ columns: Record<string, unknown>; objects: Record<string, unknown> }> {
+  const { bundleWorker } = await import('../test/support/worker-harness.ts');
   const { fitBiasedMf, writeFixtureVersion } = await import('../test/support/fixture-version.ts');
   const { generateSyntheticWorld, syntheticWorldDataset } = await import('../train/data/synthetic.ts');
   const { Ials } = await import('../train/models/ials.ts');
@@ -280,67 +285,89 @@ async function edge(): Promise<Record<string, unknown>> {
     train: Uint32Array.from({ length: world.ratings.length }, (_, j) => j),
     seed: 0,
   });
-  const version = await writeFixtureVersion(world, fitBiasedMf(world, { factors: 64, epochs: 3 }), {
-    version: 'scale-87k',
-    contentNeighbors: false,
-    ranking: ials.exportRankFactors(),
-  });
-  const files = version.files;
-  const manifest = { version: version.version };
+  const model = fitBiasedMf(world, { factors: 64, epochs: 3 });
+  const ranking = ials.exportRankFactors();
   const work = mkdtempSync(join(tmpdir(), 'reelrank-scale-edge-'));
   try {
     const script = await bundleWorker('edge/bench-worker.ts', work);
-    const inspectorPort = 9500 + Math.floor(Math.random() * 400);
-    const worker = await startWorker(script, version, { inspectorPort });
-    try {
-      const { isolateHeapMB } = await import('./support/isolate.ts');
-      const fetchTimed = async (path: string) => {
-        const t = performance.now();
-        const response = await worker.mf.dispatchFetch(`http://bench.local${path}`, {
-          headers: HARNESS_AUTH,
-        } as never);
-        await response.arrayBuffer();
-        if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
-        return { clientMs: performance.now() - t, workerMs: Number(response.headers.get('x-compute-ms')) };
-      };
-      await fetchTimed('/bench/reset');
-      const before = await isolateHeapMB(inspectorPort);
-      const firstAnswers: number[] = [];
-      const path = '/v1/users/1/recommendations?k=10';
-      firstAnswers.push((await fetchTimed(path)).workerMs);
-      const loaded = await isolateHeapMB(inspectorPort);
-      for (let n = 0; n < 2; n++) {
-        await fetchTimed('/bench/reset');
-        firstAnswers.push((await fetchTimed(path)).workerMs);
-      }
-      const warm: number[] = [];
-      for (let n = 0; n < 200; n++)
-        warm.push((await fetchTimed(`/v1/users/${1 + (n % 1000)}/recommendations?k=10`)).workerMs);
-      warm.sort((a, b) => a - b);
-      // After 200 requests (allocation gives the collector its chances; the inspector cannot force one).
-      const afterWarm = await isolateHeapMB(inspectorPort);
-      await fetchTimed('/v1/movies?q=synthetic%20movie%2012&limit=5');
-      const afterTitleSearch = await isolateHeapMB(inspectorPort);
-      return {
-        version: manifest.version,
-        versionMB: round([...files.values()].reduce((a, b) => a + b.length, 0) / 2 ** 20, 1),
-        isolateMB: {
-          beforeLoad: before,
-          afterLoad: loaded,
-          versionAboveEmpty: round(loaded.totalMB - before.totalMB, 1),
-          afterWarm,
-          afterWarmAboveEmpty: round(afterWarm.totalMB - before.totalMB, 1),
-          afterTitleSearchAboveEmpty: round(afterTitleSearch.totalMB - before.totalMB, 1),
-        },
-        firstAnswerMs: firstAnswers,
-        firstAnswerMedianMs: [...firstAnswers].sort((a, b) => a - b)[1]!,
-        recommendationsWarmMs: { p50: warm[100], p99: warm[198] },
-      };
-    } finally {
-      await worker.mf.dispose();
-    }
+    const measure = async (catalogLayout: 'columns' | 'objects') =>
+      edgeServe(
+        script,
+        await writeFixtureVersion(world, model, {
+          version: `scale-87k-${catalogLayout}`,
+          contentNeighbors: false,
+          ranking,
+          catalogLayout,
+        }),
+      );
+    // Objects first: the columns run is then not the first workerd of this process.
+    const objects = await measure('objects');
+    const columns = await measure('columns');
+    return { columns, objects };
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** One version served by its own workerd: memory and first answers (see `edge`). */
+async function edgeServe(
+  script: string,
+  version: import('../test/support/fixture-version.ts').FixtureVersion,
+): Promise<Record<string, unknown>> {
+  const { HARNESS_AUTH, startWorker } = await import('../test/support/worker-harness.ts');
+  const files = version.files;
+  const inspectorPort = 9500 + Math.floor(Math.random() * 400);
+  const worker = await startWorker(script, version, { inspectorPort });
+  try {
+    const { isolateHeapMB } = await import('./support/isolate.ts');
+    const fetchTimed = async (path: string) => {
+      const t = performance.now();
+      const response = await worker.mf.dispatchFetch(`http://bench.local${path}`, {
+        headers: HARNESS_AUTH,
+      } as never);
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
+      return { clientMs: performance.now() - t, workerMs: Number(response.headers.get('x-compute-ms')) };
+    };
+    await fetchTimed('/bench/reset');
+    const before = await isolateHeapMB(inspectorPort);
+    const firstAnswers: number[] = [];
+    const path = '/v1/users/1/recommendations?k=10';
+    firstAnswers.push((await fetchTimed(path)).workerMs);
+    const loaded = await isolateHeapMB(inspectorPort);
+    for (let n = 1; n < FIRST_ANSWERS; n++) {
+      await fetchTimed('/bench/reset');
+      firstAnswers.push((await fetchTimed(path)).workerMs);
+    }
+    const warm: number[] = [];
+    for (let n = 0; n < 200; n++)
+      warm.push((await fetchTimed(`/v1/users/${1 + (n % 1000)}/recommendations?k=10`)).workerMs);
+    warm.sort((a, b) => a - b);
+    // After 200 requests (allocation gives the collector its chances; the inspector cannot force one).
+    const afterWarm = await isolateHeapMB(inspectorPort);
+    await fetchTimed('/v1/movies?q=synthetic%20movie%2012&limit=5');
+    const afterTitleSearch = await isolateHeapMB(inspectorPort);
+    const catalogBytes = [...files.entries()]
+      .filter(([key]) => /\/catalog[._]/.test(key))
+      .reduce((a, [, b]) => a + b.length, 0);
+    return {
+      version: version.version,
+      versionMB: round([...files.values()].reduce((a, b) => a + b.length, 0) / 2 ** 20, 1),
+      catalogMB: round(catalogBytes / 2 ** 20, 2),
+      isolateMB: {
+        beforeLoad: before,
+        afterLoad: loaded,
+        versionAboveEmpty: round(loaded.totalMB - before.totalMB, 1),
+        afterWarm,
+        afterWarmAboveEmpty: round(afterWarm.totalMB - before.totalMB, 1),
+        afterTitleSearchAboveEmpty: round(afterTitleSearch.totalMB - before.totalMB, 1),
+      },
+      firstAnswerMs: firstAnswers,
+      firstAnswerMedianMs: [...firstAnswers].sort((a, b) => a - b)[FIRST_ANSWERS >> 1]!,
+      recommendationsWarmMs: { p50: warm[100], p99: warm[198] },
+    };
+  } finally {
+    await worker.mf.dispose();
   }
 }
 
@@ -389,8 +416,13 @@ async function main(): Promise<void> {
   try {
     if (!flag('no-edge')) {
       measured.add('edge87k');
-      results.edge87k = await edge();
-      console.log(`edge, 87k movies: ${JSON.stringify(results.edge87k)}`);
+      measured.add('edge87kObjectsCatalog');
+      const { columns, objects } = await edge();
+      results.edge87k = columns;
+      // The same version with catalog.json movie objects (versions before the catalog columns).
+      results.edge87kObjectsCatalog = objects;
+      console.log(`edge, 87k movies, objects catalog: ${JSON.stringify(objects)}`);
+      console.log(`edge, 87k movies: ${JSON.stringify(columns)}`);
       save();
     }
     if (!flag('no-quality')) {

@@ -117,7 +117,8 @@ export function movieJson(model: ServingModel, itemIndex: number) {
     posterPath: m.posterPath ?? null,
     popularity: round(model.popularity[itemIndex]!),
     ratingCount: m.ratingCount ?? null,
-    meanRating: m.meanRating ?? null,
+    // 4 decimals like popularity: a columns catalog keeps float32 means (3.9210000038146973).
+    meanRating: m.meanRating == null ? null : round(m.meanRating),
   };
 }
 

@@ -11,25 +11,29 @@
  *                   with scaleDtype 'float16': [rows binary16 scales][rows*cols int8], 2*rows + rows*cols
  *                   bytes (scale rounded UP to a half, so |q| <= 127 still holds); for narrow
  *                   matrices (k < 76) this is what takes int8 past 3.8x smaller than float32
- *   vector          [n float32] or [n uint8]
+ *   vector          [n float32], [n uint8], [n uint16] or [n uint32]
  *   ids             [n uint32]
  *   neighbors       [rows*k uint32 ids][rows*k float32 | binary16 scores]  row-major, best first;
  *                   a row with fewer than k neighbours is padded with id NO_NEIGHBOR (0xffffffff)
  *                   and score -Infinity
  *   csr             [(rows+1) uint32 offsets][nnz uint32 indexes]        row r = indexes[offsets[r] .. offsets[r+1])
+ *   strings         [(n+1) uint32 offsets][UTF-8 text]                     entry i = text[offsets[i] .. offsets[i+1]);
+ *                   shape [n, text bytes]; the offsets count UTF-16 code units of the decoded text
+ *                   (what String.prototype.slice takes), so the reader decodes the text once and
+ *                   slices an entry when it is asked for, never 87k strings up front
  *   json            UTF-8 JSON text
  */
 import { ReelrankError } from '../errors.ts';
 import { decodeFloat16, encodeFloat16, float16BitsToFloat32, float32ToFloat16Bits } from './float16.ts';
 
 export type MatrixDtype = 'float32' | 'float16' | 'int8';
-export type VectorDtype = 'float32' | 'uint8';
+export type VectorDtype = 'float32' | 'uint8' | 'uint16' | 'uint32';
 export type ScoreDtype = 'float32' | 'float16';
 /** Element type of the per-row scales of an int8 matrix. */
 export type ScaleDtype = 'float32' | 'float16';
 
 export const MATRIX_DTYPES: readonly MatrixDtype[] = Object.freeze(['float32', 'float16', 'int8']);
-export const VECTOR_DTYPES: readonly VectorDtype[] = Object.freeze(['float32', 'uint8']);
+export const VECTOR_DTYPES: readonly VectorDtype[] = Object.freeze(['float32', 'uint8', 'uint16', 'uint32']);
 export const SCORE_DTYPES: readonly ScoreDtype[] = Object.freeze(['float32', 'float16']);
 export const SCALE_DTYPES: readonly ScaleDtype[] = Object.freeze(['float32', 'float16']);
 
@@ -309,17 +313,36 @@ export function matrixRow(matrix: Matrix, row: number, out?: Float32Array): Floa
   return target;
 }
 
-/** Encode a float32 or uint8 vector. */
-export function encodeVector(data: Float32Array | Uint8Array): Uint8Array {
+/** A decoded vector: float32 values or unsigned integers, as stored. */
+export type Vector = Float32Array | Uint8Array | Uint16Array | Uint32Array;
+
+/** The stored dtype of a vector's array. */
+export function vectorDtypeOf(data: Vector): VectorDtype {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Uint8Array) return 'uint8';
+  return data instanceof Uint16Array ? 'uint16' : 'uint32';
+}
+
+const VECTOR_WIDTH: Readonly<Record<VectorDtype, number>> = Object.freeze({
+  float32: 4,
+  uint8: 1,
+  uint16: 2,
+  uint32: 4,
+});
+
+/** Encode a float32, uint8, uint16 or uint32 vector. */
+export function encodeVector(data: Vector): Uint8Array {
   return data instanceof Uint8Array ? data : bytesOf(data);
 }
 
 /** Decode a vector of `length` elements. */
-export function decodeVector(bytes: Uint8Array, length: number, dtype: string): Float32Array | Uint8Array {
+export function decodeVector(bytes: Uint8Array, length: number, dtype: string): Vector {
   checkOneOf('vector', dtype, VECTOR_DTYPES);
-  const width = dtype === 'float32' ? 4 : 1;
-  checkByteLength(`${dtype} vector [${length}]`, bytes, width * length, 'from its shape');
-  return dtype === 'float32' ? viewOf(Float32Array, bytes, 0, length) : bytes;
+  checkByteLength(`${dtype} vector [${length}]`, bytes, VECTOR_WIDTH[dtype] * length, 'from its shape');
+  if (dtype === 'float32') return viewOf(Float32Array, bytes, 0, length);
+  if (dtype === 'uint16') return viewOf(Uint16Array, bytes, 0, length);
+  if (dtype === 'uint32') return viewOf(Uint32Array, bytes, 0, length);
+  return bytes;
 }
 
 /** Encode a uint32 id list. */
@@ -475,4 +498,89 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
     i += length;
   }
   return Math.max(0, bytes.length - 1);
+}
+
+/**
+ * A column of strings as stored: one decoded text and, per entry, where it starts in it. Entry i
+ * is `text.slice(offsets[i], offsets[i + 1])` (`stringAt`): a slice of the one text, made when
+ * asked for.
+ */
+export interface StringColumn {
+  readonly length: number;
+  readonly text: string;
+  /** length + 1 offsets into `text` in UTF-16 code units, non-decreasing, ending at text.length. */
+  readonly offsets: Uint32Array;
+}
+
+/** Entry `i` of a string column. */
+export function stringAt(column: StringColumn, i: number): string {
+  return column.text.slice(column.offsets[i], column.offsets[i + 1]);
+}
+
+/** Byte size of a stored string column of `count` entries whose text is `textBytes` UTF-8 bytes. */
+export function stringsByteLength(count: number, textBytes: number): number {
+  return 4 * (count + 1) + textBytes;
+}
+
+/**
+ * Encode strings as a string column; the manifest shape is `[values.length, textBytes]`.
+ * @example encodeStrings(['Heat', 'Amélie']) // offsets [0, 4, 10], then 'HeatAmélie' in UTF-8
+ */
+export function encodeStrings(values: readonly string[]): { bytes: Uint8Array; textBytes: number } {
+  const offsets = new Uint32Array(values.length + 1);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value !== 'string')
+      throw new ReelrankError('bad_input', `string column entry ${i} is ${typeof value}, expected a string.`);
+    offsets[i + 1] = offsets[i]! + value.length;
+  }
+  // UTF-8 cannot carry a lone UTF-16 surrogate: TextEncoder writes U+FFFD for it, which is one
+  // code unit too, so the offsets stay right.
+  const text = values.join('');
+  const utf8 = new TextEncoder().encode(text);
+  const bytes = new Uint8Array(stringsByteLength(values.length, utf8.length));
+  bytes.set(bytesOf(offsets), 0);
+  bytes.set(utf8, offsets.byteLength);
+  return { bytes, textBytes: utf8.length };
+}
+
+/**
+ * Decode a string column of `count` entries and `textBytes` bytes of text (shape [count,
+ * textBytes]): one UTF-8 decode, then the offsets are checked against the decoded text.
+ */
+export function decodeStrings(bytes: Uint8Array, count: number, textBytes: number): StringColumn {
+  checkByteLength(
+    `string column [${count} entries, ${textBytes} text bytes]`,
+    bytes,
+    stringsByteLength(count, textBytes),
+    'from its shape',
+  );
+  const offsets = viewOf(Uint32Array, bytes, 0, count + 1);
+  const utf8 = bytes.subarray(4 * (count + 1));
+  let text: string;
+  try {
+    // ignoreBOM: a title that starts with U+FEFF keeps it (the offsets count it).
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(utf8);
+  } catch {
+    const at = firstInvalidUtf8(utf8);
+    throw new ReelrankError(
+      'artifact_corrupt',
+      `string column text is not valid UTF-8 (first bad byte 0x${(utf8[at] ?? 0).toString(16).padStart(2, '0')} at text offset ${at}).`,
+    );
+  }
+  if (offsets[0] !== 0 || offsets[count] !== text.length) {
+    throw new ReelrankError(
+      'artifact_corrupt',
+      `string column offsets must start at 0 and end at ${text.length} (the text's length in UTF-16 units), got ${offsets[0]} .. ${offsets[count]}.`,
+    );
+  }
+  for (let i = 1; i <= count; i++) {
+    if (offsets[i]! < offsets[i - 1]!) {
+      throw new ReelrankError(
+        'artifact_corrupt',
+        `string column offsets must not decrease: offsets[${i}] = ${offsets[i]} < offsets[${i - 1}] = ${offsets[i - 1]}.`,
+      );
+    }
+  }
+  return { length: count, text, offsets };
 }

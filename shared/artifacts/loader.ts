@@ -16,9 +16,12 @@ import {
   decodeJson,
   decodeMatrix,
   decodeNeighbors,
+  decodeStrings,
   decodeVector,
   type Matrix,
   type Neighbors,
+  type StringColumn,
+  type Vector,
 } from './codecs.ts';
 import {
   type FileKind,
@@ -238,8 +241,8 @@ export class ArtifactVersion {
     return decodeMatrix(await this.bytes(ref), rows, cols, entry.dtype, { scaleDtype });
   }
 
-  /** A float32 or uint8 vector. */
-  async vector(ref: FileRef): Promise<Float32Array | Uint8Array> {
+  /** A float32, uint8, uint16 or uint32 vector. */
+  async vector(ref: FileRef): Promise<Vector> {
     const entry = this.entry(ref, 'vector');
     return decodeVector(await this.bytes(ref), entry.shape[0] ?? 0, entry.dtype);
   }
@@ -250,7 +253,7 @@ export class ArtifactVersion {
     if (!(vector instanceof Float32Array)) {
       throw new ReelrankError(
         'artifact_format',
-        `File ${artifactPath(ref)} is a uint8 vector, expected float32.`,
+        `File ${artifactPath(ref)} is a ${this.entry(ref).dtype} vector, expected float32.`,
       );
     }
     return vector;
@@ -276,6 +279,22 @@ export class ArtifactVersion {
     const bytes = await this.bytes(ref);
     try {
       return decodeCsr(bytes, rows, nnz);
+    } catch (error) {
+      if (!(error instanceof ReelrankError)) throw error;
+      throw new ReelrankError(error.code, `File ${entry.path} of version ${this.version}: ${error.message}`, {
+        version: this.version,
+        file: entry.path,
+      });
+    }
+  }
+
+  /** A string column (one decoded text + offsets); bad offsets or UTF-8 are `artifact_corrupt` naming the file. */
+  async strings(ref: FileRef): Promise<StringColumn> {
+    const entry = this.entry(ref, 'strings');
+    const [count = 0, textBytes = 0] = entry.shape;
+    const bytes = await this.bytes(ref);
+    try {
+      return decodeStrings(bytes, count, textBytes);
     } catch (error) {
       if (!(error instanceof ReelrankError)) throw error;
       throw new ReelrankError(error.code, `File ${entry.path} of version ${this.version}: ${error.message}`, {

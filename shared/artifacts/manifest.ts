@@ -17,6 +17,7 @@ export const FILE_KINDS = Object.freeze([
   'ids',
   'neighbors',
   'csr',
+  'strings',
   'json',
   'tfjs',
   'tfjs-weights',
@@ -29,7 +30,9 @@ export const FILE_DTYPES = Object.freeze([
   'float16',
   'int8',
   'uint8',
+  'uint16',
   'uint32',
+  'utf8',
   'json',
   'bytes',
 ] as const);
@@ -55,7 +58,7 @@ export interface ManifestFile {
   sha256: string;
   /** Element type as stored ('float16' matrices and neighbour scores, 'int8' matrices, ...). */
   dtype: FileDtype;
-  /** matrix [rows, cols]; vector/ids [n]; neighbors [rows, k]; csr [rows, nnz]; others []. */
+  /** matrix [rows, cols]; vector/ids [n]; neighbors [rows, k]; csr [rows, nnz]; strings [n, text bytes]; others []. */
   shape: number[];
   quantization: Quantization | null;
 }
@@ -130,13 +133,21 @@ export function expectedByteLength(
       }
       return null;
     case 'vector':
-      return dtype === 'float32' ? 4 * a : dtype === 'uint8' ? a : null;
+      return dtype === 'float32' || dtype === 'uint32'
+        ? 4 * a
+        : dtype === 'uint16'
+          ? 2 * a
+          : dtype === 'uint8'
+            ? a
+            : null;
     case 'ids':
       return 4 * a;
     case 'neighbors':
       return dtype === 'float32' ? 8 * a * b : dtype === 'float16' ? 6 * a * b : null;
     case 'csr':
       return 4 * (a + 1 + b);
+    case 'strings':
+      return 4 * (a + 1) + b;
     default:
       return null;
   }
@@ -144,10 +155,11 @@ export function expectedByteLength(
 
 const KIND_DTYPES: Readonly<Record<FileKind, readonly FileDtype[]>> = Object.freeze({
   matrix: ['float32', 'float16', 'int8'],
-  vector: ['float32', 'uint8'],
+  vector: ['float32', 'uint8', 'uint16', 'uint32'],
   ids: ['uint32'],
   neighbors: ['float32', 'float16'],
   csr: ['uint32'],
+  strings: ['utf8'],
   json: ['json'],
   tfjs: ['json'],
   'tfjs-weights': ['bytes'],
@@ -160,6 +172,7 @@ const KIND_RANK: Readonly<Partial<Record<FileKind, number>>> = Object.freeze({
   ids: 1,
   neighbors: 2,
   csr: 2,
+  strings: 2,
 });
 
 /** `"x"`, `42`, `undefined`: a value as it appears in a message (long ones cut). */

@@ -20,7 +20,8 @@ export function versionKey(version: string, path: string): string {
 
 /**
  * Every named file a version may hold. Matrices are row-major with one row per item (catalog
- * order, the `catalog.json` order) or per user (`user_ids` order). Optional files may be absent.
+ * order: the `item_ids` order, which the catalog's columns follow) or per user (`user_ids` order).
+ * Optional files may be absent.
  */
 export const ARTIFACT_FILES = Object.freeze({
   catalog: {
@@ -28,7 +29,50 @@ export const ARTIFACT_FILES = Object.freeze({
     kind: 'json',
     required: true,
     about:
-      'Movies served: id, title, year, genres, tmdbId, posterPath, popularity, rating count, mean rating',
+      "The catalog's header: ratingScale, globalMean, layout 'columns' and genreSets (the distinct genre lists, which catalog_genres.bin indexes); the movies are the catalog_* columns. Versions before the columns: {movies: [{movieId, title, year, genres, tmdbId, posterPath, popularity, ratingCount, meanRating}]} (still read)",
+  },
+  catalogTitles: {
+    path: 'catalog_titles.str',
+    kind: 'strings',
+    required: false,
+    about: "title per item (a string column; required with catalog.json's layout 'columns')",
+  },
+  catalogYears: {
+    path: 'catalog_years.u16',
+    kind: 'vector',
+    required: false,
+    about: 'release year per item, uint16; 0 = unknown',
+  },
+  catalogGenres: {
+    path: 'catalog_genres.bin',
+    kind: 'vector',
+    required: false,
+    about:
+      "per item, the index of its genre list in catalog.json's genreSets (uint16; uint32 when there are more than 65,536 lists)",
+  },
+  catalogRatingCounts: {
+    path: 'catalog_rating_counts.u32',
+    kind: 'vector',
+    required: false,
+    about: 'ratings per item in the training data, uint32',
+  },
+  catalogMeanRatings: {
+    path: 'catalog_mean_ratings.f32',
+    kind: 'vector',
+    required: false,
+    about: 'mean rating per item, float32; NaN = not rated',
+  },
+  catalogTmdbIds: {
+    path: 'catalog_tmdb_ids.u32',
+    kind: 'ids',
+    required: false,
+    about: 'TMDB id per item, 0 = none (absent: no item has one)',
+  },
+  catalogPosterPaths: {
+    path: 'catalog_poster_paths.str',
+    kind: 'strings',
+    required: false,
+    about: "poster path per item, '' = none (a string column; absent: no item has one)",
   },
   itemIds: { path: 'item_ids.u32', kind: 'ids', required: true, about: 'item index -> movieId' },
   userIds: { path: 'user_ids.u32', kind: 'ids', required: true, about: 'user index -> userId' },

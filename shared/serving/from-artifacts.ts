@@ -2,12 +2,14 @@
  * Builds a `ServingModel` from a verified artifact version (shared/artifacts/loader.ts). The edge
  * calls it on R2, training-side tests and evaluation on a local store: one decoding path.
  */
-import { type Matrix, matrixToFloat32, neighborScoresFloat32 } from '../artifacts/codecs.ts';
+import { type Matrix, matrixToFloat32, neighborScoresFloat32, type Vector } from '../artifacts/codecs.ts';
 import type { ArtifactVersion } from '../artifacts/loader.ts';
 import { checkVersionIndexRanges } from '../artifacts/ranges.ts';
+import { ARTIFACT_FILES, type ArtifactName } from '../artifacts/spec.ts';
 import { ReelrankError } from '../errors.ts';
 import { checkImplicitConfig, type ImplicitConfig } from '../kernels/implicit.ts';
 import { type Int8RowMatrix, quantizeRowsInt8 } from '../kernels/int8.ts';
+import { type CatalogColumns, MovieCatalog } from './catalog.ts';
 import { attachLearnedRanking } from './ranker.ts';
 import {
   createServingModel,
@@ -39,17 +41,33 @@ function record(value: unknown): Record<string, unknown> {
     : {};
 }
 
-/** Catalog entries from catalog.json: an array of movies, or `{ movies: [...] }`. */
+/**
+ * catalog.json: the header (rating scale, global mean, genre lists) of a columns catalog, or, in
+ * versions before the columns, the movies themselves (an array, or `{ movies: [...] }`).
+ */
 function parseCatalog(
   raw: unknown,
   version: string,
-): { movies: ServedMovie[]; meta: Record<string, unknown> } {
+): { movies: ServedMovie[] | null; genreSets: string[][] | null; meta: Record<string, unknown> } {
   const meta = Array.isArray(raw) ? {} : record(raw);
   const list = Array.isArray(raw) ? raw : meta.movies;
+  if (list === undefined && meta.layout === 'columns') {
+    const sets = meta.genreSets;
+    if (
+      !Array.isArray(sets) ||
+      !sets.every((set) => Array.isArray(set) && set.every((g) => typeof g === 'string'))
+    ) {
+      throw new ReelrankError(
+        'artifact_format',
+        `catalog.json of version ${version}: genreSets must be an array of genre lists (arrays of strings), got ${JSON.stringify(sets)?.slice(0, 120)}`,
+      );
+    }
+    return { movies: null, genreSets: sets as string[][], meta };
+  }
   if (!Array.isArray(list)) {
     throw new ReelrankError(
       'artifact_format',
-      `catalog.json of version ${version} must be an array of movies or {movies: [...]}, got ${typeof raw}`,
+      `catalog.json of version ${version} must be {layout: 'columns', genreSets: [...]}, an array of movies or {movies: [...]}, got ${typeof raw === 'object' && raw !== null ? `an object with keys ${Object.keys(raw).join(', ') || '(none)'}` : typeof raw}`,
     );
   }
   // One frozen genres array per distinct combination (a catalog has a few hundred, not one per
@@ -86,7 +104,128 @@ function parseCatalog(
       meanRating: num(m.meanRating) ?? null,
     };
   });
-  return { movies, meta };
+  return { movies, genreSets: null, meta };
+}
+
+/** The column files a columns catalog cannot do without (tmdb ids and poster paths are optional). */
+const CATALOG_COLUMN_FILES = [
+  'catalogTitles',
+  'catalogYears',
+  'catalogGenres',
+  'catalogRatingCounts',
+  'catalogMeanRatings',
+] as const;
+
+type CatalogColumnFiles = Omit<CatalogColumns, 'movieIds' | 'genreSets' | 'popularity'>;
+
+/** A vector of one of the given element types; `artifact_format` naming the file otherwise. */
+async function typedVector<T extends Vector>(
+  version: ArtifactVersion,
+  ref: ArtifactName,
+  expected: string,
+  accept: (vector: Vector) => vector is T,
+): Promise<T> {
+  const vector = await version.vector(ref);
+  if (!accept(vector)) {
+    throw new ReelrankError(
+      'artifact_format',
+      `File ${ARTIFACT_FILES[ref].path} of version ${version.version} is a ${version.entry(ref).dtype} vector, expected ${expected}.`,
+    );
+  }
+  return vector;
+}
+
+/**
+ * The catalog_* column files, fetched alongside everything else (the manifest says whether the
+ * version has them, before catalog.json is read); null for versions before the columns.
+ */
+async function loadCatalogColumns(version: ArtifactVersion): Promise<CatalogColumnFiles | null> {
+  if (!CATALOG_COLUMN_FILES.some((f) => version.has(f))) return null;
+  const missing = CATALOG_COLUMN_FILES.filter((f) => !version.has(f));
+  if (missing.length > 0) {
+    throw new ReelrankError(
+      'artifact_missing',
+      `version ${version.version} has catalog columns but not ${missing.map((f) => ARTIFACT_FILES[f].path).join(', ')}: a columns catalog needs all of ${CATALOG_COLUMN_FILES.map((f) => ARTIFACT_FILES[f].path).join(', ')}`,
+    );
+  }
+  const [titles, years, genreSetOf, ratingCounts, meanRatings, tmdbIds, posterPaths] = await Promise.all([
+    version.strings('catalogTitles'),
+    typedVector(version, 'catalogYears', 'uint16', (v): v is Uint16Array => v instanceof Uint16Array),
+    typedVector(
+      version,
+      'catalogGenres',
+      'uint16 or uint32',
+      (v): v is Uint16Array | Uint32Array => v instanceof Uint16Array || v instanceof Uint32Array,
+    ),
+    typedVector(version, 'catalogRatingCounts', 'uint32', (v): v is Uint32Array => v instanceof Uint32Array),
+    typedVector(
+      version,
+      'catalogMeanRatings',
+      'float32',
+      (v): v is Float32Array => v instanceof Float32Array,
+    ),
+    version.has('catalogTmdbIds') ? version.ids('catalogTmdbIds') : null,
+    version.has('catalogPosterPaths') ? version.strings('catalogPosterPaths') : null,
+  ]);
+  return { titles, years, genreSetOf, ratingCounts, meanRatings, tmdbIds, posterPaths };
+}
+
+/**
+ * The served catalog: catalog.json's movie objects (versions before the columns), or the columns
+ * checked against the item ids (one entry per item, genre indexes inside genreSets).
+ */
+function catalogOf(
+  version: string,
+  parsed: ReturnType<typeof parseCatalog>,
+  files: CatalogColumnFiles | null,
+  itemIds: Uint32Array,
+  popularity: Float32Array,
+): MovieCatalog {
+  if (parsed.movies) {
+    if (files) {
+      throw new ReelrankError(
+        'artifact_format',
+        `version ${version} has catalog columns and movies in catalog.json: one catalog, not two`,
+      );
+    }
+    return MovieCatalog.fromMovies(parsed.movies);
+  }
+  if (!files) {
+    throw new ReelrankError(
+      'artifact_missing',
+      `version ${version}: catalog.json has layout 'columns' but the version has no ${CATALOG_COLUMN_FILES.map((f) => ARTIFACT_FILES[f].path).join(', ')}`,
+    );
+  }
+  const genreSets = parsed.genreSets ?? [];
+  const lengths: [ArtifactName, number][] = [
+    ['catalogTitles', files.titles.length],
+    ['catalogYears', files.years.length],
+    ['catalogGenres', files.genreSetOf.length],
+    ['catalogRatingCounts', files.ratingCounts.length],
+    ['catalogMeanRatings', files.meanRatings.length],
+  ];
+  if (files.tmdbIds) lengths.push(['catalogTmdbIds', files.tmdbIds.length]);
+  if (files.posterPaths) lengths.push(['catalogPosterPaths', files.posterPaths.length]);
+  for (const [ref, length] of lengths) {
+    if (length !== itemIds.length) {
+      throw new ReelrankError(
+        'artifact_invalid',
+        `version ${version}: ${ARTIFACT_FILES[ref].path} has ${length} entries, expected ${itemIds.length} (item_ids)`,
+      );
+    }
+  }
+  const sets = genreSets.length;
+  const setOf = files.genreSetOf;
+  for (let i = 0; i < setOf.length; i++) {
+    if (setOf[i]! >= sets) {
+      throw new ReelrankError(
+        'artifact_corrupt',
+        `version ${version}: ${ARTIFACT_FILES.catalogGenres.path}[${i}] = ${setOf[i]}, but catalog.json has ${sets} genreSets`,
+        { file: ARTIFACT_FILES.catalogGenres.path },
+      );
+    }
+  }
+  return MovieCatalog.fromColumns({ ...files, movieIds: itemIds, genreSets, popularity });
 }
 
 const NEIGHBOR_FILES: Readonly<
@@ -180,6 +319,7 @@ export async function loadServingModel(
   }
   const [
     catalogRaw,
+    catalogColumns,
     itemIds,
     userIds,
     itemFactors,
@@ -194,6 +334,7 @@ export async function loadServingModel(
     ...neighborLists
   ] = await Promise.all([
     version.json('catalog'),
+    loadCatalogColumns(version),
     version.ids('itemIds'),
     version.ids('userIds'),
     version.matrix('itemFactors'),
@@ -210,7 +351,9 @@ export async function loadServingModel(
   ]);
   // Hashes match; the indexes inside must fit too (a neighbour 999999 would read past the arrays).
   await checkVersionIndexRanges(version);
-  const { movies, meta } = parseCatalog(catalogRaw, version.version);
+  const parsed = parseCatalog(catalogRaw, version.version);
+  const catalog = catalogOf(version.version, parsed, catalogColumns, itemIds, popularity);
+  const meta = parsed.meta;
   const config = {
     ...record(meta),
     ...record(version.manifest.metrics),
@@ -222,10 +365,12 @@ export async function loadServingModel(
   if (globalMean === undefined) {
     let sum = 0;
     let count = 0;
-    for (const m of movies) {
-      if (m.meanRating != null && m.ratingCount) {
-        sum += m.meanRating * m.ratingCount;
-        count += m.ratingCount;
+    for (let i = 0; i < catalog.length; i++) {
+      const mean = catalog.meanRatings[i]!;
+      const ratings = catalog.ratingCounts[i]!;
+      if (!Number.isNaN(mean) && ratings > 0) {
+        sum += mean * ratings;
+        count += ratings;
       }
     }
     globalMean = count > 0 ? sum / count : (ratingScale.min + ratingScale.max) / 2;
@@ -245,7 +390,7 @@ export async function loadServingModel(
   const model = createServingModel(
     {
       version: version.version,
-      movies,
+      movies: catalog,
       ratingScale,
       globalMean,
       itemIds,

@@ -10,20 +10,10 @@ import { type Int8RowMatrix, matVecInt8 } from '../kernels/int8.ts';
 import { type Int8SimdExports, SIMD_MAX_COLS, SimdInt8MatVec } from '../kernels/int8-simd.ts';
 import type { ImplicitConfig } from '../kernels/implicit.ts';
 import type { ItemItemLists } from '../kernels/sparse-item.ts';
+import { MovieCatalog, type ServedMovie } from './catalog.ts';
 import type { LearnedHook } from './scoring.ts';
 
-/** One movie as served (the catalog.json entry). */
-export interface ServedMovie {
-  movieId: number;
-  title: string;
-  year: number | null;
-  genres: string[];
-  tmdbId?: number | null;
-  posterPath?: string | null;
-  popularity?: number;
-  ratingCount?: number;
-  meanRating?: number | null;
-}
+export type { ServedMovie } from './catalog.ts';
 
 /** Compressed sparse rows: row r is `indexes[offsets[r] .. offsets[r + 1])`. */
 export interface Csr {
@@ -45,7 +35,11 @@ export const NO_NEIGHBOR = 0xffffffff;
 /** What a version provides; everything the serving code needs and nothing platform-specific. */
 export interface ServingParts {
   version: string;
-  movies: readonly ServedMovie[];
+  /**
+   * The catalog in item order: columns (a version's catalog_* files) or movie objects (versions
+   * before them, training-side models).
+   */
+  movies: readonly ServedMovie[] | MovieCatalog;
   ratingScale: { min: number; max: number; step: number };
   globalMean: number;
   itemIds: Uint32Array;
@@ -93,6 +87,10 @@ export interface RankingModel extends RankingParts {
 }
 
 export interface ServingModel extends ServingParts {
+  /** Every movie in item order (made on first access when the catalog came as columns). */
+  movies: readonly ServedMovie[];
+  /** The catalog's columns: per-item reads on hot paths (mean ratings, years) go here. */
+  catalog: MovieCatalog;
   ranking: RankingModel | null;
   itemCount: number;
   userCount: number;
@@ -177,7 +175,14 @@ export function createServingModel(parts: ServingParts, { simd }: ServingOptions
   const itemCount = parts.itemIds.length;
   const userCount = parts.userIds.length;
   const dim = parts.itemFactors.cols;
-  check(parts.movies.length === itemCount, 'catalog length', parts.movies.length, `${itemCount} (item_ids)`);
+  const catalog = parts.movies instanceof MovieCatalog ? parts.movies : MovieCatalog.fromMovies(parts.movies);
+  check(catalog.length === itemCount, 'catalog length', catalog.length, `${itemCount} (item_ids)`);
+  if (catalog.movieIds !== parts.itemIds) {
+    const movies = catalog.movies;
+    for (let i = 0; i < itemCount; i++)
+      if (movies[i]!.movieId !== parts.itemIds[i])
+        check(false, `catalog[${i}].movieId`, movies[i]!.movieId, parts.itemIds[i]);
+  }
   check(parts.itemFactors.rows === itemCount, 'item factor rows', parts.itemFactors.rows, itemCount);
   check(
     parts.userFactors.length === userCount * dim,
@@ -239,25 +244,34 @@ export function createServingModel(parts: ServingParts, { simd }: ServingOptions
   for (let i = 0; i < itemCount; i++) itemIndexById.set(parts.itemIds[i]!, i);
   const userIndexById = new Map<number, number>();
   for (let u = 0; u < userCount; u++) userIndexById.set(parts.userIds[u]!, u);
+  // Genre bits per distinct genre list (a few hundred), then per item by its list; names in order
+  // of first appearance, at most 32 (more cannot be filtered on).
   const genreNames: string[] = [];
   const genreBit = new Map<string, number>();
+  const setBits = new Uint32Array(catalog.genreSets.length);
+  const setDone = new Uint8Array(catalog.genreSets.length);
   const genreBits = new Uint32Array(itemCount);
-  const years = new Uint16Array(itemCount);
   for (let i = 0; i < itemCount; i++) {
-    const movie = parts.movies[i]!;
-    check(movie.movieId === parts.itemIds[i], `catalog[${i}].movieId`, movie.movieId, parts.itemIds[i]);
-    years[i] = movie.year !== null && movie.year > 0 && movie.year < 65536 ? movie.year : 0;
-    for (const genre of movie.genres) {
-      let bit = genreBit.get(genre);
-      if (bit === undefined) {
-        if (genreNames.length >= 32) continue; // more than 32 genres: the extra ones cannot be filtered on
-        bit = genreNames.length;
-        genreNames.push(genre);
-        genreBit.set(genre, bit);
+    const set = catalog.genreSetOf[i]!;
+    let bits = setBits[set]!;
+    if (setDone[set] === 0) {
+      bits = 0;
+      for (const genre of catalog.genreSets[set]!) {
+        let bit = genreBit.get(genre);
+        if (bit === undefined) {
+          if (genreNames.length >= 32) continue;
+          bit = genreNames.length;
+          genreNames.push(genre);
+          genreBit.set(genre, bit);
+        }
+        bits |= 1 << bit;
       }
-      genreBits[i] = genreBits[i]! | (1 << bit);
+      setBits[set] = bits;
+      setDone[set] = 1;
     }
+    genreBits[i] = bits;
   }
+  const years = catalog.years;
   const popularityOrder = Uint32Array.from({ length: itemCount }, (_, i) => i).sort(
     (a, b) => parts.popularity[b]! - parts.popularity[a]! || a - b,
   );
@@ -277,6 +291,8 @@ export function createServingModel(parts: ServingParts, { simd }: ServingOptions
   const content = parts.contentEmbeddings ? bindMatVec(parts.contentEmbeddings, simd) : null;
   return {
     ...parts,
+    movies: catalog.movies,
+    catalog,
     itemFactors: items.matrix,
     contentEmbeddings: content?.matrix ?? null,
     itemMatVec: items.matVec,

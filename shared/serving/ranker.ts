@@ -283,6 +283,7 @@ export function learnedCandidates(
   }
   const ref = refYear(model);
   const { min: rMin, max: rMax } = model.ratingScale;
+  const meanRatings = model.catalog.meanRatings;
   const userRatings = Math.min(1.5, Math.log1p(user.ratingCount) / Math.log1p(1000));
   const session = user.session ? 1 : 0;
   scaledFeature(collaborative, features, 0, stride);
@@ -302,8 +303,8 @@ export function learnedCandidates(
     features[row + 2] = squash(collaborative[n]!);
     features[row + 5] = squash(itemItem[n]!);
     features[row + 8] = popularity[n]!;
-    const mean = model.movies[i]!.meanRating;
-    features[row + 10] = mean == null || rMax <= rMin ? 0.5 : (mean - rMin) / (rMax - rMin);
+    const mean = meanRatings[i]!;
+    features[row + 10] = Number.isNaN(mean) || rMax <= rMin ? 0.5 : (mean - rMin) / (rMax - rMin);
     const year = model.filterAttributes.years[i]!;
     features[row + 11] = year > 0 && ref > 0 ? Math.min(1.5, Math.max(0, (ref - year) / 50)) : 0.5;
     let affinity = 0;

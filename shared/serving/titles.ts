@@ -211,9 +211,14 @@ function sortByReversedWord(vocabulary: readonly string[]): Uint32Array {
 
 /**
  * The title index of a catalog (keys and words per movie). `popularity` (per movie, any scale
- * where higher is better known) orders equally good matches.
+ * where higher is better known) orders equally good matches. `titleOf` reads a movie's title
+ * without its object (a columns catalog makes an object only for a movie a request answers with).
  */
-export function createTitleIndex(movies: readonly TitledMovie[], popularity: ArrayLike<number>): TitleIndex {
+export function createTitleIndex(
+  movies: readonly TitledMovie[],
+  popularity: ArrayLike<number>,
+  titleOf: (index: number) => string = (i) => movies[i]!.title,
+): TitleIndex {
   if (popularity.length !== movies.length) {
     throw new ReelrankError(
       'bad_input',
@@ -231,9 +236,9 @@ export function createTitleIndex(movies: readonly TitledMovie[], popularity: Arr
   // Per key, its words in order (ids in `words`): keys are sorted by these, not as strings.
   const keyWordOffsets: number[] = [0];
   const keyWords: number[] = [];
-  movies.forEach((movie, i) => {
+  for (let i = 0; i < movies.length; i++) {
     const own = new Set<number>();
-    keysOf(movie.title).forEach((key, n) => {
+    keysOf(titleOf(i)).forEach((key, n) => {
       // Every movie keeps its whole-title key (even an empty one) so search sees each movie once.
       if (key === '' && n > 0) return;
       keys.push(key);
@@ -256,7 +261,7 @@ export function createTitleIndex(movies: readonly TitledMovie[], popularity: Arr
     movieKeys[i + 1] = keys.length;
     for (const id of own) ids.push(id);
     wordOffsets[i + 1] = ids.length;
-  });
+  }
   const keyStarts = new Uint32Array(keys.length + 1);
   let offset = 1; // after the leading newline
   keys.forEach((key, k) => {
@@ -486,16 +491,18 @@ function rarestWordCandidates(
 const indexes = new WeakMap<object, TitleIndex>();
 
 /**
- * The title index of a serving model, built on first use and kept as long as the model lives
- * (the edge builds it when a version loads so no request pays for it).
+ * The title index of a serving model, built on first use (the edge's first search or title) and
+ * kept as long as the model lives. With the model's `catalog`, titles are read from its columns.
  */
 export function titleIndexOf(model: {
   movies: readonly TitledMovie[];
   popularity: ArrayLike<number>;
+  catalog?: { title(index: number): string };
 }): TitleIndex {
   let index = indexes.get(model);
   if (!index) {
-    index = createTitleIndex(model.movies, model.popularity);
+    const { catalog } = model;
+    index = createTitleIndex(model.movies, model.popularity, catalog ? (i) => catalog.title(i) : undefined);
     indexes.set(model, index);
   }
   return index;

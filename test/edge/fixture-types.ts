@@ -8,11 +8,15 @@ export interface ProvidedVersion {
 }
 
 export interface ProvidedFixture {
-  /** sha256 -> base64 bytes: files both versions share (catalog, ids, seen lists) are sent once. */
+  /** sha256 -> base64 bytes: files both versions share (ids, seen lists) are sent once. */
   blobs: Record<string, string>;
   /** ml-latest-small, biased MF (rating factors) + implicit ALS (ranking factors), content-neighbour lists. */
   a: ProvidedVersion;
-  /** Another fit of the same data, no neighbour lists and no ranking factors (an older version's files); its pointer names a as previous. */
+  /**
+   * Another fit of the same data as an older version's files: no neighbour lists, no ranking
+   * factors, the catalog as catalog.json movie objects (a has the catalog columns); its pointer
+   * names a as previous.
+   */
   b: ProvidedVersion;
   /** Parity cases against version a: trainer float32 MF and shared/serving in Node. */
   predictions: { userId: number; movieId: number; float: number; serving: number }[];

@@ -48,6 +48,39 @@ describe('version lifecycle', () => {
     expect(similar.body.items).toHaveLength(3);
   });
 
+  it('serves the same movies and title matches from catalog columns (a) and catalog.json objects (b)', async () => {
+    type Movie = {
+      movieId: number;
+      title: string;
+      year: number | null;
+      genres: string[];
+      meanRating: number | null;
+    } & Record<string, unknown>;
+    const look = async () => ({
+      matrix: (await json<{ movie: Movie }>('/v1/movies/2571')).body.movie,
+      amelie: (await json<{ movie: Movie }>('/v1/movies/4973')).body.movie,
+      search: (await json<{ total: number; items: Movie[] }>('/v1/movies?q=star%20wars&limit=8')).body,
+    });
+    await publish(fixture.a);
+    expect(await versionOf()).toBe(fixture.a.version);
+    const columns = await look();
+    await publish(fixture.b);
+    await runCron();
+    expect(await versionOf()).toBe(fixture.b.version);
+    const objects = await look();
+    expect(columns.matrix).toMatchObject({ movieId: 2571, title: 'Matrix, The', year: 1999, tmdbId: 603 });
+    expect(columns.amelie.title).toBe("Amelie (Fabuleux destin d'Amélie Poulain, Le)");
+    // b's export rounded means to 3 decimals; everything else is the same movie.
+    const withoutMean = ({ meanRating, ...rest }: Movie) => rest;
+    for (const key of ['matrix', 'amelie'] as const) {
+      expect(withoutMean(columns[key])).toEqual(withoutMean(objects[key]));
+      expect(Math.abs(columns[key].meanRating! - objects[key].meanRating!)).toBeLessThan(6e-4);
+    }
+    expect(columns.search.total).toBe(objects.search.total);
+    expect(columns.search.items.map(withoutMean)).toEqual(objects.search.items.map(withoutMean));
+    expect(columns.search.items.length).toBeGreaterThan(3);
+  });
+
   it('re-reads the pointer on requests at most every POINTER_CHECK_SECONDS', async () => {
     await publish(fixture.a);
     expect(await versionOf()).toBe(fixture.a.version);

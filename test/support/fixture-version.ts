@@ -15,6 +15,7 @@ import { VersionWriter } from '../../train/artifacts/writer.ts';
 import type { Dataset } from '../../train/data/dataset.ts';
 import type { RankFactorExport } from '../../train/models/ials.ts';
 import { type RankingStage, writeRankingStage } from '../../train/pipeline/ranking-stage.ts';
+import { catalogStats, writeCatalog } from '../../train/pipeline/version-parts.ts';
 
 export interface FactorModel {
   globalMean: number;
@@ -158,9 +159,15 @@ export async function writeFixtureVersion(
     previous = null,
     ranking = null,
     rankingStage = null,
+    catalogLayout = 'columns',
     extra,
   }: {
     version: string;
+    /**
+     * 'columns': the catalog as `reelrank train` writes it (catalog.json header + catalog_* columns);
+     * 'objects': catalog.json with one object per movie, as versions before the columns.
+     */
+    catalogLayout?: 'columns' | 'objects';
     contentNeighbors?: boolean;
     previous?: string | null;
     /** Ranking factors (iALS) to export as the rank_* files, as `reelrank train` does. */
@@ -200,19 +207,24 @@ export async function writeFixtureVersion(
     }
     const maxLog = Math.log1p(Math.max(...counts));
     const popularity = Float32Array.from(counts, (c) => Math.log1p(c) / maxLog);
-    await writer.json('catalog', {
-      movies: dataset.movies.map((m, i) => ({
-        movieId: m.movieId,
-        title: m.title,
-        year: m.year,
-        genres: m.genres,
-        tmdbId: m.tmdbId,
-        posterPath: m.posterPath,
-        popularity: Math.round(popularity[i]! * 1e4) / 1e4,
-        ratingCount: counts[i],
-        meanRating: counts[i]! > 0 ? Math.round((sums[i]! / counts[i]!) * 1e3) / 1e3 : null,
-      })),
-    });
+    if (catalogLayout === 'objects') {
+      // As every version before the catalog columns: catalog.json with one object per movie.
+      await writer.json('catalog', {
+        movies: dataset.movies.map((m, i) => ({
+          movieId: m.movieId,
+          title: m.title,
+          year: m.year,
+          genres: m.genres,
+          tmdbId: m.tmdbId,
+          posterPath: m.posterPath,
+          popularity: Math.round(popularity[i]! * 1e4) / 1e4,
+          ratingCount: counts[i],
+          meanRating: counts[i]! > 0 ? Math.round((sums[i]! / counts[i]!) * 1e3) / 1e3 : null,
+        })),
+      });
+    } else {
+      await writeCatalog(writer, dataset.movies, catalogStats(dataset));
+    }
     await writer.ids(
       'itemIds',
       Uint32Array.from(dataset.movies, (m) => m.movieId),

@@ -6,10 +6,13 @@ import {
   encodeJson,
   encodeMatrix,
   encodeNeighbors,
+  encodeStrings,
   encodeVector,
   type MatrixDtype,
   type ScaleDtype,
   type ScoreDtype,
+  type Vector,
+  vectorDtypeOf,
 } from '../../shared/artifacts/codecs.ts';
 import {
   type FileDtype,
@@ -163,10 +166,16 @@ export class VersionWriter {
     return this.add(path, 'matrix', dtype, [rows, cols], quantization, bytes);
   }
 
-  /** A float32 or uint8 vector. */
-  vector(name: FileName, data: Float32Array | Uint8Array): Promise<ManifestFile> {
-    const dtype = data instanceof Uint8Array ? 'uint8' : 'float32';
+  /** A float32, uint8, uint16 or uint32 vector (stored as the array's type). */
+  vector(name: FileName, data: Vector): Promise<ManifestFile> {
+    const dtype = vectorDtypeOf(data);
     return this.add(pathFor(name, 'vector'), 'vector', dtype, [data.length], null, encodeVector(data));
+  }
+
+  /** A string column: one UTF-8 text and an offset per entry (shared/artifacts/codecs.ts). */
+  strings(name: FileName, values: readonly string[]): Promise<ManifestFile> {
+    const { bytes, textBytes } = encodeStrings(values);
+    return this.add(pathFor(name, 'strings'), 'strings', 'utf8', [values.length, textBytes], null, bytes);
   }
 
   /** A uint32 id list (e.g. item index -> movieId). */

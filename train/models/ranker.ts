@@ -53,7 +53,8 @@ import { createRng } from '../../shared/random.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { ndcgAt } from '../eval/metrics.ts';
 import { Ease } from './ease.ts';
-import { type RankFactorExport, isRankFactorRecommender } from './ials.ts';
+import { Ials, type RankFactorExport, isRankFactorRecommender } from './ials.ts';
+import type { Recommender } from './types.ts';
 import { createModel } from './registry.ts';
 
 export interface ItemItemOptions {
@@ -98,9 +99,24 @@ export interface TimeCarve {
   sessions: Map<number, SessionRating[]>;
 }
 
+/** `rows` grouped by user (CSR over user indexes), each user's rows in the order of `rows`. */
+function rowsByUser(dataset: Dataset, rows: Uint32Array): { offsets: Uint32Array; rows: Uint32Array } {
+  const users = dataset.userIds.length;
+  const { userIndex } = dataset.ratings;
+  const offsets = new Uint32Array(users + 1);
+  for (const j of rows) offsets[userIndex[j]! + 1]!++;
+  for (let u = 0; u < users; u++) offsets[u + 1] = offsets[u + 1]! + offsets[u]!;
+  const fill = offsets.slice(0, users);
+  const grouped = new Uint32Array(rows.length);
+  for (const j of rows) grouped[fill[userIndex[j]!]!++] = j;
+  return { offsets, rows: grouped };
+}
+
 /**
  * Per user (with at least holdout + sessionSize + minFit rows), the latest `holdout` rows are
  * labels, ordered by timestamp then row; the `sessionSize` before them also stay in `fit`.
+ * `only` (per user index, 1 = carve) limits the carve to some users: the others keep every row
+ * in `fit`. Maps are keyed in the order users first appear in `rows`.
  */
 export function timeCarve(
   dataset: Dataset,
@@ -109,98 +125,116 @@ export function timeCarve(
     holdout = 5,
     sessionSize = 5,
     minFit = 5,
-  }: { holdout?: number; sessionSize?: number; minFit?: number } = {},
+    only,
+  }: { holdout?: number; sessionSize?: number; minFit?: number; only?: Uint8Array } = {},
 ): TimeCarve {
   const { userIndex, itemIndex, timestamp, rating } = dataset.ratings;
-  const byUser = new Map<number, number[]>();
+  const byUser = rowsByUser(dataset, rows);
+  const firstSeen = new Uint8Array(dataset.userIds.length);
+  const order: number[] = [];
   for (const j of rows) {
     const u = userIndex[j]!;
-    const list = byUser.get(u);
-    if (list) list.push(j);
-    else byUser.set(u, [j]);
+    if (firstSeen[u] === 0) {
+      firstSeen[u] = 1;
+      order.push(u);
+    }
   }
-  const fit: number[] = [];
+  // Rows left out of `fit`: labels, and the rows of users whose labels were all seen before.
+  const dropped = new Uint8Array(dataset.ratings.length);
   const labels = new Map<number, Set<number>>();
   const sessions = new Map<number, SessionRating[]>();
-  for (const [u, list] of byUser) {
-    list.sort((a, b) => timestamp[a]! - timestamp[b]! || a - b);
-    if (list.length < holdout + sessionSize + minFit) {
-      fit.push(...list);
-      continue;
-    }
+  for (const u of order) {
+    if (only && only[u] !== 1) continue;
+    const from = byUser.offsets[u]!;
+    const to = byUser.offsets[u + 1]!;
+    if (to - from < holdout + sessionSize + minFit) continue;
+    const list = byUser.rows.subarray(from, to).sort((a, b) => timestamp[a]! - timestamp[b]! || a - b);
     const cut = list.length - holdout;
-    fit.push(...list.slice(0, cut));
-    const rated = new Set(list.slice(0, cut).map((j) => itemIndex[j]!));
-    const later = new Set(
-      list
-        .slice(cut)
-        .map((j) => itemIndex[j]!)
-        .filter((i) => !rated.has(i)),
-    );
+    const before = new Set<number>();
+    for (let n = 0; n < cut; n++) before.add(itemIndex[list[n]!]!);
+    const later = new Set<number>();
+    for (let n = cut; n < list.length; n++) {
+      const j = list[n]!;
+      dropped[j] = 1;
+      if (!before.has(itemIndex[j]!)) later.add(itemIndex[j]!);
+    }
     if (later.size === 0) continue;
     labels.set(u, later);
-    sessions.set(
-      u,
-      list.slice(cut - sessionSize, cut).map((j) => ({ itemIndex: itemIndex[j]!, rating: rating[j]! })),
-    );
+    const session: SessionRating[] = [];
+    for (let n = cut - sessionSize; n < cut; n++)
+      session.push({ itemIndex: itemIndex[list[n]!]!, rating: rating[list[n]!]! });
+    sessions.set(u, session);
   }
-  return { fit: Uint32Array.from(fit).sort(), labels, sessions };
+  let kept = 0;
+  for (const j of rows) if (dropped[j] === 0) kept++;
+  const fit = new Uint32Array(kept);
+  let at = 0;
+  for (const j of rows) if (dropped[j] === 0) fit[at++] = j;
+  return { fit: fit.sort(), labels, sessions };
 }
 
 /**
  * Per user, the `width` latest distinct items of `rows`, most recent first (ties: later row
- * first): user_recent.csr, the ranking stage's recency signal.
+ * first): user_recent.csr, the ranking stage's recency signal. `only` (per user index) limits it
+ * to some users; the others get an empty row.
  */
 export function recentCsr(
   dataset: Dataset,
   rows: Uint32Array,
   width = 10,
+  only?: Uint8Array,
 ): { offsets: Uint32Array; indexes: Uint32Array } {
   const users = dataset.userIds.length;
-  const { userIndex, itemIndex, timestamp } = dataset.ratings;
-  const byUser: number[][] = Array.from({ length: users }, () => []);
-  for (const j of rows) byUser[userIndex[j]!]!.push(j);
+  const { itemIndex, timestamp } = dataset.ratings;
+  const byUser = rowsByUser(dataset, rows);
   const offsets = new Uint32Array(users + 1);
-  const indexes: number[] = [];
-  byUser.forEach((list, u) => {
-    list.sort((a, b) => timestamp[b]! - timestamp[a]! || b - a);
-    const taken = new Set<number>();
-    for (const j of list) {
-      if (taken.size >= width) break;
-      const i = itemIndex[j]!;
-      if (taken.has(i)) continue;
-      taken.add(i);
-      indexes.push(i);
+  const indexes = new Uint32Array(Math.min(rows.length, users * width));
+  let count = 0;
+  const taken = new Set<number>();
+  for (let u = 0; u < users; u++) {
+    if (!only || only[u] === 1) {
+      const list = byUser.rows
+        .subarray(byUser.offsets[u]!, byUser.offsets[u + 1]!)
+        .sort((a, b) => timestamp[b]! - timestamp[a]! || b - a);
+      taken.clear();
+      for (const j of list) {
+        if (taken.size >= width) break;
+        const i = itemIndex[j]!;
+        if (taken.has(i)) continue;
+        taken.add(i);
+        indexes[count++] = i;
+      }
     }
-    offsets[u + 1] = indexes.length;
-  });
-  return { offsets, indexes: Uint32Array.from(indexes) };
+    offsets[u + 1] = count;
+  }
+  return { offsets, indexes: indexes.slice(0, count) };
 }
 
-/** Per-user CSR of distinct rated items (sorted) and of the 20 best rated, over `rows`. */
-function userLists(dataset: Dataset, rows: Uint32Array) {
+/**
+ * Per-user CSR of distinct rated items (sorted) and of the 20 best rated, over `rows` (`only`:
+ * for those users, the others get empty rows).
+ */
+function userLists(dataset: Dataset, rows: Uint32Array, only?: Uint8Array) {
   const users = dataset.userIds.length;
-  const lists: { item: number; rating: number }[][] = Array.from({ length: users }, () => []);
-  for (const j of rows)
-    lists[dataset.ratings.userIndex[j]!]!.push({
-      item: dataset.ratings.itemIndex[j]!,
-      rating: dataset.ratings.rating[j]!,
-    });
+  const { itemIndex, rating } = dataset.ratings;
+  const byUser = rowsByUser(dataset, rows);
   const seenOffsets = new Uint32Array(users + 1);
   const topOffsets = new Uint32Array(users + 1);
   const seen: number[] = [];
   const top: number[] = [];
-  lists.forEach((list, u) => {
-    seen.push(...[...new Set(list.map((r) => r.item))].sort((a, b) => a - b));
+  for (let u = 0; u < users; u++) {
+    if (!only || only[u] === 1) {
+      const list = byUser.rows.subarray(byUser.offsets[u]!, byUser.offsets[u + 1]!);
+      seen.push(...[...new Set(Array.from(list, (j) => itemIndex[j]!))].sort((a, b) => a - b));
+      // Best rated first, ties by item; stable over the user's rows in `rows` order.
+      const ranked = Array.from(list).sort(
+        (a, b) => rating[b]! - rating[a]! || itemIndex[a]! - itemIndex[b]!,
+      );
+      for (let n = 0; n < Math.min(20, ranked.length); n++) top.push(itemIndex[ranked[n]!]!);
+    }
     seenOffsets[u + 1] = seen.length;
-    top.push(
-      ...[...list]
-        .sort((a, b) => b.rating - a.rating || a.item - b.item)
-        .slice(0, 20)
-        .map((r) => r.item),
-    );
     topOffsets[u + 1] = top.length;
-  });
+  }
   return {
     seen: { offsets: seenOffsets, indexes: Uint32Array.from(seen) },
     topRated: { offsets: topOffsets, indexes: Uint32Array.from(top) },
@@ -229,6 +263,8 @@ export function carveServingModel(
   ranking: RankFactorExport,
   itemItem: ItemItemLists,
   content: { data: Float32Array; dim: number } | null,
+  /** Per user index, 1 = a carve user: only their seen, top-rated and recent lists are built. */
+  only?: Uint8Array,
 ): ServingModel {
   const items = dataset.movies.length;
   const users = dataset.userIds.length;
@@ -254,7 +290,7 @@ export function carveServingModel(
   const q = quantizeRowsInt8(ranking.itemFactors, k);
   const itemFactors = { rows: items, cols: k, values: q.values, scales: viaFloat16(q.scales) };
   const userFactors = viaFloat16(ranking.userFactors);
-  const { seen, topRated } = userLists(dataset, rows);
+  const { seen, topRated } = userLists(dataset, rows, only);
   const model = createServingModel(
     {
       version: 'carve',
@@ -284,7 +320,7 @@ export function carveServingModel(
     { simd: simdKernel },
   );
   model.itemItem = itemItem;
-  model.userRecent = recentCsr(dataset, rows);
+  model.userRecent = recentCsr(dataset, rows, 10, only);
   return model;
 }
 
@@ -414,7 +450,23 @@ export interface LearnedRankingOptions {
   features?: readonly string[];
   /** The carve and its channels, when already fitted (experiments). */
   prepared?: PreparedCarve;
+  /**
+   * At most this many carve users make lists (a seeded sample when there are more; a fifth of
+   * them validate). Bounds the stage's cost on large data: 6,000 users give ~9,600 training lists,
+   * and ml-latest-small / ml-100k (610 / 943 users) are far below it.
+   */
+  maxUsers?: number;
+  /**
+   * A fitted rank model (implicit ALS) on nearly the same rows: the carve's own fit continues from
+   * it for IALS_CARVE_WARM_ITERATIONS alternations instead of a full fit.
+   */
+  warmFrom?: Recommender | null;
 }
+
+/** Alternations of the carve's implicit ALS when it continues from a fitted model. */
+export const IALS_CARVE_WARM_ITERATIONS = 3;
+/** Default cap on the carve users that make lists (LearnedRankingOptions.maxUsers). */
+export const RANKER_MAX_USERS = 6000;
 
 export interface PreparedCarve {
   carve: TimeCarve;
@@ -446,6 +498,40 @@ export interface CarveOptions {
    */
   anonymousFolds?: number;
   maxAnonymous?: number;
+  /**
+   * A fitted implicit ALS to continue from (large data, see train/pipeline/train.ts): it saw every
+   * training row, anonymous users' too, a leak the scale dilutes (one user among tens of thousands).
+   */
+  warmFrom?: Recommender | null;
+  /** Carve at most this many users (a seeded sample of those with enough rows). */
+  maxUsers?: number;
+}
+
+/**
+ * Per user index, 1 for at most `maxUsers` users with enough rows to carve (every such user when
+ * there are no more; else a seeded sample), or undefined when no sampling is needed.
+ */
+function carveSample(
+  dataset: Dataset,
+  rows: Uint32Array,
+  maxUsers: number,
+  seed: number,
+): Uint8Array | undefined {
+  const counts = new Uint32Array(dataset.userIds.length);
+  for (const j of rows) counts[dataset.ratings.userIndex[j]!]!++;
+  const eligible: number[] = [];
+  counts.forEach((c, u) => {
+    if (c >= 15) eligible.push(u);
+  });
+  if (eligible.length <= maxUsers) return undefined;
+  const rng = createRng(seed + 29);
+  for (let n = 0; n < maxUsers; n++) {
+    const r = n + rng.int(eligible.length - n);
+    [eligible[n], eligible[r]] = [eligible[r]!, eligible[n]!];
+  }
+  const only = new Uint8Array(dataset.userIds.length);
+  for (let n = 0; n < maxUsers; n++) only[eligible[n]!] = 1;
+  return only;
 }
 
 /**
@@ -475,8 +561,11 @@ export async function prepareCarve(
     itemItem = {},
     seed = 0,
     maxAnonymous = ANONYMOUS_CARVE.maxAnonymous,
+    warmFrom = null,
+    maxUsers,
   } = options;
-  const carve = timeCarve(dataset, rows);
+  const only = maxUsers === undefined ? undefined : carveSample(dataset, rows, maxUsers, seed);
+  const carve = timeCarve(dataset, rows, only ? { only } : {});
   const small = carve.labels.size <= ANONYMOUS_CARVE.foldMaxUsers;
   const anonymousFolds =
     options.anonymousFolds ?? (small && options.anonymousShare === undefined ? ANONYMOUS_CARVE.folds : 0);
@@ -485,9 +574,11 @@ export async function prepareCarve(
   const fitModel = async (fit: Uint32Array) => {
     const ials = createModel(rankModel);
     if (!isRankFactorRecommender(ials)) throw new Error(`rank model ${rankModel} exports no ranking factors`);
+    if (warmFrom instanceof Ials && ials instanceof Ials)
+      ials.warmStartFrom(warmFrom, IALS_CARVE_WARM_ITERATIONS);
     await ials.fit({ dataset, train: fit, seed });
     const lists = await fitItemItem(dataset, fit, itemItem, seed);
-    return carveServingModel(dataset, fit, ials.exportRankFactors(), lists, content);
+    return carveServingModel(dataset, fit, ials.exportRankFactors(), lists, content, only);
   };
   // Fold of each anonymous user (seeded): 0 with a share, 0 .. folds - 1 with folds.
   const rng = createRng(seed + 41);
@@ -775,6 +866,8 @@ export async function fitLearnedRanking({
   sessionWeight = 0,
   features = RANKER_FEATURES,
   prepared,
+  maxUsers = RANKER_MAX_USERS,
+  warmFrom = null,
 }: LearnedRankingOptions): Promise<LearnedRankingResult> {
   let t = performance.now();
   const lap = () => {
@@ -789,6 +882,8 @@ export async function fitLearnedRanking({
       rankModel,
       itemItem,
       seed,
+      warmFrom,
+      maxUsers,
       ...(anonymousShare === undefined ? {} : { anonymousShare }),
       ...(anonymousFolds === undefined ? {} : { anonymousFolds }),
     }));
@@ -798,7 +893,19 @@ export async function fitLearnedRanking({
   const channelSeconds = lap();
 
   const rng = createRng(seed + 17);
-  const users = [...carve.labels.keys()].sort((a, b) => a - b);
+  let users = [...carve.labels.keys()].sort((a, b) => a - b);
+  if (users.length > maxUsers) {
+    // A seeded sample (partial Fisher-Yates), kept in user order.
+    const pick = users.slice();
+    for (let n = 0; n < maxUsers; n++) {
+      const r = n + rng.int(pick.length - n);
+      [pick[n], pick[r]] = [pick[r]!, pick[n]!];
+    }
+    log(
+      `ranker: ${maxUsers.toLocaleString('en-US')} of ${users.length.toLocaleString('en-US')} carve users sampled`,
+    );
+    users = pick.slice(0, maxUsers).sort((a, b) => a - b);
+  }
   const validation = new Set(users.filter(() => rng.next() < 0.2));
   const fitUsers = users.filter((u) => !validation.has(u));
   // Windows per anonymous user within the budgets (large carves: fewer windows per user).
@@ -845,6 +952,9 @@ export async function fitLearnedRanking({
     ...stageChoice(score),
   };
   const validationSeconds = lap();
+  log(
+    `ranker seconds: channels ${channelSeconds.toFixed(1)}, features ${featureSeconds.toFixed(1)}, fit ${fitSeconds.toFixed(1)}, validation ${validationSeconds.toFixed(1)}`,
+  );
   const line = (s: KindScores) =>
     `${[s.learned, s.blend, s.ials, s.itemItem].map((x) => x.toFixed(4)).join(' / ')} (${s.lists} lists)`;
   log(

@@ -20,7 +20,15 @@ export interface SvdppOptions {
   biasReg?: number;
   decay?: number;
   initStd?: number;
+  /**
+   * With a validation set, stop once validation RMSE has not improved by at least 1e-4 for this
+   * many epochs (default 3; 0 = always run every epoch). Without validation it has no effect.
+   */
+  patience?: number;
 }
+
+/** Smallest validation-RMSE gain that counts as an improvement for early stopping. */
+export const SVDPP_MIN_IMPROVEMENT = 1e-4;
 
 /** The model's parameters and training layout (shared memory, see svdpp-kernels.ts). */
 interface SvdppState extends SvdppArrays {
@@ -52,6 +60,7 @@ export class Svdpp implements FactorRecommender {
       biasReg: options.biasReg ?? 0.005,
       decay: options.decay ?? 0.96,
       initStd: options.initStd ?? 0.05,
+      patience: options.patience ?? 3,
     };
   }
 
@@ -178,6 +187,9 @@ export class Svdpp implements FactorRecommender {
     if (source) await refreshImplicit(false);
     const epochs: EpochLog[] = [];
     const totalEpochs = warm?.epochs ?? this.o.epochs;
+    let best = Number.POSITIVE_INFINITY;
+    let sinceBest = 0;
+    let stoppedEarly = false;
     for (let epoch = 1; epoch <= totalEpochs; epoch++) {
       const epochStarted = performance.now();
       // Learning rates continue the decay schedule of a warm start's source.
@@ -220,11 +232,27 @@ export class Svdpp implements FactorRecommender {
       }
       context.onEpoch?.(log);
       epochs.push(log);
+      if (log.validationRmse !== undefined && this.o.patience > 0) {
+        if (log.validationRmse < best - SVDPP_MIN_IMPROVEMENT) {
+          best = log.validationRmse;
+          sinceBest = 0;
+        } else if (++sinceBest >= this.o.patience && epoch < totalEpochs) {
+          // Early stop: the implicit sums are fresh (validation refreshed them above).
+          stoppedEarly = true;
+          break;
+        }
+      }
     }
     return {
       epochs,
       seconds: (performance.now() - started) / 1000,
-      notes: { threads: pool.threads, blocks, warmStart: warm !== null, epochs: totalEpochs },
+      notes: {
+        threads: pool.threads,
+        blocks,
+        warmStart: warm !== null,
+        epochs: epochs.length,
+        stoppedEarly,
+      },
     };
   }
 

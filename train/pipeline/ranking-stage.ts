@@ -5,6 +5,7 @@
  */
 import type { VersionWriter } from '../artifacts/writer.ts';
 import type { Dataset } from '../data/dataset.ts';
+import type { Recommender } from '../models/types.ts';
 import type { LearnedRankingConfig } from '../../shared/serving/ranker.ts';
 import type { ItemItemLists } from '../../shared/kernels/sparse-item.ts';
 import {
@@ -40,6 +41,8 @@ export interface RankingStageOptions {
   backend?: string;
   learned?: boolean;
   itemItem?: ItemItemOptions;
+  /** The evaluation split's fitted rank model: the carve's fit continues from it. */
+  warmFrom?: Recommender | null;
   log: (line: string) => void;
 }
 
@@ -68,6 +71,7 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
     log,
     itemItem: itemItemConfig,
     rankModel: options.rankModel,
+    warmFrom: options.warmFrom ?? null,
   });
   const seconds = (performance.now() - t) / 1000;
   log(

@@ -1,5 +1,6 @@
 import type { Movie } from '../../shared/catalog.ts';
 import { textModelToJson } from '../../shared/content/text-model.ts';
+import { ReelrankError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
 import type { VersionWriter } from '../artifacts/writer.ts';
 import type { FittedText } from '../content/index.ts';
@@ -87,26 +88,95 @@ export function seenCsr(
   };
 }
 
-/** catalog.json entries: the movie plus popularity, rating count and mean rating. */
-export function catalogEntries(movies: readonly Movie[], dataset: Dataset, popularity: Float32Array) {
-  const count = new Uint32Array(movies.length);
-  const sum = new Float64Array(movies.length);
+/** Per item: how many ratings the dataset has for it and their mean (NaN when it has none). */
+export function catalogStats(dataset: Dataset): { ratingCounts: Uint32Array; meanRatings: Float32Array } {
+  const items = dataset.movies.length;
+  const ratingCounts = new Uint32Array(items);
+  const sums = new Float64Array(items);
   for (let j = 0; j < dataset.ratings.length; j++) {
     const i = dataset.ratings.itemIndex[j]!;
-    count[i]!++;
-    sum[i] = sum[i]! + dataset.ratings.rating[j]!;
+    ratingCounts[i]!++;
+    sums[i] = sums[i]! + dataset.ratings.rating[j]!;
   }
-  return movies.map((m, i) => ({
-    movieId: m.movieId,
-    title: m.title,
-    year: m.year,
-    genres: m.genres,
-    tmdbId: m.tmdbId,
-    posterPath: m.posterPath,
-    popularity: popularity[i]!,
-    ratingCount: count[i]!,
-    meanRating: count[i]! > 0 ? sum[i]! / count[i]! : null,
-  }));
+  const meanRatings = Float32Array.from(ratingCounts, (c, i) => (c > 0 ? sums[i]! / c : Number.NaN));
+  return { ratingCounts, meanRatings };
+}
+
+/** What the catalog columns keep of a movie (its id is item_ids.u32, its popularity popularity.f32). */
+export type CatalogMovie = Pick<Movie, 'title' | 'year' | 'genres' | 'tmdbId' | 'posterPath'>;
+
+/**
+ * The catalog as columns (shared/artifacts/spec.ts catalog_*, read by shared/serving/catalog.ts):
+ * titles and poster paths as string columns, years uint16, one index per movie into the distinct
+ * genre lists (which catalog.json holds with `header`), rating counts uint32, mean ratings float32,
+ * TMDB ids uint32. Nothing the version holds elsewhere (movie ids, popularity) and no nulls: tmdb
+ * ids and poster paths are left out when no movie has one. `movies` is in item order.
+ */
+export async function writeCatalog(
+  writer: VersionWriter,
+  movies: readonly CatalogMovie[],
+  {
+    ratingCounts,
+    meanRatings,
+    header = {},
+  }: { ratingCounts: Uint32Array; meanRatings: Float32Array; header?: Record<string, unknown> },
+): Promise<void> {
+  const n = movies.length;
+  if (ratingCounts.length !== n || meanRatings.length !== n) {
+    throw new ReelrankError(
+      'bad_input',
+      `catalog: ${n} movies, but ${ratingCounts.length} rating counts and ${meanRatings.length} mean ratings`,
+    );
+  }
+  const years = new Uint16Array(n);
+  const setIndex = new Map<string, number>();
+  const genreSets: string[][] = [];
+  const setOf = new Uint32Array(n);
+  let withTmdb = false;
+  let withPoster = false;
+  for (let i = 0; i < n; i++) {
+    const movie = movies[i]!;
+    const year = movie.year;
+    if (year !== null && year > 0 && year < 65536 && Number.isInteger(year)) years[i] = year;
+    const key = movie.genres.join('\u0000');
+    let set = setIndex.get(key);
+    if (set === undefined) {
+      set = genreSets.length;
+      genreSets.push([...movie.genres]);
+      setIndex.set(key, set);
+    }
+    setOf[i] = set;
+    const tmdbId = movie.tmdbId;
+    if (tmdbId !== null) {
+      if (!Number.isInteger(tmdbId) || tmdbId < 1 || tmdbId > 0xffffffff) {
+        throw new ReelrankError(
+          'bad_input',
+          `catalog: movie ${i} ('${movie.title}') has tmdbId ${tmdbId}; expected an integer in 1..4294967295 or null`,
+        );
+      }
+      withTmdb = true;
+    }
+    if (movie.posterPath) withPoster = true;
+  }
+  await writer.json('catalog', { ...header, layout: 'columns', genreSets });
+  await writer.strings(
+    'catalogTitles',
+    movies.map((m) => m.title),
+  );
+  await writer.vector('catalogYears', years);
+  await writer.vector('catalogGenres', genreSets.length <= 0x10000 ? Uint16Array.from(setOf) : setOf);
+  await writer.vector('catalogRatingCounts', ratingCounts);
+  await writer.vector('catalogMeanRatings', meanRatings);
+  if (withTmdb)
+    await writer.ids(
+      'catalogTmdbIds',
+      Uint32Array.from(movies, (m) => m.tmdbId ?? 0),
+    );
+  if (withPoster)
+    await writer.strings(
+      'catalogPosterPaths',
+      movies.map((m) => m.posterPath ?? ''),
+    );
 }
 
 /** Popularity in [0, 1]: log(1 + count) / log(1 + max count). */
@@ -119,7 +189,7 @@ export function popularityScores(counts: Uint32Array): Float32Array {
 
 /**
  * What every version holds whatever its model, so the edge can list, search, filter and exclude:
- * catalog.json (with popularity, rating count and mean), item and user ids, popularity, the seen
+ * the catalog (catalog.json and its columns, with rating count and mean), item and user ids, popularity, the seen
  * and top-rated lists per user, and, with text embeddings, those embeddings and the text model.
  */
 export async function writeCatalogParts(
@@ -129,10 +199,9 @@ export async function writeCatalogParts(
 ): Promise<void> {
   const popularity = popularityScores(counts);
   const { seen, top } = seenCsr(dataset, 20);
-  await writer.json('catalog', {
-    ratingScale: dataset.ratingScale,
-    globalMean,
-    movies: catalogEntries(dataset.movies, dataset, popularity),
+  await writeCatalog(writer, dataset.movies, {
+    ...catalogStats(dataset),
+    header: { ratingScale: dataset.ratingScale, globalMean },
   });
   await writer.ids(
     'itemIds',

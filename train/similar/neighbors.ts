@@ -9,16 +9,13 @@ import { NO_NEIGHBOR } from '../../shared/artifacts/codecs.ts';
 import { normalizeRows } from '../../shared/kernels/dense.ts';
 import {
   type BlendChannelInput,
-  blendSimilarities,
-  cosineToAll,
   type MissingChannelPolicy,
-  type SimilarityChannel,
   similarItems,
-  standardizeScores,
 } from '../../shared/kernels/similarity.ts';
 import { topK } from '../../shared/kernels/topk.ts';
 import { ReelrankError } from '../../shared/errors.ts';
 import { balancedRanges, trainingPool } from '../parallel/pool.ts';
+import { DOTS_WASM_BASE64 } from './wasm/dots-wasm.ts';
 
 export const DEFAULT_NEIGHBORS = 50;
 
@@ -192,45 +189,277 @@ export interface NeighborRowsJob {
   to: number;
 }
 
+/** Queries scored together: each item row is read once per block instead of once per query. */
+const QUERY_BLOCK = 8;
+
+let dotsModule: WebAssembly.Module | null = null;
+
+/** The SIMD score kernel (wasm/dots.wat) in a memory holding every channel's unit rows and outputs. */
+function dotsInstance(channels: readonly SharedChannel[], rows: number) {
+  dotsModule ??= new WebAssembly.Module(Buffer.from(DOTS_WASM_BASE64, 'base64'));
+  const align = (n: number) => (n + 15) & ~15;
+  let bytes = 16;
+  const units = channels.map((c) => {
+    const at = bytes;
+    bytes = align(bytes + c.unit.byteLength);
+    return at;
+  });
+  const outs = channels.map(() => {
+    const at = bytes;
+    bytes = align(bytes + QUERY_BLOCK * rows * 4);
+    return at;
+  });
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+  const instance = new WebAssembly.Instance(dotsModule, { env: { memory } });
+  const dots = instance.exports.dots as (
+    unit: number,
+    rows: number,
+    dim: number,
+    queries: number,
+    nq: number,
+    out: number,
+  ) => void;
+  channels.forEach((c, n) => {
+    new Float32Array(memory.buffer, units[n]!, c.unit.length).set(c.unit);
+  });
+  return {
+    dots,
+    units,
+    outs,
+    views: outs.map((at) => new Float32Array(memory.buffer, at, QUERY_BLOCK * rows)),
+  };
+}
+
 /**
- * Rows [from, to) of every channel's table and of the hybrid table, one similarity pass per
- * channel and query (the serial path computes each channel twice: alone and in the blend). Same
- * functions and order of operations as channelNeighbors / blendNeighbors, so the same lists.
+ * Bounded selection of the k best (score desc, index asc), as topK (shared/kernels/topk.ts) keeps
+ * them, for monomorphic hot loops: the caller offers only what beats the current worst
+ * (`wants`), so most rows cost one comparison. Same order, so the same lists as topK.
+ */
+class Selection {
+  private readonly idx: Uint32Array;
+  private readonly val: Float64Array;
+  private count = 0;
+  constructor(private readonly size: number) {
+    this.idx = new Uint32Array(size);
+    this.val = new Float64Array(size);
+  }
+  reset(): void {
+    this.count = 0;
+  }
+  /** Would (v, i) enter? v must be finite-or-+Infinity (callers skip -Infinity and NaN). */
+  wants(v: number, i: number): boolean {
+    if (this.count < this.size) return this.size > 0;
+    const w = this.val[0]!;
+    return v > w || (v === w && i < this.idx[0]!);
+  }
+  private worse(a: number, b: number): boolean {
+    const va = this.val[a]!;
+    const vb = this.val[b]!;
+    return va < vb || (va === vb && this.idx[a]! > this.idx[b]!);
+  }
+  private swap(a: number, b: number): void {
+    const v = this.val[a]!;
+    const i = this.idx[a]!;
+    this.val[a] = this.val[b]!;
+    this.idx[a] = this.idx[b]!;
+    this.val[b] = v;
+    this.idx[b] = i;
+  }
+  private down(start: number): void {
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.count && this.worse(l, m)) m = l;
+      if (r < this.count && this.worse(r, m)) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+  /** Add (v, i), assuming wants(v, i). */
+  add(v: number, i: number): void {
+    if (this.count < this.size) {
+      let c = this.count++;
+      this.val[c] = v;
+      this.idx[c] = i;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (!this.worse(c, p)) break;
+        this.swap(c, p);
+        c = p;
+      }
+      return;
+    }
+    this.val[0] = v;
+    this.idx[0] = i;
+    this.down(0);
+  }
+  /** Best first into ids/scores at `at` (the rest of the row keeps its padding); empties it. */
+  drain(ids: Uint32Array, scores: Float32Array, at: number): void {
+    for (let pos = this.count - 1; pos >= 0; pos--) {
+      ids[at + pos] = this.idx[0]!;
+      scores[at + pos] = this.val[0]!;
+      this.count--;
+      this.val[0] = this.val[this.count]!;
+      this.idx[0] = this.idx[this.count]!;
+      this.down(0);
+    }
+  }
+}
+
+/**
+ * The hybrid pass for the usual case of two active channels (standardised, 'neutral'): the
+ * general loop's arithmetic in the same order, with the per-channel values hoisted.
+ */
+function blendTwo(
+  scores: Float32Array[],
+  channels: readonly SharedChannel[],
+  active: Int32Array,
+  n: Float64Array,
+  mean: Float64Array,
+  inv: Float64Array,
+  B: number,
+  b: number,
+  rows: number,
+  query: number,
+  selection: Selection,
+): void {
+  const c0 = active[0]!;
+  const c1 = active[1]!;
+  const x0 = scores[c0]!.subarray(b * rows, (b + 1) * rows);
+  const x1 = scores[c1]!.subarray(b * rows, (b + 1) * rows);
+  const w0 = channels[c0]!.weight;
+  const w1 = channels[c1]!.weight;
+  const z0 = n[c0 * B + b]! > 0;
+  const z1 = n[c1 * B + b]! > 0;
+  const m0 = mean[c0 * B + b]!;
+  const m1 = mean[c1 * B + b]!;
+  const i0 = inv[c0 * B + b]!;
+  const i1 = inv[c1 * B + b]!;
+  for (let r = 0; r < rows; r++) {
+    if (r === query) continue;
+    let s0 = x0[r]!;
+    let s1 = x1[r]!;
+    if (z0 && Number.isFinite(s0)) s0 = Math.fround((s0 - m0) * i0);
+    if (z1 && Number.isFinite(s1)) s1 = Math.fround((s1 - m1) * i1);
+    const f0 = Number.isFinite(s0);
+    const f1 = Number.isFinite(s1);
+    if (!f0 && !f1) continue;
+    // 0 + w*s, then + the second (a missing one adds its weight with score 0, as 'neutral' does).
+    let sum = 0;
+    let weights = 0;
+    if (f0) sum += w0 * s0;
+    weights += w0;
+    if (f1) sum += w1 * s1;
+    weights += w1;
+    const v = Math.fround(sum / weights);
+    if (selection.wants(v, r)) selection.add(v, r);
+  }
+}
+
+/**
+ * Rows [from, to) of every channel's table and of the hybrid table. The same numbers as the serial
+ * path (channelNeighbors / blendNeighbors: dotAll, the mask, standardizeScores, blendSimilarities
+ * and topK, operation for operation, float32 stores included), in fewer and cheaper passes: the
+ * dot products run in WebAssembly SIMD (wasm/dots.wat: dotAll's float64 accumulators in f64x2
+ * lanes, so the scores are bit-identical) for blocks of QUERY_BLOCK queries; one pass per channel
+ * and query applies the mask, sums for the z-score and selects the channel's own list; one more
+ * blends the z-scores and selects the hybrid list.
  */
 export function neighborRows(job: NeighborRowsJob): number {
   const { channels, rows, k, hybrid } = job;
-  const buffers = channels.map(() => new Float32Array(rows));
-  const blended = new Float32Array(rows);
-  for (let i = job.from; i < job.to; i++) {
-    const active: SimilarityChannel[] = [];
-    channels.forEach((c, n) => {
-      if (c.mask[i] === 0) return;
-      const scores = cosineToAll(
-        c.unit,
-        c.dim,
-        c.unit.subarray(i * c.dim, (i + 1) * c.dim),
-        buffers[n]!,
-        c.mask,
-      );
-      // The channel's own list (channelNeighbors): a one-channel, unstandardised blend is the
-      // scores themselves (masked rows are already -Infinity); the query is left out by giving
-      // it -Infinity for this topK only (topK skips those), then restored for the hybrid.
-      const self = scores[i]!;
-      scores[i] = Number.NEGATIVE_INFINITY;
-      const top = topK(scores, k);
-      scores[i] = self;
-      c.ids.set(top.indexes, i * k);
-      c.scores.set(top.scores, i * k);
-      if (c.weight !== 0) active.push({ scores, weight: c.weight, mask: c.mask });
-    });
-    if (!hybrid || active.length === 0) continue;
-    const standardized = active.length > 1;
-    if (standardized) for (const a of active) standardizeScores(a.scores);
-    blendSimilarities(active, blended, { missing: standardized ? 'neutral' : 'renormalize' });
-    blended[i] = Number.NEGATIVE_INFINITY;
-    const top = topK(blended, k);
-    hybrid.ids.set(top.indexes, i * k);
-    hybrid.scores.set(top.scores, i * k);
+  const C = channels.length;
+  const B = QUERY_BLOCK;
+  const kernel = dotsInstance(channels, rows);
+  // scores[c][b * rows + r]: channel c's cosine of block query b to row r (-Infinity when masked).
+  const scores = kernel.views;
+  const selection = new Selection(k);
+  const n = new Float64Array(C * B);
+  const mean = new Float64Array(C * B);
+  const inv = new Float64Array(C * B);
+  const active = new Int32Array(C);
+  const NEG = Number.NEGATIVE_INFINITY;
+  for (let q0 = job.from; q0 < job.to; q0 += B) {
+    const nb = Math.min(B, job.to - q0);
+    for (let c = 0; c < C; c++) {
+      const channel = channels[c]!;
+      const { dim, mask } = channel;
+      const out = scores[c]!;
+      kernel.dots(kernel.units[c]!, rows, dim, kernel.units[c]! + q0 * dim * 4, nb, kernel.outs[c]!);
+      for (let b = 0; b < nb; b++) {
+        const i = q0 + b;
+        let finite = 0;
+        let sum = 0;
+        let sq = 0;
+        selection.reset();
+        for (let r = 0, at = b * rows; r < rows; r++, at++) {
+          if (mask[r] === 0) {
+            out[at] = NEG;
+            continue;
+          }
+          const v = out[at]!;
+          if (!Number.isFinite(v)) continue;
+          // standardizeScores' sums, over the stored float32 value, in row order.
+          finite++;
+          sum += v;
+          sq += v * v;
+          if (r !== i && selection.wants(v, r)) selection.add(v, r);
+        }
+        const cb = c * B + b;
+        n[cb] = finite;
+        if (finite > 0) {
+          const m = sum / finite;
+          const sd = Math.sqrt(Math.max(sq / finite - m * m, 0));
+          mean[cb] = m;
+          inv[cb] = sd > 0 ? 1 / sd : 0;
+        }
+        // The channel's own list (channelNeighbors), for queries that have the channel.
+        if (mask[i] !== 0) selection.drain(channel.ids, channel.scores, i * k);
+      }
+    }
+    if (!hybrid) continue;
+    for (let b = 0; b < nb; b++) {
+      const i = q0 + b;
+      let activeCount = 0;
+      for (let c = 0; c < C; c++)
+        if (channels[c]!.mask[i] !== 0 && channels[c]!.weight !== 0) active[activeCount++] = c;
+      if (activeCount === 0) continue;
+      // Several channels: z-scores blended with 'neutral' for a missing one; one: raw, 'renormalize'.
+      const standardized = activeCount > 1;
+      selection.reset();
+      if (activeCount === 2) {
+        blendTwo(scores, channels, active, n, mean, inv, B, b, rows, i, selection);
+        selection.drain(hybrid.ids, hybrid.scores, i * k);
+        continue;
+      }
+      for (let r = 0; r < rows; r++) {
+        if (r === i) continue;
+        let sum = 0;
+        let weights = 0;
+        let available = 0;
+        for (let a = 0; a < activeCount; a++) {
+          const c = active[a]!;
+          const weight = channels[c]!.weight;
+          let s = scores[c]![b * rows + r]!;
+          const cb = c * B + b;
+          if (standardized && n[cb]! > 0 && Number.isFinite(s)) s = Math.fround((s - mean[cb]!) * inv[cb]!);
+          if (!Number.isFinite(s)) {
+            // Masked rows are -Infinity here (blendSimilarities checks mask or finiteness).
+            if (standardized) weights += weight;
+            continue;
+          }
+          available++;
+          sum += weight * s;
+          weights += weight;
+        }
+        if (available === 0) continue;
+        const v = Math.fround(sum / weights);
+        if (selection.wants(v, r)) selection.add(v, r);
+      }
+      selection.drain(hybrid.ids, hybrid.scores, i * k);
+    }
   }
   return 0;
 }

@@ -6,18 +6,22 @@ import {
   decodeJson,
   decodeMatrix,
   decodeNeighbors,
+  decodeStrings,
   decodeVector,
   encodeCsr,
   encodeIds,
   encodeJson,
   encodeMatrix,
   encodeNeighbors,
+  encodeStrings,
   encodeVector,
   matrixRow,
   matrixToFloat32,
   NO_NEIGHBOR,
   neighborScoresFloat32,
+  stringAt,
 } from '../../../shared/artifacts/codecs.ts';
+import { expectedByteLength, validateManifestFile } from '../../../shared/artifacts/manifest.ts';
 import {
   decodeFloat16,
   encodeFloat16,
@@ -169,6 +173,16 @@ describe('vector, ids, neighbours, CSR, JSON codecs', () => {
     expect([...decodeVector(encodeVector(f), 2, 'float32')]).toEqual([1.5, -2]);
     const u = new Uint8Array([0, 1, 255]);
     expect([...decodeVector(encodeVector(u), 3, 'uint8')]).toEqual([0, 1, 255]);
+    const u16 = decodeVector(encodeVector(new Uint16Array([1995, 0, 65535])), 3, 'uint16');
+    expect(u16).toBeInstanceOf(Uint16Array);
+    expect([...u16]).toEqual([1995, 0, 65535]);
+    const u32Bytes = encodeVector(new Uint32Array([258, 0xffffffff]));
+    expect([...u32Bytes]).toEqual([2, 1, 0, 0, 255, 255, 255, 255]);
+    expect([...decodeVector(u32Bytes, 2, 'uint32')]).toEqual([258, 0xffffffff]);
+    expect(() => decodeVector(u32Bytes, 3, 'uint16')).toThrow(/uint16 vector \[3\] has 8 bytes, expected 6/);
+    expect(() => decodeVector(u32Bytes, 2, 'int16')).toThrow(
+      /unknown dtype 'int16'. Supported: 'float32', 'uint8', 'uint16', 'uint32'/,
+    );
     const ids = new Uint32Array([7, 0xfffffffe, 42]);
     const bytes = encodeIds(ids);
     expect([...bytes.subarray(0, 4)]).toEqual([7, 0, 0, 0]);
@@ -223,6 +237,64 @@ describe('vector, ids, neighbours, CSR, JSON codecs', () => {
     // FIPS 180-2 test vector for 'abc'.
     expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+  });
+});
+
+describe('string columns', () => {
+  it('stores UTF-16 offsets, then the UTF-8 text', () => {
+    // 'Amélie' is 6 UTF-16 units and 7 UTF-8 bytes; the emoji is 2 units and 4 bytes.
+    const { bytes, textBytes } = encodeStrings(['Heat', '', 'Amélie', '🎬x']);
+    expect(textBytes).toBe(4 + 0 + 7 + 5);
+    expect([...new Uint32Array(bytes.buffer, bytes.byteOffset, 5)]).toEqual([0, 4, 4, 10, 13]);
+    expect(new TextDecoder().decode(bytes.subarray(20))).toBe('HeatAmélie🎬x');
+    const column = decodeStrings(bytes, 4, textBytes);
+    expect(Array.from({ length: 4 }, (_, i) => stringAt(column, i))).toEqual(['Heat', '', 'Amélie', '🎬x']);
+    expect(column.text).toBe('HeatAmélie🎬x');
+  });
+
+  it('keeps a leading byte-order mark and an empty column', () => {
+    const { bytes, textBytes } = encodeStrings(['\ufeffBOM']);
+    expect(stringAt(decodeStrings(bytes, 1, textBytes), 0)).toBe('\ufeffBOM');
+    const empty = encodeStrings([]);
+    expect(empty.bytes.length).toBe(4);
+    expect(decodeStrings(empty.bytes, 0, 0).length).toBe(0);
+  });
+
+  it('refuses offsets that do not fit the text, bad UTF-8 and a wrong size', () => {
+    const { bytes, textBytes } = encodeStrings(['ab', 'cd']);
+    const past = bytes.slice();
+    past[8] = 5; // offsets [0, 2, 5]: the text has 4 units
+    expect(() => decodeStrings(past, 2, textBytes)).toThrow(/end at 4 .* got 0 \.\. 5/);
+    const backwards = bytes.slice();
+    backwards[4] = 5; // offsets [0, 5, 4]
+    expect(() => decodeStrings(backwards, 2, textBytes)).toThrow(
+      /must not decrease: offsets\[2\] = 4 < offsets\[1\] = 5/,
+    );
+    const invalid = bytes.slice();
+    invalid[12] = 0xff;
+    expect(() => decodeStrings(invalid, 2, textBytes)).toThrow(
+      /not valid UTF-8 \(first bad byte 0xff at text offset 0\)/,
+    );
+    expect(() => decodeStrings(bytes, 2, textBytes + 1)).toThrow(/has 16 bytes, expected 17/);
+  });
+
+  it('has a manifest size of 4 (n + 1) + text bytes', () => {
+    expect(expectedByteLength('strings', 'utf8', [2, 4])).toBe(16);
+    expect(expectedByteLength('vector', 'uint16', [3])).toBe(6);
+    const entry = {
+      path: 'catalog_titles.str',
+      kind: 'strings',
+      dtype: 'utf8',
+      sha256: '0'.repeat(64),
+      quantization: null,
+    };
+    expect(validateManifestFile('m', { ...entry, bytes: 16, shape: [2, 4] }, 0).shape).toEqual([2, 4]);
+    expect(() => validateManifestFile('m', { ...entry, bytes: 15, shape: [2, 4] }, 0)).toThrow(
+      /a utf8 strings of shape \[2,4\] has 16 bytes, the manifest says 15/,
+    );
+    expect(() => validateManifestFile('m', { ...entry, dtype: 'json', bytes: 16, shape: [2, 4] }, 0)).toThrow(
+      /dtype is "json". Allowed: 'utf8'/,
     );
   });
 });

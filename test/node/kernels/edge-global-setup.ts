@@ -52,10 +52,12 @@ export default async function setup(project: TestProject): Promise<void> {
   });
   const ranking = ials.exportRankFactors();
   const a = await writeFixtureVersion(dataset, modelA, { version: 'fixture-a', ranking });
+  // b is an older version's files: no neighbour lists, no ranking factors, catalog.json movie objects.
   const b = await writeFixtureVersion(dataset, modelB, {
     version: 'fixture-b',
     contentNeighbors: false,
     previous: 'fixture-a',
+    catalogLayout: 'objects',
   });
   const objects = new Map(a.files);
   objects.set(POINTER_KEY, a.pointer);

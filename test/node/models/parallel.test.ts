@@ -91,6 +91,37 @@ describe('training thread pool', () => {
     }
   });
 
+  it('blocked neighbour kernel equals the serial lists: odd dims, three channels, masked rows, one-channel queries', async () => {
+    const rows = 203; // not a multiple of the query block
+    let x = 12345;
+    const rand = () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x / 2 ** 32 - 0.5;
+    };
+    const make = (dim: number) => Float32Array.from({ length: rows * dim }, rand);
+    const visualMask = Uint8Array.from({ length: rows }, (_, i) => (i % 3 === 0 ? 0 : 1));
+    const content = make(5);
+    // All-zero rows count as missing; a few content rows are zero so some queries have one channel.
+    for (const i of [4, 50, 51, 202]) content.fill(0, i * 5, i * 5 + 5);
+    const channels = {
+      content: { name: 'content', vectors: content, dim: 5 },
+      visual: { name: 'visual', vectors: make(3), dim: 3, mask: visualMask },
+      collaborative: { name: 'collaborative', vectors: make(7), dim: 7 },
+    };
+    const serial = similarMovieLists(channels, rows, { k: 12 });
+    const parallel = await withThreads(2, () => similarMovieListsParallel(channels, rows, { k: 12 }));
+    for (const name of ['content', 'visual', 'collaborative', 'hybrid'] as const) {
+      expect(parallel[name]!.ids).toEqual(serial[name]!.ids);
+      expect(parallel[name]!.scores).toEqual(serial[name]!.scores);
+    }
+    // Two channels only (the visual mask decides which queries are standardised).
+    const two = { visual: channels.visual, collaborative: channels.collaborative };
+    const serialTwo = similarMovieLists(two, rows, { k: 7 });
+    const parallelTwo = await withThreads(2, () => similarMovieListsParallel(two, rows, { k: 7 }));
+    expect(parallelTwo.hybrid!.ids).toEqual(serialTwo.hybrid!.ids);
+    expect(parallelTwo.hybrid!.scores).toEqual(serialTwo.hybrid!.scores);
+  });
+
   it('parallel ranking evaluation equals the serial harness', async () => {
     const ials = new Ials({ factors: 8, iterations: 3, alpha: 3, lambda: 5 });
     await ials.fit({ dataset, train: split.train, seed: 1 });

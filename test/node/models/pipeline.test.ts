@@ -80,6 +80,29 @@ it('reelrank train writes a version with every required artifact, metrics.json a
   );
   expect(serving.itemCount).toBe(9742);
   expect(serving.dim).toBe(100);
+  // The catalog as columns (no movie objects in catalog.json), read back as the dataset has it.
+  for (const name of [
+    'catalogTitles',
+    'catalogYears',
+    'catalogGenres',
+    'catalogRatingCounts',
+    'catalogMeanRatings',
+  ] as const)
+    expect(paths.has(ARTIFACT_FILES[name].path), name).toBe(true);
+  const header = JSON.parse(readFileSync(join(result.dir, 'catalog.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  expect(header).toMatchObject({ layout: 'columns', globalMean: expect.any(Number) });
+  expect(header.movies).toBeUndefined();
+  const matrix = serving.movies[serving.itemIndexById.get(2571)!]!;
+  expect(matrix).toMatchObject({
+    movieId: 2571,
+    title: 'Matrix, The',
+    year: 1999,
+    genres: ['Action', 'Sci-Fi', 'Thriller'],
+  });
+  expect(matrix.ratingCount).toBeGreaterThan(0);
   const predicted = predictRating(serving, knownUser(serving, 0), 0);
   expect(predicted).toBeGreaterThanOrEqual(0.5);
   expect(predicted).toBeLessThanOrEqual(5);

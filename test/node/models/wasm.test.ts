@@ -1,12 +1,18 @@
 import { expect, it } from 'vitest';
 import { sgdBiasedMfEpoch } from '../../../train/models/kernels.ts';
-import { compileSgdWat } from '../../../train/models/wasm/build.ts';
+import { compileSgdWat, compileWat } from '../../../train/models/wasm/build.ts';
+import { DOTS_WASM_BASE64 } from '../../../train/similar/wasm/dots-wasm.ts';
 import { SGD_WASM_BASE64 } from '../../../train/models/wasm/sgd-wasm.ts';
 import { createSgdWasm } from '../../../train/models/wasm/sgd.ts';
 
 it('the embedded SIMD kernel is exactly what sgd.wat compiles to', async () => {
   const fresh = await compileSgdWat();
   expect(Buffer.from(fresh).toString('base64')).toBe(SGD_WASM_BASE64);
+});
+
+it('the embedded neighbour-score kernel is exactly what dots.wat compiles to', async () => {
+  const fresh = await compileWat('dots');
+  expect(Buffer.from(fresh).toString('base64')).toBe(DOTS_WASM_BASE64);
 });
 
 it('the SIMD epoch matches the typed-array epoch (hand-made 3 users × 2 items, 8 factors)', () => {
