@@ -144,6 +144,8 @@ export default async function setup(project: TestProject): Promise<void> {
     features: RANKER_FEATURES,
     perChannel: 50,
     enabled: { users: true, sessions: true },
+    // Read by the loader in workerd; 'auto' never reaches it here (the stage is enabled for both).
+    fallback: { users: 'blend', sessions: 'itemItem' } as const,
     backend: 'tfjs-cpu',
     rankModel: 'ials',
   };

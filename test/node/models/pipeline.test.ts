@@ -140,6 +140,14 @@ it('reelrank train writes a version with every required artifact, metrics.json a
   for (const name of ['itemItem', 'itemItemWeights', 'reranker'] as const)
     expect(paths.has(ARTIFACT_FILES[name].path), name).toBe(true);
   expect(manifest.trainingConfig.learnedRanking).toMatchObject({ perChannel: 100 });
+  // Per kind: the stage where it won on validation, else the best alternative to serve instead.
+  const { fallback, features } = manifest.trainingConfig.learnedRanking as {
+    fallback: { users: string; sessions: string };
+    features: string[];
+  };
+  for (const kind of ['users', 'sessions'] as const)
+    expect(['blend', 'itemItem', 'collaborative']).toContain(fallback[kind]);
+  expect(features).toHaveLength(19);
   expect(serving.itemItem?.width).toBeGreaterThan(0);
   const ranker = await import('../../../shared/serving/ranker.ts');
   const stage = serving.learned as import('../../../shared/serving/ranker.ts').LearnedStage;
