@@ -41,6 +41,24 @@ export function createRng(seed: number): Rng {
   };
 }
 
+/**
+ * A seeded sample without replacement: partial Fisher-Yates, so the first `count` entries of
+ * `array` become a uniform sample (in draw order). Returns `array`.
+ */
+export function sampleInPlace<T extends { length: number; [i: number]: number }>(
+  array: T,
+  count: number,
+  rng: Rng,
+): T {
+  for (let n = 0; n < Math.min(count, array.length); n++) {
+    const r = n + rng.int(array.length - n);
+    const tmp = array[n]!;
+    array[n] = array[r]!;
+    array[r] = tmp;
+  }
+  return array;
+}
+
 /** Fisher-Yates shuffle in place. */
 export function shuffleInPlace<T extends { length: number; [i: number]: number }>(array: T, rng: Rng): T {
   for (let i = array.length - 1; i > 0; i--) {

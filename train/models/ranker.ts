@@ -49,7 +49,7 @@ import {
   sessionUser,
   type UserState,
 } from '../../shared/serving/scoring.ts';
-import { createRng } from '../../shared/random.ts';
+import { createRng, sampleInPlace } from '../../shared/random.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { ndcgAt } from '../eval/metrics.ts';
 import { Ease } from './ease.ts';
@@ -112,6 +112,9 @@ function rowsByUser(dataset: Dataset, rows: Uint32Array): { offsets: Uint32Array
   return { offsets, rows: grouped };
 }
 
+/** timeCarve's defaults: labels, session ratings before them, and fit rows a carved user needs. */
+const CARVE_DEFAULTS = Object.freeze({ holdout: 5, sessionSize: 5, minFit: 5 });
+
 /**
  * Per user (with at least holdout + sessionSize + minFit rows), the latest `holdout` rows are
  * labels, ordered by timestamp then row; the `sessionSize` before them also stay in `fit`.
@@ -122,9 +125,9 @@ export function timeCarve(
   dataset: Dataset,
   rows: Uint32Array,
   {
-    holdout = 5,
-    sessionSize = 5,
-    minFit = 5,
+    holdout = CARVE_DEFAULTS.holdout,
+    sessionSize = CARVE_DEFAULTS.sessionSize,
+    minFit = CARVE_DEFAULTS.minFit,
     only,
   }: { holdout?: number; sessionSize?: number; minFit?: number; only?: Uint8Array } = {},
 ): TimeCarve {
@@ -521,14 +524,10 @@ function carveSample(
   for (const j of rows) counts[dataset.ratings.userIndex[j]!]!++;
   const eligible: number[] = [];
   counts.forEach((c, u) => {
-    if (c >= 15) eligible.push(u);
+    if (c >= CARVE_DEFAULTS.holdout + CARVE_DEFAULTS.sessionSize + CARVE_DEFAULTS.minFit) eligible.push(u);
   });
   if (eligible.length <= maxUsers) return undefined;
-  const rng = createRng(seed + 29);
-  for (let n = 0; n < maxUsers; n++) {
-    const r = n + rng.int(eligible.length - n);
-    [eligible[n], eligible[r]] = [eligible[r]!, eligible[n]!];
-  }
+  sampleInPlace(eligible, maxUsers, createRng(seed + 29));
   const only = new Uint8Array(dataset.userIds.length);
   for (let n = 0; n < maxUsers; n++) only[eligible[n]!] = 1;
   return only;
@@ -755,13 +754,8 @@ export async function fitRankerNet(
         const negCount = Math.min(negatives, list.negatives.length);
         // Fresh negatives every epoch (partial Fisher-Yates over a copy).
         const pool = list.negatives.slice();
-        for (let s = 0; s < negCount; s++) {
-          const r = s + rng.int(pool.length - s);
-          const tmp = pool[s]!;
-          pool[s] = pool[r]!;
-          pool[r] = tmp;
-          picks.push(pool[s]!);
-        }
+        sampleInPlace(pool, negCount, rng);
+        for (let s = 0; s < negCount; s++) picks.push(pool[s]!);
         picks.forEach((p, slot) => {
           const at = row * width + slot;
           x.set(list.features.subarray(p * inputs, (p + 1) * inputs), at * inputs);
@@ -896,11 +890,7 @@ export async function fitLearnedRanking({
   let users = [...carve.labels.keys()].sort((a, b) => a - b);
   if (users.length > maxUsers) {
     // A seeded sample (partial Fisher-Yates), kept in user order.
-    const pick = users.slice();
-    for (let n = 0; n < maxUsers; n++) {
-      const r = n + rng.int(pick.length - n);
-      [pick[n], pick[r]] = [pick[r]!, pick[n]!];
-    }
+    const pick = sampleInPlace(users.slice(), maxUsers, rng);
     log(
       `ranker: ${maxUsers.toLocaleString('en-US')} of ${users.length.toLocaleString('en-US')} carve users sampled`,
     );
