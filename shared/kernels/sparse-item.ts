@@ -43,23 +43,30 @@ export function sparsifyItemItem(
   const indexes = new Uint32Array(nnz);
   const values = new Int8Array(nnz);
   const scales = new Float32Array(w > 0 ? nnz / w : 0);
-  const order = new Uint32Array(n);
+  const magnitudes = new Float32Array(n);
+  const candidates: number[] = [];
   for (let i = 0; i < items; i++) {
     const slot = rowOf[i]!;
     if (slot < 0 || w === 0) continue;
     const base = slot * n;
-    for (let b = 0; b < n; b++) order[b] = b;
-    // Largest |B[slot, b]| first; the diagonal (0 in EASE) and ties by lower slot.
-    const sorted = order.sort((a, b) => {
+    // The w + 1 largest |B[slot, b]| (the diagonal among them or not) are at least the (w+1)-th
+    // largest magnitude: only those candidates need the full ordering below.
+    for (let b = 0; b < n; b++) magnitudes[b] = Math.abs(weights[base + b]!);
+    magnitudes.sort();
+    const threshold = magnitudes[n - 1 - Math.min(w, n - 1)]!;
+    candidates.length = 0;
+    for (let b = 0; b < n; b++)
+      if (b !== slot && Math.abs(weights[base + b]!) >= threshold) candidates.push(b);
+    // Largest |B[slot, b]| first, ties by lower slot.
+    const sorted = candidates.sort((a, b) => {
       const d = Math.abs(weights[base + b]!) - Math.abs(weights[base + a]!);
       return d !== 0 ? d : a - b;
     });
     let kept = 0;
     let max = 0;
     const start = offsets[i]!;
-    for (let p = 0; p < n && kept < w; p++) {
+    for (let p = 0; p < sorted.length && kept < w; p++) {
       const b = sorted[p]!;
-      if (b === slot) continue;
       indexes[start + kept] = modelled[b]!;
       max = Math.max(max, Math.abs(weights[base + b]!));
       kept++;

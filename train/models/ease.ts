@@ -136,18 +136,32 @@ export class Ease implements Recommender {
     }
     this.userItems = { offsets, index: Uint32Array.from(index), rank: Uint32Array.from(rank) };
     this.transitions = this.countTransitions(n);
-    const gram = new Float64Array(n * n);
-    const slots = new Int32Array(Math.max(1, n));
+    // G = XᵀX over the modelled items, one row at a time (row a = Σ over a's users of their item
+    // rows): every increment lands in a row that stays in cache.
+    const userSlots = new Uint32Array(rows.users + 1);
+    const slotList: number[] = [];
+    const slotCounts = new Uint32Array(n + 1);
     for (let u = 0; u < rows.users; u++) {
-      let m = 0;
       for (let p = offsets[u]!; p < offsets[u + 1]!; p++) {
         const s = this.slot[this.userItems.index[p]!]!;
         if (s < 0) continue;
-        slots[m++] = s;
+        slotList.push(s);
+        slotCounts[s + 1]!++;
       }
-      for (let a = 0; a < m; a++) {
-        const row = slots[a]! * n;
-        for (let b = 0; b < m; b++) gram[row + slots[b]!]!++;
+      userSlots[u + 1] = slotList.length;
+    }
+    for (let s = 0; s < n; s++) slotCounts[s + 1] = slotCounts[s + 1]! + slotCounts[s]!;
+    const slotUsers = new Uint32Array(slotList.length);
+    const fill = slotCounts.slice(0, n);
+    for (let u = 0; u < rows.users; u++)
+      for (let p = userSlots[u]!; p < userSlots[u + 1]!; p++) slotUsers[fill[slotList[p]!]!++] = u;
+    const flat = Uint32Array.from(slotList);
+    const gram = new Float64Array(n * n);
+    for (let a = 0; a < n; a++) {
+      const row = a * n;
+      for (let q = slotCounts[a]!; q < slotCounts[a + 1]!; q++) {
+        const u = slotUsers[q]!;
+        for (let p = userSlots[u]!; p < userSlots[u + 1]!; p++) gram[row + flat[p]!]!++;
       }
     }
     // EDLAE (Steck 2020): dropout p adds p/(1-p)·G_ii to each diagonal, a per-item penalty that

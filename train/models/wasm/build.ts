@@ -2,6 +2,7 @@
  * Compiles the training side's WebAssembly kernels with wabt and writes each as base64 in a .ts
  * file beside its source, so training needs no wasm toolchain at run time:
  *   train/models/wasm/sgd.wat    -> sgd-wasm.ts  (biased-MF SGD epoch)
+ *   train/models/wasm/invert.wat -> invert-wasm.ts (the rank-b update of the blocked SPD inverse)
  *   train/similar/wasm/dots.wat  -> dots-wasm.ts (blocked cosine scores of the neighbour lists)
  * `node --import tsx train/models/wasm/build.ts`. test/node/models/wasm.test.ts checks that the
  * embedded bytes match a fresh compile.
@@ -14,6 +15,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 const KERNELS = {
   sgd: { wat: join(here, 'sgd.wat'), out: join(here, 'sgd-wasm.ts'), constant: 'SGD_WASM_BASE64' },
+  invert: {
+    wat: join(here, 'invert.wat'),
+    out: join(here, 'invert-wasm.ts'),
+    constant: 'INVERT_WASM_BASE64',
+  },
   dots: {
     wat: resolve(here, '../../similar/wasm/dots.wat'),
     out: resolve(here, '../../similar/wasm/dots-wasm.ts'),
