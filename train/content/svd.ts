@@ -68,17 +68,64 @@ export function csrTransposeTimesDense(
  * machine precision. A column that is (numerically) in the span of the previous ones becomes 0.
  */
 export function orthonormalizeColumns(a: Float64Array, length: number, l: number): void {
+  // Four partial sums per dot product (independent add chains), and each projection's update
+  // fused with the next dot product: one pass over column j per previous column.
+  const tail = length - (length % 4);
   for (let pass = 0; pass < 2; pass++) {
     for (let j = 0; j < l; j++) {
       const cj = j * length;
+      let dot = 0;
+      if (j > 0) {
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let t = 0;
+        for (; t < tail; t += 4) {
+          s0 += a[t]! * a[cj + t]!;
+          s1 += a[t + 1]! * a[cj + t + 1]!;
+          s2 += a[t + 2]! * a[cj + t + 2]!;
+          s3 += a[t + 3]! * a[cj + t + 3]!;
+        }
+        for (; t < length; t++) s0 += a[t]! * a[cj + t]!;
+        dot = s0 + s1 + s2 + s3;
+      }
       for (let i = 0; i < j; i++) {
         const ci = i * length;
-        let dot = 0;
-        for (let t = 0; t < length; t++) dot += a[ci + t]! * a[cj + t]!;
-        for (let t = 0; t < length; t++) a[cj + t] = a[cj + t]! - dot * a[ci + t]!;
+        // a_j -= dot·a_i, and the dot product with the next column (or the norm) on the way.
+        const cn = i + 1 < j ? ci + length : cj;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let t = 0;
+        for (; t < tail; t += 4) {
+          const v0 = a[cj + t]! - dot * a[ci + t]!;
+          const v1 = a[cj + t + 1]! - dot * a[ci + t + 1]!;
+          const v2 = a[cj + t + 2]! - dot * a[ci + t + 2]!;
+          const v3 = a[cj + t + 3]! - dot * a[ci + t + 3]!;
+          a[cj + t] = v0;
+          a[cj + t + 1] = v1;
+          a[cj + t + 2] = v2;
+          a[cj + t + 3] = v3;
+          s0 += a[cn + t]! * v0;
+          s1 += a[cn + t + 1]! * v1;
+          s2 += a[cn + t + 2]! * v2;
+          s3 += a[cn + t + 3]! * v3;
+        }
+        for (; t < length; t++) {
+          const v = a[cj + t]! - dot * a[ci + t]!;
+          a[cj + t] = v;
+          s0 += a[cn + t]! * v;
+        }
+        dot = s0 + s1 + s2 + s3;
       }
-      let norm = 0;
-      for (let t = 0; t < length; t++) norm += a[cj + t]! * a[cj + t]!;
+      // `dot` is now |a_j|² (for j = 0, computed here).
+      let norm = dot;
+      if (j === 0) {
+        norm = 0;
+        for (let t = 0; t < length; t++) norm += a[cj + t]! * a[cj + t]!;
+      }
       norm = Math.sqrt(norm);
       const scale = norm > 1e-12 ? 1 / norm : 0;
       for (let t = 0; t < length; t++) a[cj + t] = a[cj + t]! * scale;
@@ -184,6 +231,7 @@ export function truncatedSvd(
   const { values, vectors } = symmetricEigen(gram, l);
   const singularValues = new Float64Array(k);
   const rightVectors = new Float64Array(x.cols * k);
+  const acc = new Float64Array(x.cols);
   for (let c = 0; c < k; c++) {
     const sigma = Math.sqrt(Math.max(0, values[c]!));
     singularValues[c] = sigma;
@@ -191,10 +239,15 @@ export function truncatedSvd(
     // v_c = Z w_c / sigma_c
     let maxAbs = 0;
     let sign = 1;
+    // Z w_c accumulated column by column (the same order of additions per entry as a row loop).
+    acc.fill(0);
+    for (let i = 0; i < l; i++) {
+      const w = vectors[i * l + c]!;
+      const zi = i * x.cols;
+      for (let t = 0; t < x.cols; t++) acc[t] = acc[t]! + z[zi + t]! * w;
+    }
     for (let t = 0; t < x.cols; t++) {
-      let s = 0;
-      for (let i = 0; i < l; i++) s += z[i * x.cols + t]! * vectors[i * l + c]!;
-      s /= sigma;
+      const s = acc[t]! / sigma;
       rightVectors[t * k + c] = s;
       if (Math.abs(s) > maxAbs + 1e-12) {
         maxAbs = Math.abs(s);
