@@ -144,7 +144,7 @@ export function tsne(x: Float32Array, rows: number, dim: number, options: TsneOp
   const y = Float64Array.from({ length: n * 2 }, () => rng.normal() * 1e-4);
   const update = new Float64Array(n * 2);
   const gains = new Float64Array(n * 2).fill(1);
-  const q = new Float64Array(n * n);
+  const q = new Float64Array(n * 2);
   const grad = new Float64Array(n * 2);
   const learningRate = Math.max(n / 12, 50);
   for (let it = 0; it < iterations; it++) {
@@ -161,7 +161,12 @@ export function tsne(x: Float32Array, rows: number, dim: number, options: TsneOp
   return { points: y, rows: chosen };
 }
 
-/** Exact t-SNE gradient: dC/dy_i = 4 sum_j (e p_ij - q_ij) (y_i - y_j) / (1 + |y_i - y_j|^2). */
+/**
+ * Exact t-SNE gradient: dC/dy_i = 4 sum_j (e p_ij - q_ij) (y_i - y_j) / (1 + |y_i - y_j|^2), in
+ * one pass over the pairs i < j: with v = 1 / (1 + |y_i - y_j|²) and q_ij = v / Σv it is
+ * 4 (Σ_j e p_ij v (y_i - y_j) - Σ_j v² (y_i - y_j) / Σv), both sums symmetric in the pair.
+ * `num` [n, 2] holds the second sums.
+ */
 export function tsneGradient(
   p: Float64Array,
   y: Float64Array,
@@ -171,28 +176,36 @@ export function tsneGradient(
   grad: Float64Array,
 ): void {
   let sumQ = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const dx = y[i * 2]! - y[j * 2]!;
-      const dy = y[i * 2 + 1]! - y[j * 2 + 1]!;
-      const v = 1 / (1 + dx * dx + dy * dy);
-      num[i * n + j] = v;
-      num[j * n + i] = v;
-      sumQ += 2 * v;
-    }
-  }
   grad.fill(0);
+  num.fill(0, 0, n * 2);
   for (let i = 0; i < n; i++) {
-    let gx = 0;
-    let gy = 0;
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      const v = num[i * n + j]!;
-      const m = (exaggeration * p[i * n + j]! - v / sumQ) * v;
-      gx += m * (y[i * 2]! - y[j * 2]!);
-      gy += m * (y[i * 2 + 1]! - y[j * 2 + 1]!);
+    const yix = y[i * 2]!;
+    const yiy = y[i * 2 + 1]!;
+    const row = i * n;
+    let ax = 0;
+    let ay = 0;
+    let bx = 0;
+    let by = 0;
+    for (let j = i + 1; j < n; j++) {
+      const dx = yix - y[j * 2]!;
+      const dy = yiy - y[j * 2 + 1]!;
+      const v = 1 / (1 + dx * dx + dy * dy);
+      sumQ += 2 * v;
+      const attract = exaggeration * p[row + j]! * v;
+      const repel = v * v;
+      ax += attract * dx;
+      ay += attract * dy;
+      bx += repel * dx;
+      by += repel * dy;
+      grad[j * 2] = grad[j * 2]! - attract * dx;
+      grad[j * 2 + 1] = grad[j * 2 + 1]! - attract * dy;
+      num[j * 2] = num[j * 2]! - repel * dx;
+      num[j * 2 + 1] = num[j * 2 + 1]! - repel * dy;
     }
-    grad[i * 2] = 4 * gx;
-    grad[i * 2 + 1] = 4 * gy;
+    grad[i * 2] = grad[i * 2]! + ax;
+    grad[i * 2 + 1] = grad[i * 2 + 1]! + ay;
+    num[i * 2] = num[i * 2]! + bx;
+    num[i * 2 + 1] = num[i * 2 + 1]! + by;
   }
+  for (let k = 0; k < n * 2; k++) grad[k] = 4 * (grad[k]! - num[k]! / sumQ);
 }
