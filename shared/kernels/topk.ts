@@ -40,9 +40,12 @@ export function topK(scores: ArrayLike<number>, k: number, exclude?: (index: num
     }
   };
   if (size > 0) {
+    // Once the heap is full, an item must beat its worst entry: a higher score (an equal one loses
+    // on the index, as items come in index order). One comparison rejects most items.
+    let floor = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < n; i++) {
       const v = scores[i]!;
-      if (!(v > Number.NEGATIVE_INFINITY)) continue; // skips -Infinity and NaN
+      if (!(v > floor)) continue; // also skips -Infinity and NaN
       if (exclude?.(i)) continue;
       if (count < size) {
         // sift up
@@ -60,10 +63,12 @@ export function topK(scores: ArrayLike<number>, k: number, exclude?: (index: num
           heapIdx[p] = ti;
           c = p;
         }
+        if (count === size) floor = heapVal[0]!;
       } else if (worse(heapVal[0]!, heapIdx[0]!, v, i)) {
         heapVal[0] = v;
         heapIdx[0] = i;
         siftDown(0);
+        floor = heapVal[0]!;
       }
     }
   }

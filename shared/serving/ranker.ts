@@ -166,12 +166,30 @@ function refYear(model: ServingModel): number {
 /** x / (1 + |x|): a bounded view of an unbounded raw score. */
 const squash = (x: number) => x / (1 + Math.abs(x));
 
-/** rank feature of each position: 1 / log2(2 + rank within `values`, best first). */
-function rankFeature(values: Float32Array, out: Float32Array, column: number, stride: number): void {
+/** Rank feature of each position into `out` (column `column` of rows `stride` apart): 1 / log2(2 + rank within `values`, best first, ties by position). */
+export function rankFeature(values: Float32Array, out: Float32Array, column: number, stride: number): void {
   const m = values.length;
-  const order = Array.from({ length: m }, (_, n) => n).sort((a, b) => values[b]! - values[a]! || a - b);
-  for (let r = 0; r < m; r++) out[order[r]! * stride + column] = 1 / Math.log2(2 + r);
+  if (m > 65_536) {
+    const order = Array.from({ length: m }, (_, n) => n).sort((a, b) => values[b]! - values[a]! || a - b);
+    for (let r = 0; r < m; r++) out[order[r]! * stride + column] = 1 / Math.log2(2 + r);
+    return;
+  }
+  // Best first, ties by position, as one numeric sort of exact float64 keys: the value's float32
+  // bits mapped to an order-preserving uint32 (flipped: higher first), times 2^16, plus n.
+  const keys = rankKeys.length >= m ? rankKeys.subarray(0, m) : (rankKeys = new Float64Array(m));
+  for (let n = 0; n < m; n++) {
+    const v = values[n]!;
+    rankBits[0] = v === 0 ? 0 : v; // -0 ranks as 0
+    const u = rankUint[0]!;
+    const ascending = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+    keys[n] = (0xffffffff - ascending) * 65_536 + n;
+  }
+  keys.sort();
+  for (let r = 0; r < m; r++) out[(keys[r]! % 65_536) * stride + column] = 1 / Math.log2(2 + r);
 }
+const rankBits = new Float32Array(1);
+const rankUint = new Uint32Array(rankBits.buffer);
+let rankKeys = new Float64Array(512);
 
 /** Min-max of values over the candidates into a feature column. */
 function scaledFeature(values: Float32Array, out: Float32Array, column: number, stride: number): void {
