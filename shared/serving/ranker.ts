@@ -176,7 +176,8 @@ export function rankFeature(values: Float32Array, out: Float32Array, column: num
   }
   // Best first, ties by position, as one numeric sort of exact float64 keys: the value's float32
   // bits mapped to an order-preserving uint32 (flipped: higher first), times 2^16, plus n.
-  const keys = rankKeys.length >= m ? rankKeys.subarray(0, m) : (rankKeys = new Float64Array(m));
+  if (rankKeys.length < m) rankKeys = new Float64Array(m);
+  const keys = rankKeys.subarray(0, m);
   for (let n = 0; n < m; n++) {
     const v = values[n]!;
     rankBits[0] = v === 0 ? 0 : v; // -0 ranks as 0
