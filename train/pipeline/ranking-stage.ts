@@ -10,20 +10,19 @@ import type { LearnedRankingConfig } from '../../shared/serving/ranker.ts';
 import type { ItemItemLists } from '../../shared/kernels/sparse-item.ts';
 import {
   fitItemItem,
-  fitLearnedRanking,
   ITEM_ITEM_DEFAULTS,
   type ItemItemOptions,
   itemItemWeightRows,
-  type LearnedRankingResult,
   recentCsr,
 } from '../models/ranker.ts';
+import { type LearnedStage, type PendingLearnedStage, startLearnedRanking } from './learned-stage.ts';
 
 export interface RankingStage {
   itemItem: ItemItemLists;
   /** Per user, the latest rated items (user_recent.csr). */
   userRecent: { offsets: Uint32Array; indexes: Uint32Array };
   itemItemConfig: Required<ItemItemOptions>;
-  learned: LearnedRankingResult | null;
+  learned: LearnedStage | null;
   /** trainingConfig.learnedRanking (null without the learned stage). */
   config: (LearnedRankingConfig & { backend: string; rankModel: string }) | null;
   metrics: Record<string, number>;
@@ -43,6 +42,8 @@ export interface RankingStageOptions {
   itemItem?: ItemItemOptions;
   /** The evaluation split's fitted rank model: the carve's fit continues from it. */
   warmFrom?: Recommender | null;
+  /** The learned stage, already started (startLearnedRanking) on these rows and content. */
+  pending?: PendingLearnedStage;
   log: (line: string) => void;
 }
 
@@ -61,24 +62,30 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
   if (options.learned === false)
     return { itemItem, userRecent, itemItemConfig, learned: null, config: null, metrics };
   t = performance.now();
-  const { parseBackendChoice, selectBackend } = await import('../backend.ts');
-  const selection = await selectBackend({ backend: parseBackendChoice(options.backend ?? 'auto') });
-  const learned = await fitLearnedRanking({
-    dataset,
-    rows: options.trainRows,
-    content: options.content,
-    seed,
-    log,
-    itemItem: itemItemConfig,
-    rankModel: options.rankModel,
-    warmFrom: options.warmFrom ?? null,
-  });
-  const seconds = (performance.now() - t) / 1000;
+  const pending =
+    options.pending ??
+    startLearnedRanking(
+      {
+        dataset,
+        rows: options.trainRows,
+        content: options.content,
+        seed,
+        rankModel: options.rankModel,
+        warmFrom: options.warmFrom ?? null,
+        ...(options.backend === undefined ? {} : { backend: options.backend }),
+        itemItem: itemItemConfig,
+      },
+      log,
+    );
+  const learned = await pending.result;
+  const waited = (performance.now() - t) / 1000;
+  const seconds = Object.values(learned.seconds).reduce((a, b) => a + b, 0);
   log(
-    `learned ranking stage (tfjs-${selection.name}) in ${seconds.toFixed(1)} s: users ${learned.config.enabled.users ? 'learned' : learned.config.fallback?.users}, sessions ${learned.config.enabled.sessions ? 'learned' : learned.config.fallback?.sessions}`,
+    `learned ranking stage (${learned.backend}) in ${seconds.toFixed(1)} s${options.pending ? ` (beside the rest of training; waited ${waited.toFixed(1)} s for it)` : ''}: users ${learned.config.enabled.users ? 'learned' : learned.config.fallback?.users}, sessions ${learned.config.enabled.sessions ? 'learned' : learned.config.fallback?.sessions}`,
   );
   Object.assign(metrics, {
     learnedSeconds: seconds,
+    learnedWaitSeconds: waited,
     learnedLists: learned.lists,
     validationUsersLearnedNdcg10: learned.validation.users.learned,
     validationUsersBlendNdcg10: learned.validation.users.blend,
@@ -96,7 +103,7 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
     userRecent,
     itemItemConfig,
     learned,
-    config: { ...learned.config, backend: `tfjs-${selection.name}`, rankModel: options.rankModel },
+    config: { ...learned.config, backend: learned.backend, rankModel: options.rankModel },
     metrics,
   };
 }

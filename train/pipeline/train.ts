@@ -16,6 +16,7 @@ import { type EpochLog, type FactorExport, isFactorRecommender, type Recommender
 import { renderReport } from '../report/report.ts';
 import type { PosterEmbeddings } from '../visual/cnn.ts';
 import type { ItemItemOptions } from '../models/ranker.ts';
+import { type PendingLearnedStage, startLearnedRanking } from './learned-stage.ts';
 import { fitRankingStage, type RankingStage, writeRankingStage } from './ranking-stage.ts';
 import { catalogLayout } from '../viz/catalog-map.ts';
 import { datasetFingerprint, type TrainResult, writeCatalogParts } from './version-parts.ts';
@@ -162,6 +163,19 @@ async function rankingMetrics(
 
 /** Train, evaluate and export one version. */
 export async function runTraining(options: TrainOptions = {}): Promise<TrainResult> {
+  const learnedRun: { pending: PendingLearnedStage | null } = { pending: null };
+  try {
+    return await trainVersion(options, learnedRun);
+  } finally {
+    // A failure elsewhere stops the learned stage's worker (a no-op once it has finished).
+    await learnedRun.pending?.cancel();
+  }
+}
+
+async function trainVersion(
+  options: TrainOptions,
+  learnedRun: { pending: PendingLearnedStage | null },
+): Promise<TrainResult> {
   const started = performance.now();
   const log = options.log ?? (() => {});
   // Seconds per stage (metrics.json timing.stages; bench/scale.ts reads them).
@@ -254,6 +268,36 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   // 1. Evaluation fit: train on (1 - testFraction), learning curves on a carve of it.
   const split = randomSplit(dataset, options.testFraction ?? 0.1, seed);
   const carve = carveValidation(dataset, split.train, 0.05, seed);
+  // The ranking model beside the rating model: what the served collaborative channel ranks with.
+  // Neural models write their own version layout (train/models/neural/version.ts), without it.
+  const rankName = NEURAL_MODELS[modelName]
+    ? null
+    : options.rankModel === undefined
+      ? DEFAULT_RANK_MODEL
+      : options.rankModel;
+  const warmStart = options.productionFit !== 'scratch';
+  // The learned ranking stage learns from a time carve of split.train: with more than one thread
+  // it is fitted in a worker from here on, beside everything below (learned-stage.ts). On large
+  // data its carve continues the evaluation rank model, so it starts once that one is fitted.
+  const learnedWanted = rankName !== null && (options.learnedRanking ?? true);
+  const carveWarm = warmStart && dataset.ratings.length >= CARVE_WARM_MIN_RATINGS;
+  const startLearned = (warmFrom: Recommender | null) => {
+    if (rankName === null) return;
+    learnedRun.pending = startLearnedRanking(
+      {
+        dataset,
+        rows: split.train,
+        content: text ? { data: text.embeddings, dim: textDim } : null,
+        seed,
+        rankModel: rankName,
+        warmFrom,
+        ...(options.backend === undefined ? {} : { backend: options.backend }),
+        ...(options.itemItem ? { itemItem: options.itemItem } : {}),
+      },
+      log,
+    );
+  };
+  if (learnedWanted && !carveWarm) startLearned(null);
   const epochs: EpochLog[] = [];
   const evalModel = createModel(modelName, { itemFeatures });
   const evalStarted = performance.now();
@@ -291,13 +335,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     log(`${section} (${split.name}): ${shown}`);
   }
 
-  // 1b. The ranking model on the same split: what the served collaborative channel will rank with.
-  // Neural models write their own version layout (train/models/neural/version.ts), without it.
-  const rankName = NEURAL_MODELS[modelName]
-    ? null
-    : options.rankModel === undefined
-      ? DEFAULT_RANK_MODEL
-      : options.rankModel;
+  // 1b. The ranking model on the same split.
   let evalRankModel: Recommender | null = null;
   if (rankName !== null) {
     const rankModel = createModel(rankName, { itemFeatures });
@@ -312,6 +350,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
     await rankModel.fit({ dataset, train: carve.train, seed });
     stages.rankEvaluationFitSeconds = (performance.now() - t) / 1000;
     evalRankModel = rankModel;
+    if (learnedWanted && carveWarm) startLearned(rankModel);
     const te = performance.now();
     metrics.holdoutRankingRankModel = await rankingMetrics(rankModel, dataset, carve.train, split.test, seed);
     stages.rankEvaluationSeconds = (performance.now() - te) / 1000;
@@ -324,7 +363,6 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   // 2. Production fit on every rating.
   const all = Uint32Array.from({ length: dataset.ratings.length }, (_, j) => j);
   const model = createModel(modelName, { itemFeatures });
-  const warmStart = options.productionFit !== 'scratch';
   if (warmStart && model instanceof Svdpp && evalModel instanceof Svdpp)
     model.warmStartFrom(evalModel, SVDPP_WARM_EPOCHS);
   const fitStarted = performance.now();
@@ -415,10 +453,11 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
       rankModel: rankName,
       seed,
       ...(options.backend === undefined ? {} : { backend: options.backend }),
-      learned: options.learnedRanking ?? true,
+      learned: learnedWanted,
       // On large data the carve's implicit ALS continues the evaluation split's fit (which saw the
       // carve's labels: a small leak, 5 of a user's ~100+ rows) instead of a full fit.
-      warmFrom: warmStart && dataset.ratings.length >= CARVE_WARM_MIN_RATINGS ? evalRankModel : null,
+      warmFrom: carveWarm ? evalRankModel : null,
+      ...(learnedRun.pending ? { pending: learnedRun.pending } : {}),
       ...(options.itemItem ? { itemItem: options.itemItem } : {}),
       log,
     });
