@@ -546,15 +546,32 @@ export const ANONYMOUS_CARVE = Object.freeze({
 });
 
 /**
- * The time carve of `rows` and a serving model over channels fitted on its earlier part, and the
- * anonymous users (`CarveOptions`) with channels that never saw them.
+ * What the carve fits before any fit: the carve, the anonymous users' folds and histories, and
+ * the channel fits it needs as slots: FULL_SLOT (every carve user: the known users' lists, with
+ * folds) and one per fold, or the single fit of a share (slot 0, without the anonymous users).
  */
-export async function prepareCarve(
+export interface CarvePlan {
+  carve: TimeCarve;
+  only: Uint8Array | undefined;
+  folds: number;
+  /** Fold of each anonymous user (0 with a share). */
+  foldOf: Map<number, number>;
+  histories: Map<number, AnonymousHistory>;
+  slots: number[];
+  fitRows(slot: number): Uint32Array;
+  fit(slot: number): Promise<ServingModel>;
+}
+
+/** The slot of the channels fitted on every carve user (with folds). */
+export const FULL_SLOT = -1;
+
+/** Plans the time carve of `rows` and its channel fits (`prepareCarve` runs them all). */
+export function planCarve(
   dataset: Dataset,
   rows: Uint32Array,
   content: { data: Float32Array; dim: number } | null,
   options: CarveOptions = {},
-): Promise<PreparedCarve> {
+): CarvePlan {
   const {
     rankModel = 'ials',
     itemItem = {},
@@ -570,15 +587,6 @@ export async function prepareCarve(
     options.anonymousFolds ?? (small && options.anonymousShare === undefined ? ANONYMOUS_CARVE.folds : 0);
   const anonymousShare = options.anonymousShare ?? (anonymousFolds >= 2 ? 0 : ANONYMOUS_CARVE.share);
   const { userIndex, itemIndex, rating, timestamp } = dataset.ratings;
-  const fitModel = async (fit: Uint32Array) => {
-    const ials = createModel(rankModel);
-    if (!isRankFactorRecommender(ials)) throw new Error(`rank model ${rankModel} exports no ranking factors`);
-    if (warmFrom instanceof Ials && ials instanceof Ials)
-      ials.warmStartFrom(warmFrom, IALS_CARVE_WARM_ITERATIONS);
-    await ials.fit({ dataset, train: fit, seed });
-    const lists = await fitItemItem(dataset, fit, itemItem, seed);
-    return carveServingModel(dataset, fit, ials.exportRankFactors(), lists, content, only);
-  };
   // Fold of each anonymous user (seeded): 0 with a share, 0 .. folds - 1 with folds.
   const rng = createRng(seed + 41);
   const foldOf = new Map<number, number>();
@@ -602,20 +610,83 @@ export async function prepareCarve(
       ratings: Float32Array.from(list, (j) => rating[j]!),
     });
   }
+  const folds = anonymousFolds >= 2 ? anonymousFolds : 0;
   const without = (fold: number) => carve.fit.filter((j) => foldOf.get(userIndex[j]!) !== fold);
-  const anonymous = new Map<number, { history: AnonymousHistory; model: ServingModel }>();
-  if (anonymousFolds >= 2) {
-    const model = await fitModel(carve.fit);
-    for (let fold = 0; fold < anonymousFolds; fold++) {
-      const foldModel = await fitModel(without(fold));
-      for (const [u, f] of foldOf)
-        if (f === fold) anonymous.set(u, { history: histories.get(u)!, model: foldModel });
-    }
-    return { carve, model, excluded: new Set(), anonymous };
-  }
-  const model = await fitModel(foldOf.size > 0 ? without(0) : carve.fit);
-  for (const u of foldOf.keys()) anonymous.set(u, { history: histories.get(u)!, model });
-  return { carve, model, excluded: new Set(foldOf.keys()), anonymous };
+  const fitRows = (slot: number) =>
+    slot === FULL_SLOT ? carve.fit : folds > 0 || foldOf.size > 0 ? without(slot) : carve.fit;
+  return {
+    carve,
+    only,
+    folds,
+    foldOf,
+    histories,
+    slots: folds > 0 ? [FULL_SLOT, ...Array.from({ length: folds }, (_, f) => f)] : [0],
+    fitRows,
+    fit: async (slot) => {
+      const fit = fitRows(slot);
+      const ials = createModel(rankModel);
+      if (!isRankFactorRecommender(ials)) throw new Error(`rank model ${rankModel} exports no ranking factors`);
+      if (warmFrom instanceof Ials && ials instanceof Ials)
+        ials.warmStartFrom(warmFrom, IALS_CARVE_WARM_ITERATIONS);
+      await ials.fit({ dataset, train: fit, seed });
+      const lists = await fitItemItem(dataset, fit, itemItem, seed);
+      return carveServingModel(dataset, fit, ials.exportRankFactors(), lists, content, only);
+    },
+  };
+}
+
+/** The slot whose channels rank a request: known users' or an anonymous user's. */
+function slotOf(plan: CarvePlan, user: number, anonymous: boolean): number {
+  if (plan.folds === 0) return 0;
+  return anonymous ? plan.foldOf.get(user)! : FULL_SLOT;
+}
+
+/** A PreparedCarve over all the fitted slots of `plan`. */
+export function assembleCarve(plan: CarvePlan, models: Map<number, ServingModel>): PreparedCarve {
+  const share = carveShare(plan, models);
+  for (const a of share.anonymous.values())
+    if (!a.model) throw new Error('assembleCarve: a slot of the plan was not fitted');
+  if (!share.model) throw new Error('assembleCarve: the known users\' slot was not fitted');
+  return share as PreparedCarve;
+}
+
+/**
+ * A thread's share of a carve: the slots it fitted in `models`, null where another thread holds
+ * the slot (its requests are enumerated all the same, so both threads number them alike).
+ */
+interface CarveShare {
+  carve: TimeCarve;
+  model: ServingModel | null;
+  excluded: Set<number>;
+  anonymous: Map<number, { history: AnonymousHistory; model: ServingModel | null }>;
+}
+
+function carveShare(plan: CarvePlan, models: Map<number, ServingModel>): CarveShare {
+  const anonymous = new Map<number, { history: AnonymousHistory; model: ServingModel | null }>();
+  for (const u of plan.foldOf.keys())
+    anonymous.set(u, { history: plan.histories.get(u)!, model: models.get(slotOf(plan, u, true)) ?? null });
+  return {
+    carve: plan.carve,
+    model: models.get(slotOf(plan, -2, false)) ?? null,
+    excluded: plan.folds > 0 ? new Set() : new Set(plan.foldOf.keys()),
+    anonymous,
+  };
+}
+
+/**
+ * The time carve of `rows` and a serving model over channels fitted on its earlier part, and the
+ * anonymous users (`CarveOptions`) with channels that never saw them.
+ */
+export async function prepareCarve(
+  dataset: Dataset,
+  rows: Uint32Array,
+  content: { data: Float32Array; dim: number } | null,
+  options: CarveOptions = {},
+): Promise<PreparedCarve> {
+  const plan = planCarve(dataset, rows, content, options);
+  const models = new Map<number, ServingModel>();
+  for (const slot of plan.slots) models.set(slot, await plan.fit(slot));
+  return assembleCarve(plan, models);
 }
 
 /** What ranks a kind of user on validation: the stage and every alternative the edge serves. */
@@ -647,39 +718,67 @@ interface Labelled {
   labels: Set<number>;
 }
 
-/** The requests of carve users: known users, their sessions, anonymous users' session windows. */
+/**
+ * The requests of carve users: known users, their sessions, anonymous users' session windows, in
+ * user order; null where another thread holds the request's channels.
+ */
 function requests(
-  prepared: PreparedCarve,
+  prepared: CarveShare,
   users: readonly number[],
   { windows, knownSessions }: { windows: number; knownSessions: boolean },
-): { known: Labelled[]; sessions: Labelled[] } {
+): { known: (Labelled | null)[]; sessions: (Labelled | null)[] } {
   const { carve, model, anonymous, excluded } = prepared;
-  const known: Labelled[] = [];
-  const sessions: Labelled[] = [];
+  const known: (Labelled | null)[] = [];
+  const sessions: (Labelled | null)[] = [];
   for (const u of users) {
     const anon = anonymous.get(u);
     if (anon) {
       for (const w of sessionWindows(anon.history, { count: windows }))
-        sessions.push({ model: anon.model, user: sessionUser(anon.model, w.session), labels: w.labels });
+        sessions.push(anon.model ? { model: anon.model, user: sessionUser(anon.model, w.session), labels: w.labels } : null);
     }
     if (excluded.has(u)) continue;
     const labels = carve.labels.get(u)!;
-    known.push({ model, user: knownUser(model, u), labels });
-    if (knownSessions) sessions.push({ model, user: sessionUser(model, carve.sessions.get(u)!), labels });
+    known.push(model ? { model, user: knownUser(model, u), labels } : null);
+    if (knownSessions)
+      sessions.push(model ? { model, user: sessionUser(model, carve.sessions.get(u)!), labels } : null);
   }
   return { known, sessions };
 }
 
-/** Training lists of labelled requests, session lists sharing `sessionWeight` × the known ones' weight. */
-function trainingLists(
-  known: readonly Labelled[],
-  sessions: readonly Labelled[],
+/** The training list of each request this thread holds (null: no positive among its candidates). */
+function ownLists(
+  rs: readonly (Labelled | null)[],
   perChannel: number,
-  sessionWeight: number,
   columns: Uint16Array | null,
+): Map<number, TrainingList | null> {
+  const out = new Map<number, TrainingList | null>();
+  rs.forEach((r, n) => {
+    if (r) out.set(n, listOf(r.model, r.user, r.labels, perChannel, columns));
+  });
+  return out;
+}
+
+/** Lists in request order from this thread's and the helper's, without the empty ones. */
+function mergeLists(
+  count: number,
+  own: Map<number, TrainingList | null>,
+  other: Map<number, TrainingList | null> | null,
 ): TrainingList[] {
-  const knownLists = known.flatMap((r) => listOf(r.model, r.user, r.labels, perChannel, columns) ?? []);
-  const sessionLists = sessions.flatMap((r) => listOf(r.model, r.user, r.labels, perChannel, columns) ?? []);
+  const out: TrainingList[] = [];
+  for (let n = 0; n < count; n++) {
+    const list = own.has(n) ? own.get(n) : other?.get(n);
+    if (list === undefined) throw new Error(`learned stage: request ${n} has no list`);
+    if (list) out.push(list);
+  }
+  return out;
+}
+
+/** Known-user and session lists together, the session lists sharing `sessionWeight` × the known ones' weight. */
+function trainingLists(
+  knownLists: TrainingList[],
+  sessionLists: TrainingList[],
+  sessionWeight: number,
+): TrainingList[] {
   if (sessionWeight > 0 && sessionLists.length > 0) {
     const each = (sessionWeight * Math.max(1, knownLists.length)) / sessionLists.length;
     for (const l of sessionLists) l.weight = each;
@@ -786,17 +885,54 @@ export async function fitRankerNet(
   return net;
 }
 
-/** nDCG@10 of the stage and of each alternative the edge can serve, every list ranked by `recommend()`. */
-function kindScores(requests: readonly Labelled[]): KindScores {
-  const s: KindScores = { learned: 0, blend: 0, ials: 0, itemItem: 0, lists: 0 };
+/** nDCG@10 of the alternatives the edge can serve on one request: [blend, iALS, item-item]. */
+function alternativeScores({ model, user, labels }: Labelled): number[] {
   const only = { collaborative: 1, content: 0, popularity: 0 };
-  for (const { model, user, labels } of requests) {
-    const ranked = (options: Partial<RecommendOptions>) =>
-      recommend(model, user, { k: 10, ...options }).items.map((it) => it.itemIndex);
-    if (model.learned) s.learned += ndcgAt(ranked({ stage: 'learned' }), labels, 10);
-    s.blend += ndcgAt(ranked({ stage: 'blend' }), labels, 10);
-    s.ials += ndcgAt(ranked({ stage: 'blend', blend: { newUser: only, regular: only } }), labels, 10);
-    if (model.itemItem) s.itemItem += ndcgAt(ranked({ stage: 'itemItem' }), labels, 10);
+  const ranked = (options: Partial<RecommendOptions>) =>
+    recommend(model, user, { k: 10, ...options }).items.map((it) => it.itemIndex);
+  return [
+    ndcgAt(ranked({ stage: 'blend' }), labels, 10),
+    ndcgAt(ranked({ stage: 'blend', blend: { newUser: only, regular: only } }), labels, 10),
+    model.itemItem ? ndcgAt(ranked({ stage: 'itemItem' }), labels, 10) : 0,
+  ];
+}
+
+/** nDCG@10 of the learned stage on one request (0 when its model has none). */
+function learnedScore({ model, user, labels }: Labelled): number {
+  if (!model.learned) return 0;
+  const ranked = recommend(model, user, { k: 10, stage: 'learned' }).items.map((it) => it.itemIndex);
+  return ndcgAt(ranked, labels, 10);
+}
+
+/** Per request this thread holds: [learned, blend, iALS, item-item] (alternatives first, then learned). */
+async function ownScores(
+  rs: readonly (Labelled | null)[],
+  learned: Promise<void>,
+): Promise<Map<number, number[]>> {
+  const alternatives = new Map<number, number[]>();
+  rs.forEach((r, n) => {
+    if (r) alternatives.set(n, alternativeScores(r));
+  });
+  await learned;
+  const out = new Map<number, number[]>();
+  for (const [n, alt] of alternatives) out.set(n, [learnedScore(rs[n]!), ...alt]);
+  return out;
+}
+
+/** Mean nDCG@10 of the stage and of each alternative over requests, summed in request order. */
+function kindScores(
+  count: number,
+  own: Map<number, number[]>,
+  other: Map<number, number[]> | null,
+): KindScores {
+  const s: KindScores = { learned: 0, blend: 0, ials: 0, itemItem: 0, lists: 0 };
+  for (let r = 0; r < count; r++) {
+    const v = own.get(r) ?? other?.get(r);
+    if (!v) throw new Error(`learned stage: request ${r} has no scores`);
+    s.learned += v[0]!;
+    s.blend += v[1]!;
+    s.ials += v[2]!;
+    s.itemItem += v[3]!;
     s.lists++;
   }
   const n = Math.max(1, s.lists);
@@ -837,55 +973,44 @@ export function stageChoice(score: { users: KindScores; sessions: KindScores }):
 /** At most about this many anonymous session lists, for training and for validation. */
 export const SESSION_LIST_BUDGET = Object.freeze({ training: 10_000, validation: 2_500 });
 
-/** Fits the learned ranking stage on a time carve of `rows` (see the module comment). */
-export async function fitLearnedRanking({
-  dataset,
-  rows,
-  content,
-  seed = 0,
-  log = () => {},
-  itemItem = {},
-  perChannel = 100,
-  epochs = 8,
-  negatives = 50,
-  rankModel = 'ials',
-  batch = 8,
-  learningRate = 0.01,
-  hidden = [32, 16],
-  anonymousShare,
-  anonymousFolds,
-  windows = 16,
-  validationWindows = 8,
-  knownSessions = false,
-  sessionWeight = 0,
-  features = RANKER_FEATURES,
-  prepared,
-  maxUsers = RANKER_MAX_USERS,
-  warmFrom = null,
-}: LearnedRankingOptions): Promise<LearnedRankingResult> {
-  let t = performance.now();
-  const lap = () => {
-    const now = performance.now();
-    const s = (now - t) / 1000;
-    t = now;
-    return s;
-  };
-  const carved =
-    prepared ??
-    (await prepareCarve(dataset, rows, content, {
-      rankModel,
-      itemItem,
-      seed,
-      warmFrom,
-      maxUsers,
-      ...(anonymousShare === undefined ? {} : { anonymousShare }),
-      ...(anonymousFolds === undefined ? {} : { anonymousFolds }),
-    }));
-  const { carve } = carved;
-  const models = new Set([carved.model, ...[...carved.anonymous.values()].map((a) => a.model)]);
-  for (const model of models) model.learned = null;
-  const channelSeconds = lap();
+/**
+ * A second thread's share of the learned stage (train/pipeline/learned-stage.ts): it fits the
+ * channel slots `slots` of the same plan, makes the lists and validation scores of the requests
+ * they rank, and hands them over. Only for carves with folds (several channel fits).
+ */
+export interface LearnedHelper {
+  /** Hands the helper its share (the slots `helperSlots(folds)` of the same options). */
+  start(): void;
+  /** Its lists, by request index (known users, sessions). */
+  lists(): Promise<HelperLists>;
+  /** Its validation scores by request index, once it has the fitted layers. */
+  scores(layers: DenseLayer[]): Promise<HelperScores>;
+}
 
+/** The channel slots a helper fits on a carve with `folds` folds: the later half of the folds. */
+export function helperSlots(folds: number): number[] {
+  const out: number[] = [];
+  for (let f = Math.floor(folds / 2); f < folds; f++) out.push(f);
+  return folds >= 2 ? out : [];
+}
+
+export interface HelperLists {
+  known: Map<number, TrainingList | null>;
+  sessions: Map<number, TrainingList | null>;
+}
+
+export interface HelperScores {
+  known: Map<number, number[]>;
+  sessions: Map<number, number[]>;
+}
+
+/** The users of a carve that make lists, and the fifth of them kept for validation (seeded). */
+function carveUsers(
+  carve: TimeCarve,
+  maxUsers: number,
+  seed: number,
+  log: (line: string) => void,
+): { validation: Set<number>; fitUsers: number[] } {
   const rng = createRng(seed + 17);
   let users = [...carve.labels.keys()].sort((a, b) => a - b);
   if (users.length > maxUsers) {
@@ -897,33 +1022,187 @@ export async function fitLearnedRanking({
     users = pick.slice(0, maxUsers).sort((a, b) => a - b);
   }
   const validation = new Set(users.filter(() => rng.next() < 0.2));
-  const fitUsers = users.filter((u) => !validation.has(u));
-  // Windows per anonymous user within the budgets (large carves: fewer windows per user).
-  const perUser = (budget: number, wanted: number, among: readonly number[]) => {
-    const count = among.filter((u) => carved.anonymous.has(u)).length;
-    return Math.max(1, Math.min(wanted, Math.floor(budget / Math.max(1, count))));
-  };
-  const fitOn = requests(carved, fitUsers, {
-    windows: perUser(SESSION_LIST_BUDGET.training, windows, fitUsers),
+  return { validation, fitUsers: users.filter((u) => !validation.has(u)) };
+}
+
+/** Session windows per anonymous user within a list budget (large carves: fewer per user). */
+function windowsPerUser(prepared: CarveShare, budget: number, wanted: number, among: readonly number[]): number {
+  const count = among.filter((u) => prepared.anonymous.has(u)).length;
+  return Math.max(1, Math.min(wanted, Math.floor(budget / Math.max(1, count))));
+}
+
+/** The helper's side of `fitLearnedRanking` (`LearnedHelper`): same options, its slots. */
+export async function learnedHelperPart(
+  options: LearnedRankingOptions,
+  link: {
+    sendLists(lists: HelperLists): void;
+    layers: Promise<DenseLayer[]>;
+    sendScores(scores: HelperScores): void;
+  },
+): Promise<void> {
+  const o = learnedDefaults(options);
+  const plan = planCarve(o.dataset, o.rows, o.content, carveOptions(o));
+  const models = new Map<number, ServingModel>();
+  for (const slot of helperSlots(plan.folds)) {
+    const model = await plan.fit(slot);
+    model.learned = null;
+    models.set(slot, model);
+  }
+  const share = carveShare(plan, models);
+  const { validation, fitUsers } = carveUsers(plan.carve, o.maxUsers, o.seed, () => {});
+  const columns = featureColumns(o.features);
+  const fitOn = requests(share, fitUsers, {
+    windows: windowsPerUser(share, SESSION_LIST_BUDGET.training, o.windows, fitUsers),
+    knownSessions: o.knownSessions,
+  });
+  link.sendLists({
+    known: ownLists(fitOn.known, o.perChannel, columns),
+    sessions: ownLists(fitOn.sessions, o.perChannel, columns),
+  });
+  const judged = requests(share, [...validation], {
+    windows: windowsPerUser(share, SESSION_LIST_BUDGET.validation, o.validationWindows, [...validation]),
+    knownSessions: share.anonymous.size === 0,
+  });
+  const learned = link.layers.then((layers) => {
+    const stage = createLearnedStage(layers, {
+      features: o.features,
+      perChannel: o.perChannel,
+      enabled: { users: true, sessions: true },
+    });
+    for (const model of models.values()) model.learned = stage;
+  });
+  const [known, sessions] = [await ownScores(judged.known, learned), await ownScores(judged.sessions, learned)];
+  link.sendScores({ known, sessions });
+}
+
+function learnedDefaults(options: LearnedRankingOptions) {
+  const {
+    seed = 0,
+    log = (_line: string) => {},
+    itemItem = {},
+    perChannel = 100,
+    epochs = 8,
+    negatives = 50,
+    rankModel = 'ials',
+    batch = 8,
+    learningRate = 0.01,
+    hidden = [32, 16],
+    windows = 16,
+    validationWindows = 8,
+    knownSessions = false,
+    sessionWeight = 0,
+    features = RANKER_FEATURES,
+    maxUsers = RANKER_MAX_USERS,
+    warmFrom = null,
+  } = options;
+  return {
+    ...options,
+    seed,
+    log,
+    itemItem,
+    perChannel,
+    epochs,
+    negatives,
+    rankModel,
+    batch,
+    learningRate,
+    hidden,
+    windows,
+    validationWindows,
     knownSessions,
+    sessionWeight,
+    features,
+    maxUsers,
+    warmFrom,
+  };
+}
+
+function carveOptions(o: ReturnType<typeof learnedDefaults>): CarveOptions {
+  return {
+    rankModel: o.rankModel,
+    itemItem: o.itemItem,
+    seed: o.seed,
+    warmFrom: o.warmFrom,
+    maxUsers: o.maxUsers,
+    ...(o.anonymousShare === undefined ? {} : { anonymousShare: o.anonymousShare }),
+    ...(o.anonymousFolds === undefined ? {} : { anonymousFolds: o.anonymousFolds }),
+  };
+}
+
+/**
+ * Fits the learned ranking stage on a time carve of `rows` (see the module comment). With a
+ * `helper` (a second thread) on a carve with folds, the helper fits its channel slots and makes
+ * their lists and validation scores meanwhile; the result is the same as without it.
+ */
+export async function fitLearnedRanking(
+  options: LearnedRankingOptions & { helper?: LearnedHelper },
+): Promise<LearnedRankingResult> {
+  const o = learnedDefaults(options);
+  const { log, seed, perChannel, features } = o;
+  let t = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const sec = (now - t) / 1000;
+    t = now;
+    return sec;
+  };
+  let share: CarveShare;
+  let helper: LearnedHelper | null = null;
+  let theirs: number[] = [];
+  const models = new Set<ServingModel>();
+  if (o.prepared) {
+    share = o.prepared;
+    for (const model of [o.prepared.model, ...[...o.prepared.anonymous.values()].map((a) => a.model)])
+      models.add(model);
+  } else {
+    const plan = planCarve(o.dataset, o.rows, o.content, carveOptions(o));
+    helper = options.helper && plan.folds >= 2 ? options.helper : null;
+    helper?.start();
+    theirs = helper ? helperSlots(plan.folds) : [];
+    const fitted = new Map<number, ServingModel>();
+    for (const slot of plan.slots) {
+      if (theirs.includes(slot)) continue;
+      const model = await plan.fit(slot);
+      fitted.set(slot, model);
+      models.add(model);
+    }
+    share = carveShare(plan, fitted);
+  }
+  for (const model of models) model.learned = null;
+  const { carve } = share;
+  const channelSeconds = lap();
+
+  const { validation, fitUsers } = carveUsers(carve, o.maxUsers, seed, log);
+  const fitOn = requests(share, fitUsers, {
+    windows: windowsPerUser(share, SESSION_LIST_BUDGET.training, o.windows, fitUsers),
+    knownSessions: o.knownSessions,
   });
   const columns = featureColumns(features);
-  const train = trainingLists(fitOn.known, fitOn.sessions, perChannel, sessionWeight, columns);
+  const ownKnown = ownLists(fitOn.known, perChannel, columns);
+  const ownSessions = ownLists(fitOn.sessions, perChannel, columns);
+  const fromHelper = helper ? await helper.lists() : null;
+  const train = trainingLists(
+    mergeLists(fitOn.known.length, ownKnown, fromHelper?.known ?? null),
+    mergeLists(fitOn.sessions.length, ownSessions, fromHelper?.sessions ?? null),
+    o.sessionWeight,
+  );
   const featureSeconds = lap();
 
   const net = await fitRankerNet(train, {
     inputs: features.length,
-    epochs,
-    negatives,
-    batch,
-    learningRate,
-    hidden,
+    epochs: o.epochs,
+    negatives: o.negatives,
+    batch: o.batch,
+    learningRate: o.learningRate,
+    hidden: o.hidden,
     seed,
     log,
   });
   const fitSeconds = lap();
 
   const layers = quantizedLayers(net);
+  const helperScores = helper ? helper.scores(layers) : null;
+  helperScores?.catch(() => {});
   const stage = createLearnedStage(layers, {
     features,
     perChannel,
@@ -931,11 +1210,17 @@ export async function fitLearnedRanking({
   });
   for (const model of models) model.learned = stage;
   // Sessions are judged where the channels never saw the user when the carve has such users.
-  const judged = requests(carved, [...validation], {
-    windows: perUser(SESSION_LIST_BUDGET.validation, validationWindows, [...validation]),
-    knownSessions: carved.anonymous.size === 0,
+  const judged = requests(share, [...validation], {
+    windows: windowsPerUser(share, SESSION_LIST_BUDGET.validation, o.validationWindows, [...validation]),
+    knownSessions: share.anonymous.size === 0,
   });
-  const score = { users: kindScores(judged.known), sessions: kindScores(judged.sessions) };
+  const ownKnownScores = await ownScores(judged.known, Promise.resolve());
+  const ownSessionScores = await ownScores(judged.sessions, Promise.resolve());
+  const other = helperScores ? await helperScores : null;
+  const score = {
+    users: kindScores(judged.known.length, ownKnownScores, other?.known ?? null),
+    sessions: kindScores(judged.sessions.length, ownSessionScores, other?.sessions ?? null),
+  };
   const config: LearnedRankingConfig = {
     features: [...features],
     perChannel,
@@ -943,10 +1228,10 @@ export async function fitLearnedRanking({
   };
   const validationSeconds = lap();
   log(
-    `ranker seconds: channels ${channelSeconds.toFixed(1)}, features ${featureSeconds.toFixed(1)}, fit ${fitSeconds.toFixed(1)}, validation ${validationSeconds.toFixed(1)}`,
+    `ranker seconds: channels ${channelSeconds.toFixed(1)}, features ${featureSeconds.toFixed(1)}, fit ${fitSeconds.toFixed(1)}, validation ${validationSeconds.toFixed(1)}${helper ? ` (a second thread fitted ${theirs.length} of the channel fits, their lists and scores)` : ''}`,
   );
-  const line = (s: KindScores) =>
-    `${[s.learned, s.blend, s.ials, s.itemItem].map((x) => x.toFixed(4)).join(' / ')} (${s.lists} lists)`;
+  const line = (sc: KindScores) =>
+    `${[sc.learned, sc.blend, sc.ials, sc.itemItem].map((x) => x.toFixed(4)).join(' / ')} (${sc.lists} lists)`;
   log(
     `ranker validation nDCG@10 (learned / blend / iALS / item-item): users ${line(score.users)}, sessions ${line(score.sessions)}; ${train.length} training lists`,
   );

@@ -1,18 +1,24 @@
 /**
  * The learned ranking stage (train/models/ranker.ts) beside the rest of training: with more than
- * one training thread, `startLearnedRanking` fits it in a worker thread while the main thread goes
+ * one training thread, `LearnedStageRunner` fits it in a worker thread while the main thread goes
  * on with the evaluation, the production fits and the report, and `reelrank train` awaits it only
  * when it writes the version. Same inputs, same seed, same result as fitting it in-process (the
  * carve's implicit ALS is exact on any thread count); `--threads 1` fits it in-process, in order.
  */
-import { Worker } from 'node:worker_threads';
+import { type MessagePort, Worker } from 'node:worker_threads';
 import type { io } from '@tensorflow/tfjs-core';
 import { ReelrankError } from '../../shared/errors.ts';
 import type { DenseLayer } from '../../shared/serving/ranker.ts';
 import type { SavableModel } from '../artifacts/writer.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { Ials } from '../models/ials.ts';
-import type { ItemItemOptions, LearnedRankingResult } from '../models/ranker.ts';
+import type {
+  HelperLists,
+  HelperScores,
+  ItemItemOptions,
+  LearnedHelper,
+  LearnedRankingResult,
+} from '../models/ranker.ts';
 import type { Recommender } from '../models/types.ts';
 import { configureThreads, trainingPool } from '../parallel/pool.ts';
 
@@ -39,7 +45,6 @@ export type LearnedStage = Omit<LearnedRankingResult, 'model'> & {
 /** What crosses to the worker: the inputs, with a warm-start model reduced to its factors. */
 interface LearnedJob extends Omit<LearnedStageInput, 'warmFrom'> {
   warm: { userFactors: Float32Array; itemFactors: Float32Array } | null;
-  threads: number;
 }
 
 interface LearnedReply extends Omit<LearnedRankingResult, 'model'> {
@@ -57,7 +62,11 @@ function savedModel(artifacts: io.ModelArtifacts): SavableModel {
   };
 }
 
-async function fitHere(input: LearnedStageInput, log: (line: string) => void): Promise<LearnedStage> {
+async function fitHere(
+  input: LearnedStageInput,
+  log: (line: string) => void,
+  helper?: LearnedHelper,
+): Promise<LearnedStage> {
   const { parseBackendChoice, selectBackend } = await import('../backend.ts');
   const selection = await selectBackend({ backend: parseBackendChoice(input.backend ?? 'auto') });
   const { fitLearnedRanking } = await import('../models/ranker.ts');
@@ -70,8 +79,119 @@ async function fitHere(input: LearnedStageInput, log: (line: string) => void): P
     rankModel: input.rankModel,
     warmFrom: input.warmFrom ?? null,
     ...(input.itemItem ? { itemItem: input.itemItem } : {}),
+    ...(helper ? { helper } : {}),
   });
   return { ...learned, backend: `tfjs-${selection.name}` };
+}
+
+/** What a worker is started with: it loads its backend and modules before the job arrives. */
+interface WorkerSetup {
+  backend: string | undefined;
+  threads: number;
+}
+
+/** The second thread of the stage, started with the worker (it loads its modules meanwhile). */
+let helperWorker: Worker | null = null;
+
+/** The worker's side, at start: thread count, TF.js backend, the ranker's modules, the helper. */
+export async function prepareLearnedJob(setup: WorkerSetup): Promise<void> {
+  // Its two threads are the stage's share of the cores: the carve's fits run in them, one each.
+  configureThreads(1);
+  if (setup.threads > 1) {
+    helperWorker = new Worker(new URL('./learned-helper.mjs', import.meta.url), {
+      workerData: { threads: setup.threads },
+    });
+    helperWorker.unref();
+  }
+  const { parseBackendChoice, selectBackend } = await import('../backend.ts');
+  await selectBackend({ backend: parseBackendChoice(setup.backend ?? 'auto') });
+  await import('../models/ranker.ts');
+}
+
+type HelperMessage =
+  | { kind: 'lists'; lists: HelperLists }
+  | { kind: 'scores'; scores: HelperScores }
+  | { kind: 'error'; error: string };
+
+/** The learned stage's helper as `fitLearnedRanking` drives it: messages to and from its thread. */
+function workerHelper(worker: Worker, job: LearnedJob): LearnedHelper {
+  const waiting = new Map<string, { resolve: (value: never) => void; reject: (error: Error) => void }>();
+  const arrived = new Map<string, unknown>();
+  let failure: Error | null = null;
+  const fail = (error: Error) => {
+    failure = error;
+    for (const w of waiting.values()) w.reject(error);
+    waiting.clear();
+  };
+  worker.on('message', (message: HelperMessage) => {
+    if (message.kind === 'error') return fail(new ReelrankError('numerical', `learned stage helper: ${message.error}`));
+    const value = message.kind === 'lists' ? message.lists : message.scores;
+    const w = waiting.get(message.kind);
+    if (w) {
+      waiting.delete(message.kind);
+      w.resolve(value as never);
+    } else arrived.set(message.kind, value);
+  });
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new ReelrankError('numerical', `learned stage helper exited (${code})`)));
+  const next = <T>(kind: 'lists' | 'scores'): Promise<T> => {
+    if (arrived.has(kind)) {
+      const value = arrived.get(kind) as T;
+      arrived.delete(kind);
+      return Promise.resolve(value);
+    }
+    if (failure) return Promise.reject(failure);
+    return new Promise<T>((resolve, reject) => waiting.set(kind, { resolve: resolve as (v: never) => void, reject }));
+  };
+  return {
+    start: () => {
+      worker.ref();
+      worker.postMessage({ kind: 'job', job });
+    },
+    lists: () => next<HelperLists>('lists'),
+    scores: (layers: DenseLayer[]) => {
+      worker.postMessage({ kind: 'layers', layers });
+      return next<HelperScores>('scores');
+    },
+  };
+}
+
+/** The helper thread's side: one job, its lists, then its scores once the layers arrive. */
+export async function runHelperJob(port: MessagePort, _setup: { threads: number }): Promise<void> {
+  configureThreads(1);
+  const { learnedHelperPart } = await import('../models/ranker.ts');
+  let gotLayers: (layers: DenseLayer[]) => void = () => {};
+  const layers = new Promise<DenseLayer[]>((resolve) => {
+    gotLayers = resolve;
+  });
+  port.on('message', async (message: { kind: 'job'; job: LearnedJob } | { kind: 'layers'; layers: DenseLayer[] }) => {
+    if (message.kind === 'layers') {
+      gotLayers(message.layers);
+      return;
+    }
+    try {
+      const { warm, ...input } = message.job;
+      await learnedHelperPart(
+        { ...input, warmFrom: warmModel(warm) },
+        {
+          sendLists: (lists) => port.postMessage({ kind: 'lists', lists }),
+          layers,
+          sendScores: (scores) => port.postMessage({ kind: 'scores', scores }),
+        },
+      );
+    } catch (error) {
+      port.postMessage({ kind: 'error', error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+}
+
+/** An implicit ALS holding `warm`'s factors, for the carve's fit to continue from. */
+function warmModel(warm: LearnedJob['warm']): Recommender | null {
+  if (!warm) return null;
+  const ials = new Ials();
+  ials.userFactors = warm.userFactors;
+  ials.itemFactors = warm.itemFactors;
+  return ials;
 }
 
 /** The worker's side: fit, then hand back the layers, the scores and the model's artifacts. */
@@ -79,16 +199,15 @@ export async function runLearnedJob(
   job: LearnedJob,
   log: (line: string) => void,
 ): Promise<{ result: LearnedReply; transfer: ArrayBuffer[] }> {
-  configureThreads(job.threads);
-  let warmFrom: Recommender | null = null;
-  if (job.warm) {
-    const ials = new Ials();
-    ials.userFactors = job.warm.userFactors;
-    ials.itemFactors = job.warm.itemFactors;
-    warmFrom = ials;
+  const { warm, ...input } = job;
+  const helper = helperWorker ? workerHelper(helperWorker, job) : undefined;
+  let fitted: LearnedStage;
+  try {
+    fitted = await fitHere({ ...input, warmFrom: warmModel(warm) }, log, helper);
+  } finally {
+    await helperWorker?.terminate();
+    helperWorker = null;
   }
-  const { warm: _warm, threads: _threads, ...input } = job;
-  const fitted = await fitHere({ ...input, warmFrom }, log);
   let artifacts: io.ModelArtifacts | null = null;
   await fitted.model.save({
     save: async (captured) => {
@@ -105,66 +224,97 @@ export async function runLearnedJob(
   };
 }
 
-/** A learned stage being fitted: `result` resolves once, `cancel` stops a worker still running. */
+/** A learned stage being fitted: `result` settles once, `cancel` stops a worker still running. */
 export interface PendingLearnedStage {
   result: Promise<LearnedStage>;
   cancel(): Promise<void>;
 }
 
 /**
- * Starts the learned stage: in a worker thread when the training pool has more than one thread,
- * else in-process (the returned promise then settles before the caller goes on). Log lines of
- * the worker reach `log` as they come.
+ * Where the learned stage runs: a worker thread when the training pool has more than one thread
+ * (started at once, so it loads TF.js while training begins), else in-process, in order.
  */
-export function startLearnedRanking(
-  input: LearnedStageInput,
-  log: (line: string) => void,
-): PendingLearnedStage {
-  const threads = trainingPool().threads;
-  const warm = input.warmFrom;
-  const warmFactors =
-    warm instanceof Ials ? { userFactors: warm.userFactors, itemFactors: warm.itemFactors } : null;
-  if (threads === 1 || (warm && !warmFactors)) {
-    const result = fitHere(input, log);
-    result.catch(() => {});
-    return { result, cancel: async () => {} };
+export class LearnedStageRunner {
+  private worker: Worker | null = null;
+  private pending: PendingLearnedStage | null = null;
+  private readonly backend: string | undefined;
+
+  constructor(backend?: string) {
+    this.backend = backend;
+    const threads = trainingPool().threads;
+    if (threads > 1) {
+      const setup: WorkerSetup = { backend, threads };
+      this.worker = new Worker(new URL('./learned-worker.mjs', import.meta.url), { workerData: setup });
+      // Until it has a job, the worker does not keep the process alive.
+      this.worker.unref();
+    }
   }
-  const worker = new Worker(new URL('./learned-worker.mjs', import.meta.url));
-  let settled = false;
-  const result = new Promise<LearnedStage>((resolve, reject) => {
-    worker.on('message', (message: { log?: string; result?: LearnedReply; error?: string; code?: string }) => {
-      if (message.log !== undefined) {
-        log(message.log);
-        return;
-      }
-      settled = true;
-      void worker.terminate();
-      if (message.result) {
-        const { artifacts, ...rest } = message.result;
-        resolve({ ...rest, model: savedModel(artifacts) });
-      } else {
-        reject(new ReelrankError(message.code ?? 'numerical', `learned ranking stage: ${message.error}`));
-      }
-    });
-    worker.on('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new ReelrankError('numerical', `learned ranking stage: its worker exited (${code})`));
-    });
-  });
-  result.catch(() => {});
-  const { warmFrom: _warmFrom, ...rest } = input;
-  const job: LearnedJob = { ...rest, warm: warmFactors, threads };
-  worker.postMessage(job);
-  return {
-    result,
-    cancel: async () => {
-      if (!settled) {
+
+  /** Fits the stage on `input` (its `backend` is the runner's); log lines reach `log` as they come. */
+  start(input: Omit<LearnedStageInput, 'backend'>, log: (line: string) => void): PendingLearnedStage {
+    if (this.pending) throw new ReelrankError('bad_option', 'the learned stage was started already');
+    const full: LearnedStageInput = {
+      ...input,
+      ...(this.backend === undefined ? {} : { backend: this.backend }),
+    };
+    const warm = input.warmFrom;
+    const warmFactors =
+      warm instanceof Ials ? { userFactors: warm.userFactors, itemFactors: warm.itemFactors } : null;
+    const worker = this.worker;
+    if (worker === null || (warm && !warmFactors)) {
+      void this.close();
+      const result = fitHere(full, log);
+      result.catch(() => {});
+      this.pending = { result, cancel: async () => {} };
+      return this.pending;
+    }
+    worker.ref();
+    let settled = false;
+    const result = new Promise<LearnedStage>((resolve, reject) => {
+      worker.on(
+        'message',
+        (message: { log?: string; result?: LearnedReply; error?: string; code?: string }) => {
+          if (message.log !== undefined) {
+            log(message.log);
+            return;
+          }
+          settled = true;
+          void this.close();
+          if (message.result) {
+            const { artifacts, ...rest } = message.result;
+            resolve({ ...rest, model: savedModel(artifacts) });
+          } else {
+            reject(new ReelrankError(message.code ?? 'numerical', `learned ranking stage: ${message.error}`));
+          }
+        },
+      );
+      worker.on('error', (error) => {
         settled = true;
-        await worker.terminate();
-      }
-    },
-  };
+        reject(error);
+      });
+      worker.on('exit', (code) => {
+        if (!settled)
+          reject(new ReelrankError('numerical', `learned ranking stage: its worker exited (${code})`));
+      });
+    });
+    result.catch(() => {});
+    const { warmFrom: _warmFrom, ...rest } = full;
+    const job: LearnedJob = { ...rest, warm: warmFactors };
+    worker.postMessage(job);
+    this.pending = {
+      result,
+      cancel: async () => {
+        settled = true;
+        await this.close();
+      },
+    };
+    return this.pending;
+  }
+
+  /** Stops the worker (unused, finished or abandoned). */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.terminate();
+  }
 }

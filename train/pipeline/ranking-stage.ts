@@ -15,7 +15,7 @@ import {
   itemItemWeightRows,
   recentCsr,
 } from '../models/ranker.ts';
-import { type LearnedStage, type PendingLearnedStage, startLearnedRanking } from './learned-stage.ts';
+import { type LearnedStage, LearnedStageRunner, type PendingLearnedStage } from './learned-stage.ts';
 
 export interface RankingStage {
   itemItem: ItemItemLists;
@@ -42,7 +42,7 @@ export interface RankingStageOptions {
   itemItem?: ItemItemOptions;
   /** The evaluation split's fitted rank model: the carve's fit continues from it. */
   warmFrom?: Recommender | null;
-  /** The learned stage, already started (startLearnedRanking) on these rows and content. */
+  /** The learned stage, already started (LearnedStageRunner) on these rows and content. */
   pending?: PendingLearnedStage;
   log: (line: string) => void;
 }
@@ -64,7 +64,7 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
   t = performance.now();
   const pending =
     options.pending ??
-    startLearnedRanking(
+    new LearnedStageRunner(options.backend).start(
       {
         dataset,
         rows: options.trainRows,
@@ -72,7 +72,6 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
         seed,
         rankModel: options.rankModel,
         warmFrom: options.warmFrom ?? null,
-        ...(options.backend === undefined ? {} : { backend: options.backend }),
         itemItem: itemItemConfig,
       },
       log,

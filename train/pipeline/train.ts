@@ -13,10 +13,10 @@ import { Svdpp } from '../models/svdpp.ts';
 import { trainingPool } from '../parallel/pool.ts';
 import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../models/registry.ts';
 import { type EpochLog, type FactorExport, isFactorRecommender, type Recommender } from '../models/types.ts';
-import { renderReport } from '../report/report.ts';
+import { renderReport, reportMap } from '../report/report.ts';
 import type { PosterEmbeddings } from '../visual/cnn.ts';
 import type { ItemItemOptions } from '../models/ranker.ts';
-import { type PendingLearnedStage, startLearnedRanking } from './learned-stage.ts';
+import { LearnedStageRunner, type PendingLearnedStage } from './learned-stage.ts';
 import { fitRankingStage, type RankingStage, writeRankingStage } from './ranking-stage.ts';
 import { catalogLayout } from '../viz/catalog-map.ts';
 import { datasetFingerprint, type TrainResult, writeCatalogParts } from './version-parts.ts';
@@ -163,18 +163,18 @@ async function rankingMetrics(
 
 /** Train, evaluate and export one version. */
 export async function runTraining(options: TrainOptions = {}): Promise<TrainResult> {
-  const learnedRun: { pending: PendingLearnedStage | null } = { pending: null };
+  const learnedRun: { runner: LearnedStageRunner | null } = { runner: null };
   try {
     return await trainVersion(options, learnedRun);
   } finally {
     // A failure elsewhere stops the learned stage's worker (a no-op once it has finished).
-    await learnedRun.pending?.cancel();
+    await learnedRun.runner?.close();
   }
 }
 
 async function trainVersion(
   options: TrainOptions,
-  learnedRun: { pending: PendingLearnedStage | null },
+  learnedRun: { runner: LearnedStageRunner | null },
 ): Promise<TrainResult> {
   const started = performance.now();
   const log = options.log ?? (() => {});
@@ -187,6 +187,16 @@ async function trainVersion(
   const { registerNeuralModels, NEURAL_MODELS } = await import('../models/neural/index.ts');
   registerNeuralModels();
   const entry = modelEntry(modelName);
+  // The ranking model beside the rating model: what the served collaborative channel ranks with.
+  // Neural models write their own version layout (train/models/neural/version.ts), without it.
+  const rankName = NEURAL_MODELS[modelName]
+    ? null
+    : options.rankModel === undefined
+      ? DEFAULT_RANK_MODEL
+      : options.rankModel;
+  const learnedWanted = rankName !== null && (options.learnedRanking ?? true);
+  // Its worker (with more than one thread) starts now and loads TF.js while the data loads.
+  if (learnedWanted) learnedRun.runner = new LearnedStageRunner(options.backend);
   // Fail before any training when the model cannot be written as a version.
   if ((await versionKind(modelName)) === null) {
     throw new ReelrankError(
@@ -268,22 +278,15 @@ async function trainVersion(
   // 1. Evaluation fit: train on (1 - testFraction), learning curves on a carve of it.
   const split = randomSplit(dataset, options.testFraction ?? 0.1, seed);
   const carve = carveValidation(dataset, split.train, 0.05, seed);
-  // The ranking model beside the rating model: what the served collaborative channel ranks with.
-  // Neural models write their own version layout (train/models/neural/version.ts), without it.
-  const rankName = NEURAL_MODELS[modelName]
-    ? null
-    : options.rankModel === undefined
-      ? DEFAULT_RANK_MODEL
-      : options.rankModel;
   const warmStart = options.productionFit !== 'scratch';
   // The learned ranking stage learns from a time carve of split.train: with more than one thread
-  // it is fitted in a worker from here on, beside everything below (learned-stage.ts). On large
+  // it is fitted in its worker from here on, beside everything below (learned-stage.ts). On large
   // data its carve continues the evaluation rank model, so it starts once that one is fitted.
-  const learnedWanted = rankName !== null && (options.learnedRanking ?? true);
   const carveWarm = warmStart && dataset.ratings.length >= CARVE_WARM_MIN_RATINGS;
+  let pendingLearned: PendingLearnedStage | null = null;
   const startLearned = (warmFrom: Recommender | null) => {
-    if (rankName === null) return;
-    learnedRun.pending = startLearnedRanking(
+    if (rankName === null || !learnedRun.runner) return;
+    pendingLearned = learnedRun.runner.start(
       {
         dataset,
         rows: split.train,
@@ -291,7 +294,6 @@ async function trainVersion(
         seed,
         rankModel: rankName,
         warmFrom,
-        ...(options.backend === undefined ? {} : { backend: options.backend }),
         ...(options.itemItem ? { itemItem: options.itemItem } : {}),
       },
       log,
@@ -442,6 +444,38 @@ async function trainVersion(
     );
   }
 
+  // The catalog map of the web page, and the first map of the report: t-SNE of the vectors that
+  // rank recommendations (iALS factors when exported), over the most-rated movies. Drawn before
+  // the learned stage is awaited (it may still be running in its worker).
+  const mapStarted = performance.now();
+  const mapVectors = ranking
+    ? {
+        data: ranking.itemFactors,
+        dim: ranking.factors,
+        label: `${rankName === 'ials' ? 'iALS' : rankName} ranking factors`,
+      }
+    : { data: exported.itemFactors, dim: exported.factors, label: `${modelName} item factors` };
+  const catalog = catalogLayout(
+    mapVectors.data,
+    mapVectors.dim,
+    counts,
+    dataset.movies.map((m) => m.movieId),
+    {
+      method: `t-SNE of the ${mapVectors.label}`,
+      seed,
+      ...(options.quickReport ? { maxMovies: 500, iterations: 100 } : {}),
+    },
+  );
+  // The report's text-embedding map (its slowest part) is drawn now too.
+  const mapRows = Uint32Array.from(
+    Array.from({ length: dataset.movies.length }, (_, i) => i).filter((i) => counts[i]! >= 10),
+  );
+  const tsneOptions = options.quickReport
+    ? { tsneIterations: 100, tsneMaxPoints: 500 }
+    : { tsneIterations: 250, tsneMaxPoints: 1000 };
+  const textLayout = text ? reportMap(text.embeddings, textDim, mapRows, { seed, ...tsneOptions }) : null;
+  const mapSeconds = (performance.now() - mapStarted) / 1000;
+
   // 2b. The sparse item-item channel and the learned ranking stage (time carve of split.train).
   let stage: RankingStage | null = null;
   if (ranking && rankName !== null) {
@@ -457,7 +491,7 @@ async function trainVersion(
       // On large data the carve's implicit ALS continues the evaluation split's fit (which saw the
       // carve's labels: a small leak, 5 of a user's ~100+ rows) instead of a full fit.
       warmFrom: carveWarm ? evalRankModel : null,
-      ...(learnedRun.pending ? { pending: learnedRun.pending } : {}),
+      ...(pendingLearned ? { pending: pendingLearned } : {}),
       ...(options.itemItem ? { itemItem: options.itemItem } : {}),
       log,
     });
@@ -545,32 +579,9 @@ async function trainVersion(
         `poster thumbnails: ${thumbs.movieIds.length} (${(thumbs.bytes / 1024 / 1024).toFixed(1)} MB, ${Math.round(thumbs.bytes / Math.max(1, thumbs.movieIds.length))} B each) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
       );
     }
-    // The catalog map of the web page, and the first map of the report: t-SNE of the vectors that
-    // rank recommendations (iALS factors when exported), over the most-rated movies.
-    const mapStarted = performance.now();
-    const mapVectors = ranking
-      ? {
-          data: ranking.itemFactors,
-          dim: ranking.factors,
-          label: `${rankName === 'ials' ? 'iALS' : rankName} ranking factors`,
-        }
-      : { data: exported.itemFactors, dim: exported.factors, label: `${modelName} item factors` };
-    const catalog = catalogLayout(
-      mapVectors.data,
-      mapVectors.dim,
-      counts,
-      dataset.movies.map((m) => m.movieId),
-      {
-        method: `t-SNE of the ${mapVectors.label}`,
-        seed,
-        ...(options.quickReport ? { maxMovies: 500, iterations: 100 } : {}),
-      },
-    );
     if (catalog) {
       await writer.json('catalogMap', catalog.map);
-      log(
-        `catalog map: ${catalog.map.points.length} movies in ${((performance.now() - mapStarted) / 1000).toFixed(1)} s`,
-      );
+      log(`catalog map: ${catalog.map.points.length} movies (maps drawn in ${mapSeconds.toFixed(1)} s)`);
     }
     const visualChannel = visual
       ? { name: 'visual', vectors: visual.embeddings, dim: visual.dim, mask: visual.mask }
@@ -671,17 +682,14 @@ async function trainVersion(
             },
           }
         : {}),
-      mapRows: Uint32Array.from(
-        Array.from({ length: dataset.movies.length }, (_, i) => i).filter((i) => counts[i]! >= 10),
-      ),
+      mapRows,
+      ...(textLayout ? { textLayout } : {}),
       facts: {
         ratings: dataset.ratings.length,
         users: dataset.userIds.length,
         movies: dataset.movies.length,
       },
-      ...(options.quickReport
-        ? { tsneIterations: 100, tsneMaxPoints: 500 }
-        : { tsneIterations: 250, tsneMaxPoints: 1000 }),
+      ...tsneOptions,
     });
     await writer.raw('report', new TextEncoder().encode(html));
     log(

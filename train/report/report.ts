@@ -40,6 +40,8 @@ export interface ReportInput {
   visualEmbeddings?: { data: Float32Array; dim: number; mask: Uint8Array; label: string };
   /** Text-content embeddings [items, dim] (same movie order as `embeddings.movies`), mapped over `mapRows`. */
   textEmbeddings?: { data: Float32Array; dim: number; label: string };
+  /** A layout of `textEmbeddings` over `mapRows` computed already (`reportMap`): drawn as is. */
+  textLayout?: Map2d;
   /** Free-form facts for the header (train seconds, sizes, backend). */
   facts?: Record<string, string | number>;
   tsneIterations?: number;
@@ -107,8 +109,8 @@ function mapOf(
   return { id, title, about, legend, points };
 }
 
-/** t-SNE of `rows` of a matrix; null when there are too few rows to map. */
-function tsneOf(
+/** t-SNE of `rows` of a matrix, as the report draws it; null when there are too few rows to map. */
+export function reportMap(
   data: Float32Array,
   dim: number,
   rows: Uint32Array,
@@ -276,7 +278,7 @@ export function renderReport(input: ReportInput): string {
   if (input.embeddings) {
     const { data, dim, movies, label } = input.embeddings;
     const rows = input.mapRows ?? Uint32Array.from({ length: movies.length }, (_, i) => i);
-    const layout = input.embeddingsLayout ?? tsneOf(data, dim, rows, input);
+    const layout = input.embeddingsLayout ?? reportMap(data, dim, rows, input);
     if (layout) {
       useMovie(movies, layout.rows);
       maps.push(
@@ -293,7 +295,7 @@ export function renderReport(input: ReportInput): string {
     }
     if (input.textEmbeddings) {
       const text = input.textEmbeddings;
-      const textLayout = tsneOf(text.data, text.dim, rows, input);
+      const textLayout = input.textLayout ?? reportMap(text.data, text.dim, rows, input);
       if (textLayout) {
         useMovie(movies, textLayout.rows);
         maps.push(
@@ -313,7 +315,7 @@ export function renderReport(input: ReportInput): string {
       const withPoster = Uint32Array.from(
         Array.from({ length: movies.length }, (_, i) => i).filter((i) => visual.mask[i] === 1),
       );
-      const posterLayout = tsneOf(visual.data, visual.dim, withPoster, input);
+      const posterLayout = reportMap(visual.data, visual.dim, withPoster, input);
       if (posterLayout) {
         useMovie(movies, posterLayout.rows);
         maps.push(
