@@ -36,7 +36,7 @@ export async function buildBenchVersions(bigMovies: number): Promise<BenchVersio
     itemItem: await fitItemItem(dataset, allRows(dataset), itemItemConfig),
     userRecent: recentCsr(dataset, allRows(dataset)),
     itemItemConfig,
-    learned,
+    learned: { ...learned, backend: 'tfjs-cpu' },
     config: {
       features: RANKER_FEATURES,
       perChannel: 100,

@@ -625,7 +625,8 @@ export function planCarve(
     fit: async (slot) => {
       const fit = fitRows(slot);
       const ials = createModel(rankModel);
-      if (!isRankFactorRecommender(ials)) throw new Error(`rank model ${rankModel} exports no ranking factors`);
+      if (!isRankFactorRecommender(ials))
+        throw new Error(`rank model ${rankModel} exports no ranking factors`);
       if (warmFrom instanceof Ials && ials instanceof Ials)
         ials.warmStartFrom(warmFrom, IALS_CARVE_WARM_ITERATIONS);
       await ials.fit({ dataset, train: fit, seed });
@@ -646,7 +647,7 @@ export function assembleCarve(plan: CarvePlan, models: Map<number, ServingModel>
   const share = carveShare(plan, models);
   for (const a of share.anonymous.values())
     if (!a.model) throw new Error('assembleCarve: a slot of the plan was not fitted');
-  if (!share.model) throw new Error('assembleCarve: the known users\' slot was not fitted');
+  if (!share.model) throw new Error("assembleCarve: the known users' slot was not fitted");
   return share as PreparedCarve;
 }
 
@@ -734,7 +735,11 @@ function requests(
     const anon = anonymous.get(u);
     if (anon) {
       for (const w of sessionWindows(anon.history, { count: windows }))
-        sessions.push(anon.model ? { model: anon.model, user: sessionUser(anon.model, w.session), labels: w.labels } : null);
+        sessions.push(
+          anon.model
+            ? { model: anon.model, user: sessionUser(anon.model, w.session), labels: w.labels }
+            : null,
+        );
     }
     if (excluded.has(u)) continue;
     const labels = carve.labels.get(u)!;
@@ -1026,7 +1031,12 @@ function carveUsers(
 }
 
 /** Session windows per anonymous user within a list budget (large carves: fewer per user). */
-function windowsPerUser(prepared: CarveShare, budget: number, wanted: number, among: readonly number[]): number {
+function windowsPerUser(
+  prepared: CarveShare,
+  budget: number,
+  wanted: number,
+  among: readonly number[],
+): number {
   const count = among.filter((u) => prepared.anonymous.has(u)).length;
   return Math.max(1, Math.min(wanted, Math.floor(budget / Math.max(1, count))));
 }
@@ -1071,7 +1081,10 @@ export async function learnedHelperPart(
     });
     for (const model of models.values()) model.learned = stage;
   });
-  const [known, sessions] = [await ownScores(judged.known, learned), await ownScores(judged.sessions, learned)];
+  const [known, sessions] = [
+    await ownScores(judged.known, learned),
+    await ownScores(judged.sessions, learned),
+  ];
   link.sendScores({ known, sessions });
 }
 

@@ -124,7 +124,8 @@ function workerHelper(worker: Worker, job: LearnedJob): LearnedHelper {
     waiting.clear();
   };
   worker.on('message', (message: HelperMessage) => {
-    if (message.kind === 'error') return fail(new ReelrankError('numerical', `learned stage helper: ${message.error}`));
+    if (message.kind === 'error')
+      return fail(new ReelrankError('numerical', `learned stage helper: ${message.error}`));
     const value = message.kind === 'lists' ? message.lists : message.scores;
     const w = waiting.get(message.kind);
     if (w) {
@@ -141,7 +142,9 @@ function workerHelper(worker: Worker, job: LearnedJob): LearnedHelper {
       return Promise.resolve(value);
     }
     if (failure) return Promise.reject(failure);
-    return new Promise<T>((resolve, reject) => waiting.set(kind, { resolve: resolve as (v: never) => void, reject }));
+    return new Promise<T>((resolve, reject) =>
+      waiting.set(kind, { resolve: resolve as (v: never) => void, reject }),
+    );
   };
   return {
     start: () => {
@@ -164,25 +167,28 @@ export async function runHelperJob(port: MessagePort, _setup: { threads: number 
   const layers = new Promise<DenseLayer[]>((resolve) => {
     gotLayers = resolve;
   });
-  port.on('message', async (message: { kind: 'job'; job: LearnedJob } | { kind: 'layers'; layers: DenseLayer[] }) => {
-    if (message.kind === 'layers') {
-      gotLayers(message.layers);
-      return;
-    }
-    try {
-      const { warm, ...input } = message.job;
-      await learnedHelperPart(
-        { ...input, warmFrom: warmModel(warm) },
-        {
-          sendLists: (lists) => port.postMessage({ kind: 'lists', lists }),
-          layers,
-          sendScores: (scores) => port.postMessage({ kind: 'scores', scores }),
-        },
-      );
-    } catch (error) {
-      port.postMessage({ kind: 'error', error: error instanceof Error ? error.message : String(error) });
-    }
-  });
+  port.on(
+    'message',
+    async (message: { kind: 'job'; job: LearnedJob } | { kind: 'layers'; layers: DenseLayer[] }) => {
+      if (message.kind === 'layers') {
+        gotLayers(message.layers);
+        return;
+      }
+      try {
+        const { warm, ...input } = message.job;
+        await learnedHelperPart(
+          { ...input, warmFrom: warmModel(warm) },
+          {
+            sendLists: (lists) => port.postMessage({ kind: 'lists', lists }),
+            layers,
+            sendScores: (scores) => port.postMessage({ kind: 'scores', scores }),
+          },
+        );
+      } catch (error) {
+        port.postMessage({ kind: 'error', error: error instanceof Error ? error.message : String(error) });
+      }
+    },
+  );
 }
 
 /** An implicit ALS holding `warm`'s factors, for the carve's fit to continue from. */

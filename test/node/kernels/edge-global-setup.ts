@@ -156,7 +156,7 @@ export default async function setup(project: TestProject): Promise<void> {
       itemItem,
       userRecent: recentCsr(dataset, all),
       itemItemConfig: itemItemOptions,
-      learned,
+      learned: { ...learned, backend: 'tfjs-cpu' },
       config: stageConfig,
       metrics: {},
     },

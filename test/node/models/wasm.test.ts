@@ -4,6 +4,9 @@ import { compileSgdWat, compileWat } from '../../../train/models/wasm/build.ts';
 import { DOTS_WASM_BASE64 } from '../../../train/similar/wasm/dots-wasm.ts';
 import { SGD_WASM_BASE64 } from '../../../train/models/wasm/sgd-wasm.ts';
 import { createSgdWasm } from '../../../train/models/wasm/sgd.ts';
+import { IALS_WASM_BASE64 } from '../../../train/models/wasm/ials-wasm.ts';
+import { applyRowSystem } from '../../../train/models/ials.ts';
+import { createRng } from '../../../shared/random.ts';
 
 it('the embedded SIMD kernel is exactly what sgd.wat compiles to', async () => {
   const fresh = await compileSgdWat();
@@ -58,4 +61,41 @@ it('the SIMD epoch matches the typed-array epoch (hand-made 3 users × 2 items, 
     expect(wasm.itemFactors[j]!).toBeCloseTo(state.itemFactors[j]!, 5);
   for (let j = 0; j < 3; j++) expect(wasm.userBias[j]!).toBeCloseTo(state.userBias[j]!, 5);
   expect(() => createSgdWasm(1, 1, 1, 6)).toThrow(/divisible by 4, got 6/);
+});
+
+it('the embedded iALS row-system kernel is exactly what ials.wat compiles to', async () => {
+  const fresh = await compileWat('ials');
+  expect(Buffer.from(fresh).toString('base64')).toBe(IALS_WASM_BASE64);
+});
+
+it.each([
+  [32, 7],
+  [5, 4],
+  [8, 1],
+])('the iALS row-system kernel gives the scalar loops bit for bit (k = %i, %i interactions)', (k, n) => {
+  const rng = createRng(k * 31 + n);
+  const rows = 20;
+  const fixed = Float32Array.from({ length: rows * k }, () => rng.normal());
+  const gram = new Float64Array(k * k);
+  for (let r = 0; r < rows; r++)
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++) gram[i * k + j]! += fixed[r * k + i]! * fixed[r * k + j]!;
+  const other = Uint32Array.from({ length: n }, () => rng.int(rows));
+  const conf = Float32Array.from({ length: n }, (_, p) => (p === 1 ? 1 : 1 + 10 * rng.next()));
+  const v = Float64Array.from({ length: k }, () => rng.normal());
+  const expected = new Float64Array(k);
+  applyRowSystem(gram, fixed, other, conf, 0, n, k, 0.37, v, expected);
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const { apply } = new WebAssembly.Instance(
+    new WebAssembly.Module(Buffer.from(IALS_WASM_BASE64, 'base64')),
+    { env: { memory } },
+  ).exports as { apply: (...args: number[]) => void };
+  const at = { gram: 0, fixed: 8192, other: 16384, conf: 20480, v: 24576, out: 28672 };
+  new Float64Array(memory.buffer, at.gram, k * k).set(gram);
+  new Float32Array(memory.buffer, at.fixed, rows * k).set(fixed);
+  new Uint32Array(memory.buffer, at.other, n).set(other);
+  new Float32Array(memory.buffer, at.conf, n).set(conf);
+  new Float64Array(memory.buffer, at.v, k).set(v);
+  apply(at.gram, at.fixed, at.other, at.conf, 0, n, k, 0.37, at.v, at.out);
+  expect([...new Float64Array(memory.buffer, at.out, k)]).toEqual([...expected]);
 });

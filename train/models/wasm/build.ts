@@ -3,6 +3,7 @@
  * file beside its source, so training needs no wasm toolchain at run time:
  *   train/models/wasm/sgd.wat    -> sgd-wasm.ts  (biased-MF SGD epoch)
  *   train/models/wasm/invert.wat -> invert-wasm.ts (the rank-b update of the blocked SPD inverse)
+ *   train/models/wasm/ials.wat   -> ials-wasm.ts   (one application of an iALS row system)
  *   train/similar/wasm/dots.wat  -> dots-wasm.ts (blocked cosine scores of the neighbour lists)
  * `node --import tsx train/models/wasm/build.ts`. test/node/models/wasm.test.ts checks that the
  * embedded bytes match a fresh compile.
@@ -15,6 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 const KERNELS = {
   sgd: { wat: join(here, 'sgd.wat'), out: join(here, 'sgd-wasm.ts'), constant: 'SGD_WASM_BASE64' },
+  ials: { wat: join(here, 'ials.wat'), out: join(here, 'ials-wasm.ts'), constant: 'IALS_WASM_BASE64' },
   invert: {
     wat: join(here, 'invert.wat'),
     out: join(here, 'invert-wasm.ts'),
