@@ -422,7 +422,11 @@ export interface LearnedRankingOptions {
   dataset: Dataset;
   /** Training rows (the evaluation holdout is never among them). */
   rows: Uint32Array;
-  content: { data: Float32Array; dim: number } | null;
+  /**
+   * Content embeddings of the content channel, or their promise: the channels' fits (implicit ALS,
+   * EASE) go ahead without them and only the serving models built on the fits wait.
+   */
+  content: ContentEmbeddings | null | Promise<ContentEmbeddings | null>;
   seed?: number;
   log?: (line: string) => void;
   itemItem?: ItemItemOptions;
@@ -559,7 +563,20 @@ export interface CarvePlan {
   histories: Map<number, AnonymousHistory>;
   slots: number[];
   fitRows(slot: number): Uint32Array;
+  /** The slot's fitted channels (implicit ALS, EASE): no content needed yet. */
+  fitChannels(slot: number): Promise<CarveChannels>;
+  /** The slot's serving model over its fitted channels and the content embeddings. */
+  build(slot: number, channels: CarveChannels, content: ContentEmbeddings | null): ServingModel;
   fit(slot: number): Promise<ServingModel>;
+}
+
+/** Text embeddings [movies, dim] of the content channel. */
+export type ContentEmbeddings = { data: Float32Array; dim: number };
+
+/** A carve slot's fitted channels. */
+export interface CarveChannels {
+  ranking: RankFactorExport;
+  itemItem: ItemItemLists;
 }
 
 /** The slot of the channels fitted on every carve user (with folds). */
@@ -569,7 +586,7 @@ export const FULL_SLOT = -1;
 export function planCarve(
   dataset: Dataset,
   rows: Uint32Array,
-  content: { data: Float32Array; dim: number } | null,
+  content: ContentEmbeddings | null | Promise<ContentEmbeddings | null>,
   options: CarveOptions = {},
 ): CarvePlan {
   const {
@@ -614,6 +631,17 @@ export function planCarve(
   const without = (fold: number) => carve.fit.filter((j) => foldOf.get(userIndex[j]!) !== fold);
   const fitRows = (slot: number) =>
     slot === FULL_SLOT ? carve.fit : folds > 0 || foldOf.size > 0 ? without(slot) : carve.fit;
+  const fitChannels = async (slot: number): Promise<CarveChannels> => {
+    const fit = fitRows(slot);
+    const ials = createModel(rankModel);
+    if (!isRankFactorRecommender(ials)) throw new Error(`rank model ${rankModel} exports no ranking factors`);
+    if (warmFrom instanceof Ials && ials instanceof Ials)
+      ials.warmStartFrom(warmFrom, IALS_CARVE_WARM_ITERATIONS);
+    await ials.fit({ dataset, train: fit, seed });
+    return { ranking: ials.exportRankFactors(), itemItem: await fitItemItem(dataset, fit, itemItem, seed) };
+  };
+  const build = (slot: number, channels: CarveChannels, embeddings: ContentEmbeddings | null) =>
+    carveServingModel(dataset, fitRows(slot), channels.ranking, channels.itemItem, embeddings, only);
   return {
     carve,
     only,
@@ -622,17 +650,9 @@ export function planCarve(
     histories,
     slots: folds > 0 ? [FULL_SLOT, ...Array.from({ length: folds }, (_, f) => f)] : [0],
     fitRows,
-    fit: async (slot) => {
-      const fit = fitRows(slot);
-      const ials = createModel(rankModel);
-      if (!isRankFactorRecommender(ials))
-        throw new Error(`rank model ${rankModel} exports no ranking factors`);
-      if (warmFrom instanceof Ials && ials instanceof Ials)
-        ials.warmStartFrom(warmFrom, IALS_CARVE_WARM_ITERATIONS);
-      await ials.fit({ dataset, train: fit, seed });
-      const lists = await fitItemItem(dataset, fit, itemItem, seed);
-      return carveServingModel(dataset, fit, ials.exportRankFactors(), lists, content, only);
-    },
+    fitChannels,
+    build,
+    fit: async (slot) => build(slot, await fitChannels(slot), await content),
   };
 }
 
@@ -681,7 +701,7 @@ function carveShare(plan: CarvePlan, models: Map<number, ServingModel>): CarveSh
 export async function prepareCarve(
   dataset: Dataset,
   rows: Uint32Array,
-  content: { data: Float32Array; dim: number } | null,
+  content: ContentEmbeddings | null,
   options: CarveOptions = {},
 ): Promise<PreparedCarve> {
   const plan = planCarve(dataset, rows, content, options);
@@ -1053,8 +1073,11 @@ export async function learnedHelperPart(
   const o = learnedDefaults(options);
   const plan = planCarve(o.dataset, o.rows, o.content, carveOptions(o));
   const models = new Map<number, ServingModel>();
-  for (const slot of helperSlots(plan.folds)) {
-    const model = await plan.fit(slot);
+  const fitted: [number, CarveChannels][] = [];
+  for (const slot of helperSlots(plan.folds)) fitted.push([slot, await plan.fitChannels(slot)]);
+  const content = await o.content;
+  for (const [slot, channels] of fitted) {
+    const model = plan.build(slot, channels, content);
     model.learned = null;
     models.set(slot, model);
   }
@@ -1172,10 +1195,13 @@ export async function fitLearnedRanking(
     helper = options.helper && plan.folds >= 2 ? options.helper : null;
     helper?.start();
     theirs = helper ? helperSlots(plan.folds) : [];
+    const channels: [number, CarveChannels][] = [];
+    for (const slot of plan.slots)
+      if (!theirs.includes(slot)) channels.push([slot, await plan.fitChannels(slot)]);
+    const content = await o.content;
     const fitted = new Map<number, ServingModel>();
-    for (const slot of plan.slots) {
-      if (theirs.includes(slot)) continue;
-      const model = await plan.fit(slot);
+    for (const [slot, fit] of channels) {
+      const model = plan.build(slot, fit, content);
       fitted.set(slot, model);
       models.add(model);
     }

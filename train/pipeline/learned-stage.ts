@@ -13,6 +13,7 @@ import type { SavableModel } from '../artifacts/writer.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { Ials } from '../models/ials.ts';
 import type {
+  ContentEmbeddings,
   HelperLists,
   HelperScores,
   ItemItemOptions,
@@ -26,7 +27,8 @@ export interface LearnedStageInput {
   dataset: Dataset;
   /** Rows the stage may learn from (never the evaluation holdout). */
   rows: Uint32Array;
-  content: { data: Float32Array; dim: number } | null;
+  /** Content embeddings, or their promise (the channels' fits start without them). */
+  content: ContentEmbeddings | null | Promise<ContentEmbeddings | null>;
   rankModel: string;
   seed: number;
   backend?: string;
@@ -43,8 +45,10 @@ export type LearnedStage = Omit<LearnedRankingResult, 'model'> & {
 };
 
 /** What crosses to the worker: the inputs, with a warm-start model reduced to its factors. */
-interface LearnedJob extends Omit<LearnedStageInput, 'warmFrom'> {
+interface LearnedJob extends Omit<LearnedStageInput, 'warmFrom' | 'content'> {
   warm: { userFactors: Float32Array; itemFactors: Float32Array } | null;
+  /** The content embeddings follow in a message of their own ({ content }). */
+  content: null;
 }
 
 interface LearnedReply extends Omit<LearnedRankingResult, 'model'> {
@@ -114,7 +118,11 @@ type HelperMessage =
   | { kind: 'error'; error: string };
 
 /** The learned stage's helper as `fitLearnedRanking` drives it: messages to and from its thread. */
-function workerHelper(worker: Worker, job: LearnedJob): LearnedHelper {
+function workerHelper(
+  worker: Worker,
+  job: LearnedJob,
+  content: Promise<ContentEmbeddings | null>,
+): LearnedHelper {
   const waiting = new Map<string, { resolve: (value: never) => void; reject: (error: Error) => void }>();
   const arrived = new Map<string, unknown>();
   let failure: Error | null = null;
@@ -150,6 +158,7 @@ function workerHelper(worker: Worker, job: LearnedJob): LearnedHelper {
     start: () => {
       worker.ref();
       worker.postMessage({ kind: 'job', job });
+      void content.then((embeddings) => worker.postMessage({ kind: 'content', content: embeddings }));
     },
     lists: () => next<HelperLists>('lists'),
     scores: (layers: DenseLayer[]) => {
@@ -167,17 +176,30 @@ export async function runHelperJob(port: MessagePort, _setup: { threads: number 
   const layers = new Promise<DenseLayer[]>((resolve) => {
     gotLayers = resolve;
   });
+  let gotContent: (content: ContentEmbeddings | null) => void = () => {};
+  const content = new Promise<ContentEmbeddings | null>((resolve) => {
+    gotContent = resolve;
+  });
   port.on(
     'message',
-    async (message: { kind: 'job'; job: LearnedJob } | { kind: 'layers'; layers: DenseLayer[] }) => {
+    async (
+      message:
+        | { kind: 'job'; job: LearnedJob }
+        | { kind: 'layers'; layers: DenseLayer[] }
+        | { kind: 'content'; content: ContentEmbeddings | null },
+    ) => {
       if (message.kind === 'layers') {
         gotLayers(message.layers);
+        return;
+      }
+      if (message.kind === 'content') {
+        gotContent(message.content);
         return;
       }
       try {
         const { warm, ...input } = message.job;
         await learnedHelperPart(
-          { ...input, warmFrom: warmModel(warm) },
+          { ...input, content, warmFrom: warmModel(warm) },
           {
             sendLists: (lists) => port.postMessage({ kind: 'lists', lists }),
             layers,
@@ -203,13 +225,14 @@ function warmModel(warm: LearnedJob['warm']): Recommender | null {
 /** The worker's side: fit, then hand back the layers, the scores and the model's artifacts. */
 export async function runLearnedJob(
   job: LearnedJob,
+  content: Promise<ContentEmbeddings | null>,
   log: (line: string) => void,
 ): Promise<{ result: LearnedReply; transfer: ArrayBuffer[] }> {
   const { warm, ...input } = job;
-  const helper = helperWorker ? workerHelper(helperWorker, job) : undefined;
+  const helper = helperWorker ? workerHelper(helperWorker, job, content) : undefined;
   let fitted: LearnedStage;
   try {
-    fitted = await fitHere({ ...input, warmFrom: warmModel(warm) }, log, helper);
+    fitted = await fitHere({ ...input, content, warmFrom: warmModel(warm) }, log, helper);
   } finally {
     await helperWorker?.terminate();
     helperWorker = null;
@@ -304,9 +327,13 @@ export class LearnedStageRunner {
       });
     });
     result.catch(() => {});
-    const { warmFrom: _warmFrom, ...rest } = full;
-    const job: LearnedJob = { ...rest, warm: warmFactors };
-    worker.postMessage(job);
+    const { warmFrom: _warmFrom, content, ...rest } = full;
+    const job: LearnedJob = { ...rest, content: null, warm: warmFactors };
+    worker.postMessage({ job });
+    void Promise.resolve(content).then(
+      (embeddings) => worker.postMessage({ content: embeddings }),
+      () => {},
+    );
     this.pending = {
       result,
       cancel: async () => {

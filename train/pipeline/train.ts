@@ -15,7 +15,7 @@ import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../m
 import { type EpochLog, type FactorExport, isFactorRecommender, type Recommender } from '../models/types.ts';
 import { renderReport, reportMap } from '../report/report.ts';
 import type { PosterEmbeddings } from '../visual/cnn.ts';
-import type { ItemItemOptions } from '../models/ranker.ts';
+import type { ContentEmbeddings, ItemItemOptions } from '../models/ranker.ts';
 import { LearnedStageRunner, type PendingLearnedStage } from './learned-stage.ts';
 import { fitRankingStage, type RankingStage, writeRankingStage } from './ranking-stage.ts';
 import { catalogLayout } from '../viz/catalog-map.ts';
@@ -226,6 +226,37 @@ async function trainVersion(
   );
   log(skippedRowsLine(dataset));
 
+  // The held-out split, and the carve of its training rows for learning curves.
+  const split = randomSplit(dataset, options.testFraction ?? 0.1, seed);
+  const carve = carveValidation(dataset, split.train, 0.05, seed);
+  const warmStart = options.productionFit !== 'scratch';
+  // The learned ranking stage learns from a time carve of split.train: with more than one thread
+  // it is fitted in its worker from here on, beside everything below (learned-stage.ts); its
+  // channel fits start before the text embeddings exist, which follow when fitted. On large data
+  // its carve continues the evaluation rank model, so it starts once that one is fitted.
+  const carveWarm = warmStart && dataset.ratings.length >= CARVE_WARM_MIN_RATINGS;
+  let pendingLearned: PendingLearnedStage | null = null;
+  let contentReady: (content: ContentEmbeddings | null) => void = () => {};
+  const content = new Promise<ContentEmbeddings | null>((resolve) => {
+    contentReady = resolve;
+  });
+  const startLearned = (warmFrom: Recommender | null) => {
+    if (rankName === null || !learnedRun.runner) return;
+    pendingLearned = learnedRun.runner.start(
+      {
+        dataset,
+        rows: split.train,
+        content,
+        seed,
+        rankModel: rankName,
+        warmFrom,
+        ...(options.itemItem ? { itemItem: options.itemItem } : {}),
+      },
+      log,
+    );
+  };
+  if (learnedWanted && !carveWarm) startLearned(null);
+
   let text: Awaited<ReturnType<typeof fitTextEmbeddings>> | null = null;
   if (options.content ?? true) {
     const t = performance.now();
@@ -233,6 +264,7 @@ async function trainVersion(
     stages.textSeconds = (performance.now() - t) / 1000;
     log(`text embeddings: ${text.model.dim ?? ''} dims in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
+  contentReady(text ? { data: text.embeddings, dim: text.embeddings.length / dataset.movies.length } : null);
   let visual: (PosterEmbeddings & { source: string; layer: string; posters: number }) | null = null;
   if (options.posters !== undefined) {
     const t = performance.now();
@@ -275,31 +307,7 @@ async function trainVersion(
     text ? { textEmbeddings: { data: text.embeddings, dim: textDim } } : {},
   );
 
-  // 1. Evaluation fit: train on (1 - testFraction), learning curves on a carve of it.
-  const split = randomSplit(dataset, options.testFraction ?? 0.1, seed);
-  const carve = carveValidation(dataset, split.train, 0.05, seed);
-  const warmStart = options.productionFit !== 'scratch';
-  // The learned ranking stage learns from a time carve of split.train: with more than one thread
-  // it is fitted in its worker from here on, beside everything below (learned-stage.ts). On large
-  // data its carve continues the evaluation rank model, so it starts once that one is fitted.
-  const carveWarm = warmStart && dataset.ratings.length >= CARVE_WARM_MIN_RATINGS;
-  let pendingLearned: PendingLearnedStage | null = null;
-  const startLearned = (warmFrom: Recommender | null) => {
-    if (rankName === null || !learnedRun.runner) return;
-    pendingLearned = learnedRun.runner.start(
-      {
-        dataset,
-        rows: split.train,
-        content: text ? { data: text.embeddings, dim: textDim } : null,
-        seed,
-        rankModel: rankName,
-        warmFrom,
-        ...(options.itemItem ? { itemItem: options.itemItem } : {}),
-      },
-      log,
-    );
-  };
-  if (learnedWanted && !carveWarm) startLearned(null);
+  // 1. Evaluation fit: train on (1 - testFraction), learning curves on a carve of it (split above).
   const epochs: EpochLog[] = [];
   const evalModel = createModel(modelName, { itemFeatures });
   const evalStarted = performance.now();
