@@ -8,6 +8,51 @@ export interface TopK {
   scores: Float32Array;
 }
 
+const bits = new Float64Array(1);
+const words = new BigInt64Array(bits.buffer);
+
+/** The largest double below `t` (finite t): v > result exactly when v >= t. */
+function below(t: number): number {
+  if (t === 0) return -Number.MIN_VALUE;
+  bits[0] = t;
+  words[0] = t > 0 ? words[0]! - 1n : words[0]! + 1n;
+  return bits[0]!;
+}
+
+/** Block maxima of a score array: `length` entries per block, in block order. */
+const blockMaxima = { values: new Float64Array(0), sorted: new Float64Array(0) };
+
+/**
+ * Just below a lower bound of the `size`-th highest score: the `size`-th highest of the maxima
+ * of 2·size blocks of `length` entries (those maxima are `size` distinct entries at least that
+ * high), or -Infinity. The maxima stay in `blockMaxima.values`: a block whose maximum is not
+ * above the bound holds no candidate.
+ */
+function blockFloor(scores: ArrayLike<number>, n: number, size: number, length: number): number {
+  const blocks = Math.ceil(n / length);
+  if (blockMaxima.values.length < blocks) {
+    blockMaxima.values = new Float64Array(blocks);
+    blockMaxima.sorted = new Float64Array(blocks);
+  }
+  const maxima = blockMaxima.values;
+  for (let b = 0, start = 0; start < n; b++, start += length) {
+    let max = Number.NEGATIVE_INFINITY;
+    const end = Math.min(n, start + length);
+    for (let i = start; i < end; i++) {
+      const v = scores[i]!;
+      if (v > max) max = v;
+    }
+    maxima[b] = max;
+  }
+  const sorted = blockMaxima.sorted.subarray(0, blocks);
+  sorted.set(maxima.subarray(0, blocks));
+  sorted.sort();
+  const bound = sorted[blocks - size]!;
+  return bound > Number.NEGATIVE_INFINITY && bound < Number.POSITIVE_INFINITY
+    ? below(bound)
+    : Number.NEGATIVE_INFINITY;
+}
+
 /**
  * The k highest scores. Entries with `exclude?.(i)` true, or a score of -Infinity/NaN, are skipped.
  * Ties are broken by the lower index, so results are deterministic.
@@ -41,12 +86,12 @@ export function topK(scores: ArrayLike<number>, k: number, exclude?: (index: num
   };
   if (size > 0) {
     // Once the heap is full, an item must beat its worst entry: a higher score (an equal one loses
-    // on the index, as items come in index order). One comparison rejects most items.
-    let floor = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < n; i++) {
-      const v = scores[i]!;
-      if (!(v > floor)) continue; // also skips -Infinity and NaN
-      if (exclude?.(i)) continue;
+    // on the index, as items come in index order). One comparison rejects most items. Before
+    // that, a lower bound of the k-th score from block maxima keeps the heap from churning.
+    const prefilter = exclude === undefined && n >= 8 * size;
+    const length = Math.ceil(n / (2 * size));
+    let floor = prefilter ? blockFloor(scores, n, size, length) : Number.NEGATIVE_INFINITY;
+    const push = (v: number, i: number) => {
       if (count < size) {
         // sift up
         let c = count++;
@@ -69,6 +114,32 @@ export function topK(scores: ArrayLike<number>, k: number, exclude?: (index: num
         heapIdx[0] = i;
         siftDown(0);
         floor = heapVal[0]!;
+      }
+    };
+    if (prefilter && floor > Number.NEGATIVE_INFINITY) {
+      // Only blocks whose maximum clears the floor can hold a candidate.
+      const maxima = blockMaxima.values;
+      // `at` mirrors `floor` in a local the loop can keep in a register.
+      let at = floor;
+      for (let b = 0, start = 0; start < n; b++, start += length) {
+        if (!(maxima[b]! > at)) continue;
+        const end = Math.min(n, start + length);
+        for (let i = start; i < end; i++) {
+          const v = scores[i]!;
+          if (v > at) {
+            push(v, i);
+            at = floor;
+          }
+        }
+      }
+    } else {
+      let at = floor;
+      for (let i = 0; i < n; i++) {
+        const v = scores[i]!;
+        if (!(v > at)) continue; // also skips -Infinity and NaN
+        if (exclude?.(i)) continue;
+        push(v, i);
+        at = floor;
       }
     }
   }
