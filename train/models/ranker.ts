@@ -327,7 +327,7 @@ export function carveServingModel(
   return model;
 }
 
-interface TrainingList {
+export interface TrainingList {
   features: Float32Array;
   m: number;
   positives: Uint32Array;
@@ -824,6 +824,83 @@ export interface NetOptions {
   hidden: number[];
   seed: number;
   log?: (line: string) => void;
+  /**
+   * 'float32' (default): Adam's update on the host, the very float32 operations of TF.js's
+   * AdamOptimizer in its order (`Float32Adam`), one upload per variable and step instead of ~14
+   * kernel calls; 'tfjs': tf.train.adam itself. The two give the same weights, bit for bit.
+   */
+  optimizer?: 'float32' | 'tfjs';
+}
+
+const f32 = Math.fround;
+
+/**
+ * Adam as TF.js's AdamOptimizer computes it (tfjs-core 4.22 `applyGradients`): per element the
+ * same float32 operations in the same order, each rounded to float32 (a float32 +, −, ×, ÷ or √
+ * done in float64 and rounded once is the correctly rounded float32 result), with the scalars
+ * TF.js makes of β1, 1 − β1, β2, 1 − β2, ε and −lr. Moments and β powers live on the host; each
+ * step reads the gradients and writes each variable once.
+ */
+class Float32Adam {
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
+  private readonly values: Float32Array[];
+  private accBeta1: number;
+  private accBeta2: number;
+  private readonly s: { b1: number; omb1: number; b2: number; omb2: number; eps: number; negLr: number };
+
+  constructor(
+    private readonly variables: tf.Variable[],
+    learningRate: number,
+    beta1 = 0.9,
+    beta2 = 0.999,
+  ) {
+    this.values = variables.map((variable) => Float32Array.from(variable.dataSync() as Float32Array));
+    this.m = this.values.map((x) => new Float32Array(x.length));
+    this.v = this.values.map((x) => new Float32Array(x.length));
+    this.accBeta1 = f32(beta1);
+    this.accBeta2 = f32(beta2);
+    this.s = {
+      b1: f32(beta1),
+      omb1: f32(1 - beta1),
+      b2: f32(beta2),
+      omb2: f32(1 - beta2),
+      eps: f32(tf.backend().epsilon()),
+      negLr: f32(-learningRate),
+    };
+  }
+
+  /** One step from the loss function's gradients; returns the loss. */
+  async step(loss: () => tf.Scalar): Promise<number> {
+    const { value, grads } = tf.variableGrads(loss, this.variables);
+    const { b1, omb1, b2, omb2, eps, negLr } = this.s;
+    const oneMinusAccBeta1 = f32(1 - this.accBeta1);
+    const oneMinusAccBeta2 = f32(1 - this.accBeta2);
+    this.variables.forEach((variable, n) => {
+      const g = grads[variable.name]!.dataSync() as Float32Array;
+      const m = this.m[n]!;
+      const v = this.v[n]!;
+      const x = this.values[n]!;
+      for (let i = 0; i < x.length; i++) {
+        const gi = g[i]!;
+        const mi = f32(f32(m[i]! * b1) + f32(gi * omb1));
+        const vi = f32(f32(v[i]! * b2) + f32(f32(gi * gi) * omb2));
+        m[i] = mi;
+        v[i] = vi;
+        const mHat = f32(mi / oneMinusAccBeta1);
+        const vHat = f32(vi / oneMinusAccBeta2);
+        const update = f32(f32(mHat / f32(f32(Math.sqrt(vHat)) + eps)) * negLr);
+        x[i] = f32(update + x[i]!);
+      }
+      variable.assign(tf.tensor(x, variable.shape, 'float32'));
+    });
+    this.accBeta1 = f32(this.accBeta1 * b1);
+    this.accBeta2 = f32(this.accBeta2 * b2);
+    tf.dispose(Object.values(grads));
+    const lossValue = (await value.data())[0]!;
+    value.dispose();
+    return lossValue;
+  }
 }
 
 /** The ranker MLP fitted with a listwise softmax loss over `lists` (fresh negatives every epoch). */
@@ -831,7 +908,17 @@ export async function fitRankerNet(
   lists: readonly TrainingList[],
   options: NetOptions,
 ): Promise<tfl.Sequential> {
-  const { inputs, epochs, negatives, batch, learningRate, hidden, seed, log = () => {} } = options;
+  const {
+    inputs,
+    epochs,
+    negatives,
+    batch,
+    learningRate,
+    hidden,
+    seed,
+    log = () => {},
+    optimizer: optimizerKind = 'float32',
+  } = options;
   const rng = createRng(seed + 23);
   // Seeded initial weights: a training run is reproducible on one backend.
   const initializer = (n: number) => tfl.initializers.glorotUniform({ seed: seed * 101 + n });
@@ -855,7 +942,13 @@ export async function fitRankerNet(
       }),
     ],
   });
-  const optimizer = tf.train.adam(learningRate);
+  const optimizer = optimizerKind === 'tfjs' ? tf.train.adam(learningRate) : null;
+  const host = optimizer
+    ? null
+    : new Float32Adam(
+        net.trainableWeights.map((w) => w.read() as tf.Variable),
+        learningRate,
+      );
   const width = 5 + negatives;
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = lists.map((_, n) => n);
@@ -887,26 +980,27 @@ export async function fitRankerNet(
           if (slot < pos.length) labels[at] = list.weight / pos.length;
         });
       });
-      const loss = optimizer.minimize(
-        () =>
-          tf.tidy(() => {
-            const xs = tf.tensor2d(x, [b * width, inputs]);
-            const logits = tf.reshape(net.apply(xs) as tf.Tensor, [b, width]);
-            const mask = tf.tensor2d(valid, [b, width]);
-            const masked = tf.add(logits, tf.mul(tf.sub(mask, 1), 1e9));
-            const logp = tf.logSoftmax(masked);
-            const y = tf.tensor2d(labels, [b, width]);
-            return tf.div(tf.neg(tf.sum(tf.mul(y, logp))), b) as tf.Scalar;
-          }),
-        true,
-      );
-      lossSum += (await loss!.data())[0]!;
-      loss!.dispose();
+      const lossFn = () =>
+        tf.tidy(() => {
+          const xs = tf.tensor2d(x, [b * width, inputs]);
+          const logits = tf.reshape(net.apply(xs) as tf.Tensor, [b, width]);
+          const mask = tf.tensor2d(valid, [b, width]);
+          const masked = tf.add(logits, tf.mul(tf.sub(mask, 1), 1e9));
+          const logp = tf.logSoftmax(masked);
+          const y = tf.tensor2d(labels, [b, width]);
+          return tf.div(tf.neg(tf.sum(tf.mul(y, logp))), b) as tf.Scalar;
+        });
+      if (host) lossSum += await host.step(lossFn);
+      else {
+        const loss = optimizer!.minimize(lossFn, true);
+        lossSum += (await loss!.data())[0]!;
+        loss!.dispose();
+      }
       batches++;
     }
     log(`ranker epoch ${epoch + 1}/${epochs}: listwise loss ${(lossSum / Math.max(1, batches)).toFixed(4)}`);
   }
-  optimizer.dispose();
+  optimizer?.dispose();
   return net;
 }
 

@@ -2,15 +2,18 @@
  * The learned stage split over two threads (train/pipeline/learned-stage.ts) must give what one
  * thread gives: here the helper's share (`learnedHelperPart`) runs beside the stage in the same
  * thread, wired as the worker wires it, and the fitted ranker, its lists and its validation
- * scores are compared with a run without a helper, bit for bit.
+ * scores are compared with a run without a helper, bit for bit. Likewise the ranker fitted with
+ * the host's float32 Adam against tf.train.adam.
  */
 import { beforeAll, expect, it } from 'vitest';
 import type { DenseLayer } from '../../../shared/serving/ranker.ts';
 import { selectBackend } from '../../../train/backend.ts';
 import type { Dataset } from '../../../train/data/dataset.ts';
 import { loadDataset } from '../../../train/data/index.ts';
+import { createRng } from '../../../shared/random.ts';
 import {
   fitLearnedRanking,
+  fitRankerNet,
   type HelperLists,
   type HelperScores,
   type LearnedHelper,
@@ -84,3 +87,37 @@ it('gives the same ranker, lists and validation with a helper thread as without'
   alone.model.dispose();
   split.model.dispose();
 }, 120_000);
+
+it("fits the same ranker with the host's float32 Adam as with tf.train.adam, bit for bit", async () => {
+  const rng = createRng(5);
+  const inputs = 19;
+  const lists = Array.from({ length: 120 }, () => {
+    const m = 70;
+    return {
+      features: Float32Array.from({ length: m * inputs }, () => rng.next()),
+      m,
+      positives: Uint32Array.of(0, 1, 2),
+      negatives: Uint32Array.from({ length: m - 3 }, (_, i) => i + 3),
+      weight: 1,
+    };
+  });
+  const weights = async (optimizer: 'tfjs' | 'float32') => {
+    const net = await fitRankerNet(lists, {
+      inputs,
+      epochs: 3,
+      negatives: 50,
+      batch: 8,
+      learningRate: 0.01,
+      hidden: [32, 16],
+      seed: 1,
+      optimizer,
+    });
+    const values = net.getWeights().flatMap((t) => Array.from(t.dataSync()));
+    net.dispose();
+    return values;
+  };
+  const reference = await weights('tfjs');
+  const host = await weights('float32');
+  expect(host).toHaveLength(19 * 32 + 32 + 32 * 16 + 16 + 16 + 1);
+  expect(host).toEqual(reference);
+});
