@@ -29,7 +29,7 @@ export class ThreadPool {
     if (this.workers.length > 0 || this.threads === 1) return;
     const url = new URL('./worker.mjs', import.meta.url);
     for (let t = 0; t < this.threads; t++) {
-      const worker = new Worker(url);
+      const worker = new Worker(url, { workerData: { nice: poolNice } });
       worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
         const job = this.pending.get(message.id);
         if (!job) return;
@@ -79,6 +79,19 @@ export class ThreadPool {
     return Promise.all(jobs.map((args) => this.runOnWorker(task, args)));
   }
 
+  /**
+   * Run one job on a worker (in-process with one thread): the calling thread stays free, and the
+   * job runs at the pool's priority (`configurePoolPriority`).
+   */
+  async run<N extends TaskName>(task: N, args: TaskArgs<N>): Promise<TaskResult<N>> {
+    if (this.threads === 1) {
+      const { runTask } = await import('./tasks.ts');
+      return runTask(task, args);
+    }
+    this.start();
+    return this.runOnWorker(task, args);
+  }
+
   /** Stop the workers (a later `map` starts them again). */
   async close(): Promise<void> {
     const workers = this.workers;
@@ -89,6 +102,18 @@ export class ThreadPool {
 }
 
 let configured: number | null = null;
+/** Niceness the pool's threads take when they start (Linux: per thread; 0 = unchanged). */
+let poolNice = 0;
+
+/**
+ * Lower the priority of the pool's threads started from now on (`nice`, 0-19; Linux only, where
+ * a thread's nice value is its own): while the learned ranking stage runs in its own threads on
+ * its critical path, the pool's work beside it yields the cores to it. The pool closes with the
+ * command, so no other work keeps the lower priority.
+ */
+export function configurePoolPriority(nice: number): void {
+  poolNice = nice;
+}
 let pool: ThreadPool | null = null;
 
 /** Threads used when none is configured: every core the process may use. */

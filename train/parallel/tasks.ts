@@ -1,4 +1,5 @@
 import { type FactorRankingJob, factorRankingKernel } from '../eval/factor-ranking.ts';
+import { fitLsa } from '../content/lsa.ts';
 import { cgHalfStep, exactHalfStep } from '../models/ials.ts';
 import {
   type SvdppBlockJob,
@@ -72,6 +73,8 @@ const TASKS = {
   'svdpp.implicit': (job: SvdppImplicitJob) => svdppImplicit(job),
   'neighbors.rows': (job: NeighborRowsJob) => neighborRows(job),
   'rank.factors': (job: FactorRankingJob) => factorRankingKernel(job),
+  /** LSA text embeddings of tokenised documents (train/content/lsa.ts). */
+  'text.lsa': (job: { docs: string[][] }) => fitLsa(job.docs),
 } as const;
 
 export type TaskName = keyof typeof TASKS;

@@ -344,6 +344,11 @@ export class LearnedStageRunner {
     return this.pending;
   }
 
+  /** True when the stage runs in its worker threads (more than one training thread). */
+  get inWorker(): boolean {
+    return this.worker !== null;
+  }
+
   /** Stops the worker (unused, finished or abandoned). */
   async close(): Promise<void> {
     const worker = this.worker;

@@ -1,6 +1,7 @@
 import { ReelrankError } from '../../shared/errors.ts';
 import { VersionWriter } from '../artifacts/writer.ts';
-import { fitTextEmbeddings } from '../content/index.ts';
+import type { fitTextEmbeddings } from '../content/index.ts';
+import { movieTokens } from '../../shared/content/tokenize.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/index.ts';
 import { evaluateRanking, evaluateRating, type MetricRecord } from '../eval/harness.ts';
@@ -10,7 +11,7 @@ import { gatherRows, itemCounts } from '../models/interactions.ts';
 import { evaluateRankingFactors, isFactorScored } from '../eval/factor-ranking.ts';
 import { Ials, isRankFactorRecommender, type RankFactorExport } from '../models/ials.ts';
 import { Svdpp } from '../models/svdpp.ts';
-import { trainingPool } from '../parallel/pool.ts';
+import { configurePoolPriority, trainingPool } from '../parallel/pool.ts';
 import { createModel, DEFAULT_MODEL, DEFAULT_RANK_MODEL, modelEntry } from '../models/registry.ts';
 import { type EpochLog, type FactorExport, isFactorRecommender, type Recommender } from '../models/types.ts';
 import { renderReport, reportMap } from '../report/report.ts';
@@ -147,6 +148,8 @@ export const IALS_WARM_ITERATIONS = 3;
  * model (saves a full implicit-ALS fit); below it the carve is fitted from scratch, leak-free.
  */
 export const CARVE_WARM_MIN_RATINGS = 2_000_000;
+/** Niceness of the training pool's threads while the learned stage runs beside them (Linux). */
+export const LEARNED_STAGE_POOL_NICE = 5;
 
 /** Ranking metrics on the thread pool when the model scores by factors, else the serial harness. */
 async function rankingMetrics(
@@ -169,6 +172,7 @@ export async function runTraining(options: TrainOptions = {}): Promise<TrainResu
   } finally {
     // A failure elsewhere stops the learned stage's worker (a no-op once it has finished).
     await learnedRun.runner?.close();
+    configurePoolPriority(0);
   }
 }
 
@@ -196,7 +200,11 @@ async function trainVersion(
       : options.rankModel;
   const learnedWanted = rankName !== null && (options.learnedRanking ?? true);
   // Its worker (with more than one thread) starts now and loads TF.js while the data loads.
-  if (learnedWanted) learnedRun.runner = new LearnedStageRunner(options.backend);
+  if (learnedWanted) {
+    learnedRun.runner = new LearnedStageRunner(options.backend);
+    // Its worker threads carry the critical path: the pool's threads beside them yield to them.
+    if (learnedRun.runner.inWorker) configurePoolPriority(LEARNED_STAGE_POOL_NICE);
+  }
   // Fail before any training when the model cannot be written as a version.
   if ((await versionKind(modelName)) === null) {
     throw new ReelrankError(
@@ -260,7 +268,8 @@ async function trainVersion(
   let text: Awaited<ReturnType<typeof fitTextEmbeddings>> | null = null;
   if (options.content ?? true) {
     const t = performance.now();
-    text = await fitTextEmbeddings(dataset.movies);
+    // LSA on a pool thread: it yields to the learned stage's threads (configurePoolPriority).
+    text = await trainingPool().run('text.lsa', { docs: dataset.movies.map(movieTokens) });
     stages.textSeconds = (performance.now() - t) / 1000;
     log(`text embeddings: ${text.model.dim ?? ''} dims in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
