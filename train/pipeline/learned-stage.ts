@@ -12,6 +12,7 @@ import type { DenseLayer } from '../../shared/serving/ranker.ts';
 import type { SavableModel } from '../artifacts/writer.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { Ials } from '../models/ials.ts';
+import { createModel } from '../models/registry.ts';
 import type {
   ContentEmbeddings,
   HelperLists,
@@ -199,7 +200,7 @@ export async function runHelperJob(port: MessagePort, _setup: { threads: number 
       try {
         const { warm, ...input } = message.job;
         await learnedHelperPart(
-          { ...input, content, warmFrom: warmModel(warm) },
+          { ...input, content, warmFrom: warmModel(warm, input.rankModel) },
           {
             sendLists: (lists) => port.postMessage({ kind: 'lists', lists }),
             layers,
@@ -214,9 +215,15 @@ export async function runHelperJob(port: MessagePort, _setup: { threads: number 
 }
 
 /** An implicit ALS holding `warm`'s factors, for the carve's fit to continue from. */
-function warmModel(warm: LearnedJob['warm']): Recommender | null {
+export function warmModel(warm: LearnedJob['warm'], rankModel: string): Recommender | null {
   if (!warm) return null;
-  const ials = new Ials();
+  // The registry's model, so its settings (factors) are those of the fit it stands for.
+  const ials = createModel(rankModel);
+  if (!(ials instanceof Ials))
+    throw new ReelrankError(
+      'bad_option',
+      `a warm start needs an implicit ALS rank model, got '${rankModel}'`,
+    );
   ials.userFactors = warm.userFactors;
   ials.itemFactors = warm.itemFactors;
   return ials;
@@ -232,7 +239,7 @@ export async function runLearnedJob(
   const helper = helperWorker ? workerHelper(helperWorker, job, content) : undefined;
   let fitted: LearnedStage;
   try {
-    fitted = await fitHere({ ...input, content, warmFrom: warmModel(warm) }, log, helper);
+    fitted = await fitHere({ ...input, content, warmFrom: warmModel(warm, input.rankModel) }, log, helper);
   } finally {
     await helperWorker?.terminate();
     helperWorker = null;
@@ -256,6 +263,8 @@ export async function runLearnedJob(
 /** A learned stage being fitted: `result` settles once, `cancel` stops a worker still running. */
 export interface PendingLearnedStage {
   result: Promise<LearnedStage>;
+  /** Fitted in worker threads beside the caller's work (else in-process). */
+  inWorker: boolean;
   cancel(): Promise<void>;
 }
 
@@ -294,7 +303,7 @@ export class LearnedStageRunner {
       void this.close();
       const result = fitHere(full, log);
       result.catch(() => {});
-      this.pending = { result, cancel: async () => {} };
+      this.pending = { result, inWorker: false, cancel: async () => {} };
       return this.pending;
     }
     worker.ref();
@@ -336,6 +345,7 @@ export class LearnedStageRunner {
     );
     this.pending = {
       result,
+      inWorker: true,
       cancel: async () => {
         settled = true;
         await this.close();

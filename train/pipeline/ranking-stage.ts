@@ -80,7 +80,7 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
   const waited = (performance.now() - t) / 1000;
   const seconds = Object.values(learned.seconds).reduce((a, b) => a + b, 0);
   log(
-    `learned ranking stage (${learned.backend}) in ${seconds.toFixed(1)} s${options.pending ? ` (beside the rest of training; waited ${waited.toFixed(1)} s for it)` : ''}: users ${learned.config.enabled.users ? 'learned' : learned.config.fallback?.users}, sessions ${learned.config.enabled.sessions ? 'learned' : learned.config.fallback?.sessions}`,
+    `learned ranking stage (${learned.backend}) in ${seconds.toFixed(1)} s${pending.inWorker ? ` (in worker threads beside the rest of training; waited ${waited.toFixed(1)} s for it)` : ''}: users ${learned.config.enabled.users ? 'learned' : learned.config.fallback?.users}, sessions ${learned.config.enabled.sessions ? 'learned' : learned.config.fallback?.sessions}`,
   );
   Object.assign(metrics, {
     learnedSeconds: seconds,
