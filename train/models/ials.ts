@@ -9,6 +9,7 @@ import {
 } from '../../shared/kernels/implicit.ts';
 import { createRng } from '../../shared/random.ts';
 import { IALS_WASM_BASE64 } from './wasm/ials-wasm.ts';
+import { lazyWasmModule } from './wasm/module.ts';
 import { type ItemFeatures, projectColdItems } from './features.ts';
 import { buildCsr, type Csr, gatherRows } from './interactions.ts';
 import {
@@ -184,24 +185,18 @@ type ApplyRowSystem = (
   out: number,
 ) => void;
 
-let ialsModule: WebAssembly.Module | null | undefined;
+const ialsModule = lazyWasmModule(IALS_WASM_BASE64);
 /** This thread's row-system kernel (wasm/ials.wat) and its memory, grown as needed. */
 let ialsKernel: { memory: WebAssembly.Memory; apply: ApplyRowSystem } | null = null;
 
 /** The kernel with at least `bytes` of memory, or null where wasm SIMD is missing. */
 function rowSystemKernel(bytes: number): { memory: WebAssembly.Memory; apply: ApplyRowSystem } | null {
-  if (ialsModule === undefined) {
-    try {
-      ialsModule = new WebAssembly.Module(Buffer.from(IALS_WASM_BASE64, 'base64'));
-    } catch {
-      ialsModule = null;
-    }
-  }
-  if (ialsModule === null) return null;
+  const module = ialsModule();
+  if (module === null) return null;
   const pages = Math.ceil(bytes / 65536);
   if (!ialsKernel) {
     const memory = new WebAssembly.Memory({ initial: pages });
-    const { apply } = new WebAssembly.Instance(ialsModule, { env: { memory } }).exports as {
+    const { apply } = new WebAssembly.Instance(module, { env: { memory } }).exports as {
       apply: ApplyRowSystem;
     };
     ialsKernel = { memory, apply };

@@ -1,5 +1,6 @@
 import { ReelrankError } from '../../shared/errors.ts';
 import { INVERT_WASM_BASE64 } from './wasm/invert-wasm.ts';
+import { lazyWasmModule } from './wasm/module.ts';
 
 /**
  * Small dense linear-algebra kernels for closed-form fits (ALS, ridge, EASE): symmetric positive
@@ -61,20 +62,13 @@ export function solveSpdInPlace(a: Float64Array, n: number, b: Float64Array): vo
 const INVERT_BLOCK = 48;
 
 type RowUpdate = (row: number, k: number, len: number, t: number, b: number, stride: number) => void;
-let invertModule: WebAssembly.Module | null | undefined;
+const invertModule = lazyWasmModule(INVERT_WASM_BASE64);
 
 /** The SIMD rank-b row update (wasm/invert.wat) over `memory`, or null where wasm SIMD is missing. */
 function wasmRowUpdate(memory: WebAssembly.Memory): RowUpdate | null {
-  if (invertModule === undefined) {
-    try {
-      invertModule = new WebAssembly.Module(Buffer.from(INVERT_WASM_BASE64, 'base64'));
-    } catch {
-      invertModule = null;
-    }
-  }
-  if (invertModule === null) return null;
-  return (new WebAssembly.Instance(invertModule, { env: { memory } }).exports as { update: RowUpdate })
-    .update;
+  const module = invertModule();
+  if (module === null) return null;
+  return (new WebAssembly.Instance(module, { env: { memory } }).exports as { update: RowUpdate }).update;
 }
 
 /**

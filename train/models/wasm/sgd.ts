@@ -1,4 +1,5 @@
 import { ReelrankError } from '../../../shared/errors.ts';
+import { lazyWasmModule } from './module.ts';
 import { SGD_WASM_BASE64 } from './sgd-wasm.ts';
 
 /**
@@ -18,16 +19,11 @@ export interface SgdWasm {
   epoch(n: number, mean: number, lr: number, reg: number, lrBias: number, regBias: number): number;
 }
 
-let compiled: WebAssembly.Module | null = null;
+const sgdModule = lazyWasmModule(SGD_WASM_BASE64);
 
 /** True when this runtime can run the SIMD kernel (Node 16.4+ has wasm SIMD). */
 export function wasmSgdAvailable(): boolean {
-  try {
-    compiled ??= new WebAssembly.Module(Buffer.from(SGD_WASM_BASE64, 'base64'));
-    return true;
-  } catch {
-    return false;
-  }
+  return sgdModule() !== null;
 }
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
@@ -37,7 +33,8 @@ export function createSgdWasm(rows: number, users: number, items: number, factor
   if (factors % 4 !== 0) {
     throw new ReelrankError('bad_option', `the SIMD SGD kernel needs factors divisible by 4, got ${factors}`);
   }
-  if (!wasmSgdAvailable() || compiled === null) {
+  const compiled = sgdModule();
+  if (compiled === null) {
     throw new ReelrankError(
       'unsupported',
       'this runtime cannot compile the SIMD SGD kernel (WebAssembly SIMD missing)',
