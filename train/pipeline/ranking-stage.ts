@@ -5,7 +5,6 @@
  */
 import type { VersionWriter } from '../artifacts/writer.ts';
 import type { Dataset } from '../data/dataset.ts';
-import type { Recommender } from '../models/types.ts';
 import type { LearnedRankingConfig } from '../../shared/serving/ranker.ts';
 import type { ItemItemLists } from '../../shared/kernels/sparse-item.ts';
 import {
@@ -15,7 +14,7 @@ import {
   itemItemWeightRows,
   recentCsr,
 } from '../models/ranker.ts';
-import { type LearnedStage, LearnedStageRunner, type PendingLearnedStage } from './learned-stage.ts';
+import type { LearnedStage, PendingLearnedStage } from './learned-stage.ts';
 
 export interface RankingStage {
   itemItem: ItemItemLists;
@@ -30,24 +29,17 @@ export interface RankingStage {
 
 export interface RankingStageOptions {
   dataset: Dataset;
-  /** Rows the learned stage may learn from (never the evaluation holdout). */
-  trainRows: Uint32Array;
   /** Every row: the served item-item channel is fitted on them. */
   allRows: Uint32Array;
-  content: { data: Float32Array; dim: number } | null;
   rankModel: string;
   seed: number;
-  backend?: string;
-  learned?: boolean;
   itemItem?: ItemItemOptions;
-  /** The evaluation split's fitted rank model: the carve's fit continues from it. */
-  warmFrom?: Recommender | null;
-  /** The learned stage, already started (LearnedStageRunner) on these rows and content. */
-  pending?: PendingLearnedStage;
+  /** The learned stage, started on the evaluation split's rows (LearnedStageRunner); null: none. */
+  learned: PendingLearnedStage | null;
   log: (line: string) => void;
 }
 
-/** Fits the item-item channel and (unless `learned` is false) the learned stage. */
+/** Fits the item-item channel and awaits the learned stage (when one was started). */
 export async function fitRankingStage(options: RankingStageOptions): Promise<RankingStage> {
   const { dataset, log, seed } = options;
   const itemItemConfig = { ...ITEM_ITEM_DEFAULTS, ...options.itemItem };
@@ -59,23 +51,9 @@ export async function fitRankingStage(options: RankingStageOptions): Promise<Ran
   );
   const metrics: Record<string, number> = { itemItemSeconds, itemItemEntries: itemItem.indexes.length };
   const userRecent = recentCsr(dataset, options.allRows);
-  if (options.learned === false)
-    return { itemItem, userRecent, itemItemConfig, learned: null, config: null, metrics };
+  const pending = options.learned;
+  if (!pending) return { itemItem, userRecent, itemItemConfig, learned: null, config: null, metrics };
   t = performance.now();
-  const pending =
-    options.pending ??
-    new LearnedStageRunner(options.backend).start(
-      {
-        dataset,
-        rows: options.trainRows,
-        content: options.content,
-        seed,
-        rankModel: options.rankModel,
-        warmFrom: options.warmFrom ?? null,
-        itemItem: itemItemConfig,
-      },
-      log,
-    );
   const learned = await pending.result;
   const waited = (performance.now() - t) / 1000;
   const seconds = Object.values(learned.seconds).reduce((a, b) => a + b, 0);

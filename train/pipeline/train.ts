@@ -273,7 +273,8 @@ async function trainVersion(
     stages.textSeconds = (performance.now() - t) / 1000;
     log(`text embeddings: ${text.model.dim ?? ''} dims in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
-  contentReady(text ? { data: text.embeddings, dim: text.embeddings.length / dataset.movies.length } : null);
+  const textDim = text ? text.embeddings.length / dataset.movies.length : 0;
+  contentReady(text ? { data: text.embeddings, dim: textDim } : null);
   let visual: (PosterEmbeddings & { source: string; layer: string; posters: number }) | null = null;
   if (options.posters !== undefined) {
     const t = performance.now();
@@ -310,7 +311,6 @@ async function trainVersion(
       cnn.model.dispose();
     }
   }
-  const textDim = text ? text.embeddings.length / dataset.movies.length : 0;
   const itemFeatures: ItemFeatures = buildItemFeatures(
     dataset.movies,
     text ? { textEmbeddings: { data: text.embeddings, dim: textDim } } : {},
@@ -498,17 +498,10 @@ async function trainVersion(
   if (ranking && rankName !== null) {
     stage = await fitRankingStage({
       dataset,
-      trainRows: split.train,
       allRows: all,
-      content: text ? { data: text.embeddings, dim: textDim } : null,
       rankModel: rankName,
       seed,
-      ...(options.backend === undefined ? {} : { backend: options.backend }),
-      learned: learnedWanted,
-      // On large data the carve's implicit ALS continues the evaluation split's fit (which saw the
-      // carve's labels: a small leak, 5 of a user's ~100+ rows) instead of a full fit.
-      warmFrom: carveWarm ? evalRankModel : null,
-      ...(pendingLearned ? { pending: pendingLearned } : {}),
+      learned: pendingLearned,
       ...(options.itemItem ? { itemItem: options.itemItem } : {}),
       log,
     });
