@@ -55,17 +55,15 @@ function runOnce(root: string): Run {
     ];
     const started = performance.now();
     const load = loadavg()[0]!;
-    const result = timeBinary
-      ? spawnSync(timeBinary, ['-f', 'peak-rss-kb %M', process.execPath, ...command], {
-          cwd: root,
-          encoding: 'utf8',
-          env: { ...process.env, REELRANK_READ_KEY: 'bench-read', REELRANK_WRITE_KEY: 'bench-write' },
-        })
-      : spawnSync(process.execPath, command, {
-          cwd: root,
-          encoding: 'utf8',
-          env: { ...process.env, REELRANK_READ_KEY: 'bench-read', REELRANK_WRITE_KEY: 'bench-write' },
-        });
+    // Under /usr/bin/time when present, for the process tree's peak RSS.
+    const [program, args] = timeBinary
+      ? [timeBinary, ['-f', 'peak-rss-kb %M', process.execPath, ...command]]
+      : [process.execPath, command];
+    const result = spawnSync(program, args, {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, REELRANK_READ_KEY: 'bench-read', REELRANK_WRITE_KEY: 'bench-write' },
+    });
     const wall = (performance.now() - started) / 1000;
     const output = `${result.stdout}\n${result.stderr}`;
     if (result.status !== 0)
